@@ -1,0 +1,69 @@
+# CheckpointKit: `make demo` runs the main job on bundled fixtures, `make test` passes the tests.
+# Both install what is missing on a fresh Debian machine.
+
+SWIFT ?= swift
+PYTHON ?= python3
+APT_PACKAGES = libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
+PY_LIGHT = numpy h5py safetensors gguf pytest
+CKPT_DEBUG = .build/debug/ckpt
+CKPT = .build/release/ckpt
+
+.PHONY: all deps py-deps build release test unit-test interop-light interop demo bench lint format fixtures clean
+
+all: build
+
+## Install missing system packages (Debian) and the light Python packages used by interop tests.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+py-deps:
+	@$(PYTHON) -c "import numpy, h5py, safetensors, gguf, pytest" 2>/dev/null || \
+	  $(PYTHON) -m pip install -q $(PY_LIGHT)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product ckpt
+
+## Unit tests, Python interop checks with the real readers, and the format lint.
+test: deps py-deps lint
+	$(SWIFT) build
+	$(SWIFT) test --parallel
+	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
+
+unit-test: deps
+	$(SWIFT) test --parallel
+
+interop-light: build py-deps
+	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
+
+## Heavier interop: torch.load(weights_only=True) and Keras load_weights (needs Fixtures/requirements.txt).
+interop: release py-deps
+	CKPT=$(abspath $(CKPT)) CKPT_HEAVY=1 $(PYTHON) -m pytest -q Tests/interop
+
+demo: release
+	@bash Scripts/demo.sh $(CKPT)
+
+## Benchmarks side by side with the reference tools; writes Docs/benchmarks.md.
+bench: release py-deps
+	$(PYTHON) Benchmarks/run.py --ckpt $(abspath $(CKPT)) --out Docs/benchmarks.md
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+## Regenerate fixtures with the real frameworks (versions pinned in Fixtures/requirements.txt).
+fixtures:
+	$(PYTHON) -m pip install -q -r Fixtures/requirements.txt
+	$(PYTHON) Fixtures/generate.py
+
+clean:
+	rm -rf .build

@@ -1,0 +1,38 @@
+/// A checkpoint: ordered tensors and string metadata, as read from one file
+/// (or one sharded set of files) or assembled in memory.
+public struct Checkpoint: Sendable {
+  /// The format identifier it was read from (`safetensors`, `npz`, ...), or `memory`.
+  public var format: String
+  /// The tensors, in file order.
+  public var tensors: [Tensor]
+  /// String metadata (safetensors `__metadata__`, GGUF keys rendered as text, ...).
+  public var metadata: [String: String]
+
+  /// Creates a checkpoint.
+  ///
+  /// - Throws: ``CheckpointError`` `.duplicateName` when two tensors share a name.
+  public init(format: String = "memory", tensors: [Tensor], metadata: [String: String] = [:]) throws {
+    var seen = Set<String>()
+    for tensor in tensors where !seen.insert(tensor.name).inserted {
+      throw CheckpointError(.duplicateName, "duplicate tensor name", tensor: tensor.name)
+    }
+    self.format = format
+    self.tensors = tensors
+    self.metadata = metadata
+  }
+
+  /// The tensor named `name`, if any.
+  public subscript(name: String) -> Tensor? {
+    tensors.first { $0.name == name }
+  }
+
+  /// The total number of elements over all tensors (block types count their elements).
+  public var parameterCount: Int {
+    tensors.reduce(0) { $0 &+ ($1.info.elementCount ?? 0) }
+  }
+
+  /// The total number of data bytes over all tensors.
+  public var byteCount: Int {
+    tensors.reduce(0) { $0 &+ $1.byteCount }
+  }
+}

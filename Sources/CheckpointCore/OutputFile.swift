@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A file being written: buffered sequential writes plus positional
+/// patching, tracking the current position.
+///
+/// Obtain one through ``AtomicFile/write(to:_:)``, which makes the final file
+/// appear only when everything was written and synced.
+public final class OutputFile {
+  /// The path of the file being written (a temporary path while in progress).
+  public let path: String
+  /// The path the finished file will have (used in error messages).
+  public let displayPath: String
+  private let descriptor: Int32
+  private var buffer: UnsafeMutableRawBufferPointer
+  private var buffered = 0
+  /// Bytes written so far, buffered or not: the offset of the next byte.
+  public private(set) var position: Int = 0
+
+  init(path: String, displayPath: String, descriptor: Int32, bufferSize: Int = 1 << 20) {
+    self.path = path
+    self.displayPath = displayPath
+    self.descriptor = descriptor
+    self.buffer = .allocate(byteCount: bufferSize, alignment: 64)
+  }
+
+  deinit {
+    buffer.deallocate()
+    close(descriptor)
+  }
+
+  /// Appends `bytes`.
+  public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    guard bytes.count > 0, let base = bytes.baseAddress else { return }
+    if buffered + bytes.count <= buffer.count {
+      (buffer.baseAddress! + buffered).copyMemory(from: base, byteCount: bytes.count)
+      buffered += bytes.count
+    } else {
+      try flush()
+      if bytes.count >= buffer.count {
+        try writeFully(bytes, at: position)
+      } else {
+        buffer.baseAddress!.copyMemory(from: base, byteCount: bytes.count)
+        buffered = bytes.count
+      }
+    }
+    position += bytes.count
+  }
+
+  /// Appends `bytes`.
+  public func write(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { try write($0) }
+  }
+
+  /// Appends a tensor's bytes.
+  public func write(_ bytes: TensorBytes) throws {
+    try bytes.withUnsafeBytes { try write($0) }
+  }
+
+  /// Appends `count` zero bytes (padding).
+  public func writeZeros(_ count: Int) throws {
+    guard count > 0 else { return }
+    try write([UInt8](repeating: 0, count: count))
+  }
+
+  /// Appends zeros until ``position`` is a multiple of `alignment`.
+  public func pad(toMultipleOf alignment: Int) throws {
+    let rest = position % alignment
+    if rest != 0 { try writeZeros(alignment - rest) }
+  }
+
+  /// Overwrites bytes already written at `offset` (flushes first).
+  public func patch(_ bytes: [UInt8], at offset: Int) throws {
+    try flush()
+    try bytes.withUnsafeBytes { try writeFully($0, at: offset) }
+  }
+
+  /// Writes buffered bytes to the file.
+  public func flush() throws {
+    guard buffered > 0 else { return }
+    let pending = UnsafeRawBufferPointer(start: buffer.baseAddress, count: buffered)
+    try writeFully(pending, at: position - buffered)
+    buffered = 0
+  }
+
+  func sync() throws {
+    try flush()
+    try valueOrErrno("fsync", file: displayPath) { fsync(descriptor) }
+  }
+
+  private func writeFully(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+    var done = 0
+    while done < bytes.count {
+      let n = try valueOrErrno("write", file: displayPath) {
+        pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+      }
+      done += n
+    }
+  }
+}
+
+/// Writes files atomically: into a temporary file in the destination's
+/// folder, then `fsync`, `rename` over the destination and `fsync` of the
+/// folder. A failure (or a crash) never leaves a partial destination, and an
+/// existing destination stays untouched until the new one is complete.
+public enum AtomicFile {
+  /// The prefix of temporary files, so stale ones can be recognised.
+  public static let temporaryPrefix = ".ckpt-tmp-"
+
+  /// Creates `path` atomically from what `body` writes.
+  ///
+  /// - Returns: what `body` returns.
+  /// - Throws: what `body` throws, or `.io` when the file cannot be
+  ///   created, synced or renamed; the temporary file is removed.
+  public static func write<R>(to path: String, _ body: (OutputFile) throws -> R) throws -> R {
+    let (folder, name) = split(path)
+    var random = SystemRandomNumberGenerator()
+    let temporary =
+      folder + "/" + temporaryPrefix + name + "-" + String(random.next() & 0xFFFF_FFFF, radix: 16)
+    let fd = try valueOrErrno("open", file: path) {
+      open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    }
+    var committed = false
+    defer { if !committed { unlink(temporary) } }
+    let result: R
+    do {
+      let file = OutputFile(path: temporary, displayPath: path, descriptor: fd)
+      result = try body(file)
+      try file.sync()
+    }
+    try valueOrErrno("rename", file: path) { rename(temporary, path) }
+    committed = true
+    syncFolder(folder)
+    return result
+  }
+
+  /// Removes temporary files left in `folder` by interrupted writes of `name`.
+  public static func removeStaleTemporaries(in folder: String, for name: String) {
+    guard let dir = opendir(folder) else { return }
+    defer { closedir(dir) }
+    let prefix = temporaryPrefix + name + "-"
+    while let entry = readdir(dir) {
+      let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+      }
+      if entryName.hasPrefix(prefix) { unlink(folder + "/" + entryName) }
+    }
+  }
+
+  static func split(_ path: String) -> (folder: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+    let folder = String(path[..<slash])
+    return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+  }
+
+  private static func syncFolder(_ folder: String) {
+    let fd = open(folder, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    fsync(fd)
+    close(fd)
+  }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The raw, little-endian, row-major bytes of one tensor.
+///
+/// The bytes live in heap memory or in a memory-mapped region of a file
+/// (zero-copy views); either way the owner is released when the last
+/// `TensorBytes` referring to it goes away. The bytes are read-only.
+public struct TensorBytes: @unchecked Sendable {
+  /// Owns a region of memory and frees it when released.
+  public final class Storage: @unchecked Sendable {
+    /// The start of the region.
+    public let base: UnsafeRawPointer?
+    /// The size of the region in bytes.
+    public let count: Int
+    private let release: (@Sendable (UnsafeRawPointer?, Int) -> Void)?
+
+    /// Wraps memory that `release` frees when the storage is released.
+    public init(
+      base: UnsafeRawPointer?, count: Int,
+      release: (@Sendable (UnsafeRawPointer?, Int) -> Void)?
+    ) {
+      self.base = base
+      self.count = count
+      self.release = release
+    }
+
+    deinit { release?(base, count) }
+  }
+
+  private let storage: Storage
+  private let offset: Int
+  /// The number of bytes.
+  public let count: Int
+
+  /// A view of `count` bytes of `storage` starting at `offset`.
+  ///
+  /// The caller guarantees that the range lies inside the storage.
+  public init(storage: Storage, offset: Int = 0, count: Int) {
+    self.storage = storage
+    self.offset = offset
+    self.count = count
+  }
+
+  /// Copies `bytes` into new heap memory.
+  public init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    let count = bytes.count
+    self = TensorBytes.allocate(count: count) { buffer in
+      _ = buffer.bindMemory(to: UInt8.self).initialize(from: bytes)
+    }
+  }
+
+  /// An empty buffer.
+  public static let empty = TensorBytes(storage: Storage(base: nil, count: 0, release: nil), count: 0)
+
+  /// Allocates `count` bytes of heap memory and lets `initializer` fill them.
+  ///
+  /// The memory is 64-byte aligned, so any element type can be read from it.
+  public static func allocate(
+    count: Int, _ initializer: (UnsafeMutableRawBufferPointer) throws -> Void
+  ) rethrows -> TensorBytes {
+    guard count > 0 else { return .empty }
+    let pointer = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+    let storage = Storage(base: UnsafeRawPointer(pointer), count: count) { base, _ in
+      base.map { UnsafeMutableRawPointer(mutating: $0).deallocate() }
+    }
+    try initializer(UnsafeMutableRawBufferPointer(start: pointer, count: count))
+    return TensorBytes(storage: storage, count: count)
+  }
+
+  /// Calls `body` with the bytes.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try body(UnsafeRawBufferPointer(start: storage.base.map { $0 + offset }, count: count))
+  }
+
+  /// A view of a sub-range, sharing the same memory.
+  public func slice(_ range: Range<Int>) -> TensorBytes {
+    TensorBytes(storage: storage, offset: offset + range.lowerBound, count: range.count)
+  }
+
+  /// The bytes copied into an array.
+  public var array: [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
+extension TensorBytes: Equatable {
+  /// Byte-wise equality.
+  public static func == (lhs: TensorBytes, rhs: TensorBytes) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    return lhs.withUnsafeBytes { a in
+      rhs.withUnsafeBytes { b in
+        a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+      }
+    }
+  }
+}

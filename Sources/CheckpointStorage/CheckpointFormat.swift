@@ -1,0 +1,82 @@
+import CheckpointCore
+
+/// How a format stores data compressed, as chosen by `--compress`.
+public struct CompressionSetting: Sendable, Equatable, CustomStringConvertible {
+  /// The codec.
+  public enum Codec: String, Sendable {
+    case none
+    case zlib
+  }
+
+  /// The codec.
+  public var codec: Codec
+  /// The codec's level (zlib: 1–9).
+  public var level: Int
+
+  /// No compression.
+  public static let none = CompressionSetting(codec: .none, level: 0)
+
+  /// Creates a setting.
+  public init(codec: Codec, level: Int) {
+    self.codec = codec
+    self.level = level
+  }
+
+  /// Parses `none`, `zlib` or `zlib:LEVEL` (level 1–9, default 6).
+  public init(parsing text: String) throws {
+    let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+    guard let codec = Codec(rawValue: parts.first?.lowercased() ?? "") else {
+      throw CheckpointError(.invalidArgument, "unknown compression '\(text)' (use none, zlib or zlib:1..9)")
+    }
+    var level = codec == .zlib ? 6 : 0
+    if parts.count == 2 {
+      guard codec == .zlib, let value = Int(parts[1]), (1...9).contains(value) else {
+        throw CheckpointError(.invalidArgument, "invalid compression level in '\(text)' (use zlib:1..9)")
+      }
+      level = value
+    }
+    self.init(codec: codec, level: level)
+  }
+
+  public var description: String { codec == .none ? "none" : "zlib:\(level)" }
+}
+
+/// Options for writing a checkpoint.
+public struct WriteOptions: Sendable {
+  /// Largest shard size in bytes for formats that shard (safetensors index); `nil` writes one file.
+  public var shardSize: Int?
+  /// Compression for formats that support it; `nil` uses the format's default.
+  public var compression: CompressionSetting?
+  /// Receives progress in bytes written.
+  public var progress: (any ProgressReporter)?
+
+  /// Creates options.
+  public init(
+    shardSize: Int? = nil, compression: CompressionSetting? = nil,
+    progress: (any ProgressReporter)? = nil
+  ) {
+    self.shardSize = shardSize
+    self.compression = compression
+    self.progress = progress
+  }
+}
+
+/// A checkpoint file format: detection, reading and streaming writing.
+///
+/// Readers return a ``Checkpoint`` whose tensors load lazily; writers consume
+/// one tensor at a time (calling ``Tensor/load()`` then dropping the bytes),
+/// so a conversion never holds the whole model in memory. Writers produce
+/// their output through ``AtomicFile``, so a failure leaves no partial file.
+public protocol CheckpointFormat {
+  /// The identifier used by `--format` and reported by `inspect` (`safetensors`, `npz`, ...).
+  static var identifier: String { get }
+  /// File name endings this format is chosen for, without the leading dot,
+  /// longest first (`weights.h5` before `h5`).
+  static var fileExtensions: [String] { get }
+  /// Whether the first bytes of a file (up to 64) identify this format.
+  static func matches(prefix: [UInt8]) -> Bool
+  /// Reads the headers of the checkpoint at `path`; tensor data loads lazily.
+  static func read(path: String) throws -> Checkpoint
+  /// Writes `checkpoint` to `path` atomically, streaming tensor by tensor.
+  static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws
+}

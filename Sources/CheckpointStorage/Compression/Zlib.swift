@@ -1,0 +1,171 @@
+internal import CZlib
+import CheckpointCore
+
+/// zlib through the `CZlib` system library: CRC-32 and deflate/inflate in
+/// raw (zip, no header) or zlib-wrapped form.
+public enum Zlib {
+  /// Which framing a stream uses.
+  public enum Framing: Sendable {
+    /// Raw deflate, as inside zip entries.
+    case raw
+    /// zlib header and Adler-32 trailer.
+    case zlib
+
+    var windowBits: Int32 { self == .raw ? -15 : 15 }
+  }
+
+  /// The CRC-32 (zip/PNG polynomial) of `bytes`, continuing from `seed`.
+  public static func crc32(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+    var crc = UInt(seed)
+    var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    var left = bytes.count
+    while left > 0, let pointer = base {
+      let chunk = min(left, Int(UInt32.max >> 1))
+      crc = CZlib.crc32(crc, pointer, UInt32(chunk))
+      base = pointer + chunk
+      left -= chunk
+    }
+    return UInt32(truncatingIfNeeded: crc)
+  }
+
+  /// The CRC-32 of `bytes`, continuing from `seed`.
+  public static func crc32(_ bytes: [UInt8], seed: UInt32 = 0) -> UInt32 {
+    bytes.withUnsafeBytes { crc32($0, seed: seed) }
+  }
+
+  /// The CRC-32 of a tensor's bytes.
+  public static func crc32(_ bytes: TensorBytes, seed: UInt32 = 0) -> UInt32 {
+    bytes.withUnsafeBytes { crc32($0, seed: seed) }
+  }
+
+  /// An upper bound of the compressed size of `count` bytes.
+  public static func compressBound(_ count: Int) -> Int {
+    // deflateBound for the default memLevel, plus the zlib header and trailer.
+    count + (count >> 12) + (count >> 14) + (count >> 25) + 13 + 6
+  }
+
+  /// Compresses `input` in one call.
+  public static func compress(
+    _ input: UnsafeRawBufferPointer, level: Int, framing: Framing = .zlib
+  ) throws -> [UInt8] {
+    let stream = try DeflateStream(level: level, framing: framing)
+    var output: [UInt8] = []
+    output.reserveCapacity(compressBound(input.count))
+    try stream.compress(input, finish: true) { output.append(contentsOf: $0) }
+    return output
+  }
+
+  /// Decompresses `input` into exactly `expectedCount` bytes written to `output`.
+  ///
+  /// - Throws: `.corrupt` when the data is invalid, ends early, would
+  ///   produce more than `expectedCount` bytes, or has bytes after its end.
+  public static func decompress(
+    _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+    framing: Framing = .zlib
+  ) throws {
+    var stream = z_stream()
+    var status = ckz_inflateInit2(&stream, framing.windowBits)
+    guard status == Z_OK else {
+      throw CheckpointError(.io, "inflateInit failed (\(status))")
+    }
+    defer { inflateEnd(&stream) }
+    var inputDone = 0
+    var outputDone = 0
+    repeat {
+      let inChunk = min(input.count - inputDone, Int(UInt32.max >> 1))
+      let outChunk = min(output.count - outputDone, Int(UInt32.max >> 1))
+      stream.next_in = UnsafeMutablePointer(
+        mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: inputDone))
+      stream.avail_in = UInt32(inChunk)
+      // A one-byte scratch area when the output is full lets zlib report
+      // whether more data would follow (a size mismatch).
+      var spare: UInt8 = 0
+      if outChunk > 0 {
+        stream.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self) + outputDone
+        stream.avail_out = UInt32(outChunk)
+      } else {
+        withUnsafeMutablePointer(to: &spare) { stream.next_out = $0 }
+        stream.avail_out = 1
+      }
+      status = inflate(&stream, Z_NO_FLUSH)
+      let consumed = inChunk - Int(stream.avail_in)
+      let produced = (outChunk > 0 ? outChunk : 1) - Int(stream.avail_out)
+      inputDone += consumed
+      if outChunk == 0 && produced > 0 {
+        throw CheckpointError(.corrupt, "compressed data expands past the declared \(output.count) bytes")
+      }
+      outputDone += produced
+      switch status {
+      case Z_OK, Z_BUF_ERROR:
+        if consumed == 0 && produced == 0 {
+          throw CheckpointError(
+            .corrupt,
+            "compressed data ends early: \(outputDone) of \(output.count) bytes decompressed")
+        }
+      case Z_STREAM_END:
+        break
+      default:
+        let reason = stream.msg.map { String(cString: $0) } ?? "error \(status)"
+        throw CheckpointError(.corrupt, "invalid compressed data: \(reason)", offset: inputDone)
+      }
+    } while status != Z_STREAM_END
+    guard outputDone == output.count else {
+      throw CheckpointError(
+        .corrupt, "compressed data holds \(outputDone) bytes, \(output.count) were declared")
+    }
+    guard inputDone == input.count else {
+      throw CheckpointError(
+        .corrupt, "\(input.count - inputDone) bytes follow the end of the compressed data")
+    }
+  }
+}
+
+/// A deflate stream that compresses input in pieces and hands out output as
+/// it is produced. The zlib state is freed when the stream is released.
+public final class DeflateStream {
+  private var stream = z_stream()
+  private var scratch = [UInt8](repeating: 0, count: 1 << 18)
+
+  /// Starts a stream at `level` (0–9) in the given framing.
+  public init(level: Int, framing: Zlib.Framing) throws {
+    guard (0...9).contains(level) else {
+      throw CheckpointError(.invalidArgument, "zlib level must be 0...9, got \(level)")
+    }
+    let status = ckz_deflateInit2(&stream, Int32(level), framing.windowBits)
+    guard status == Z_OK else { throw CheckpointError(.io, "deflateInit failed (\(status))") }
+  }
+
+  deinit { deflateEnd(&stream) }
+
+  /// Compresses `input`; with `finish`, ends the stream. Output is passed to `sink`.
+  public func compress(
+    _ input: UnsafeRawBufferPointer, finish: Bool,
+    sink: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    var done = 0
+    repeat {
+      let chunk = min(input.count - done, Int(UInt32.max >> 1))
+      stream.next_in = UnsafeMutablePointer(
+        mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self).advanced(by: done))
+      stream.avail_in = UInt32(chunk)
+      let last = finish && done + chunk == input.count
+      var status: Int32
+      repeat {
+        let scratchCount = scratch.count
+        status = scratch.withUnsafeMutableBytes { out -> Int32 in
+          stream.next_out = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
+          stream.avail_out = UInt32(scratchCount)
+          return deflate(&stream, last ? Z_FINISH : Z_NO_FLUSH)
+        }
+        guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
+          throw CheckpointError(.io, "deflate failed (\(status))")
+        }
+        let produced = scratchCount - Int(stream.avail_out)
+        if produced > 0 {
+          try scratch.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
+        }
+      } while stream.avail_out == 0 || (last && status != Z_STREAM_END)
+      done += chunk
+    } while done < input.count
+  }
+}

@@ -1,0 +1,84 @@
+import CheckpointCore
+
+/// The formats `ckpt` knows, and how a file's format is chosen.
+public enum FormatRegistry {
+  /// Every supported format, in detection order.
+  public static let formats: [any CheckpointFormat.Type] = [
+    // Formats register here as they land.
+  ]
+
+  /// The identifiers of all formats, for help texts.
+  public static var identifiers: [String] { formats.map { $0.identifier } }
+
+  /// The format named `identifier` (as in `--format`).
+  public static func format(named identifier: String) throws -> any CheckpointFormat.Type {
+    guard let format = formats.first(where: { $0.identifier == identifier.lowercased() }) else {
+      throw CheckpointError(
+        .invalidArgument,
+        "unknown format '\(identifier)' (known: \(identifiers.joined(separator: ", ")))")
+    }
+    return format
+  }
+
+  /// The format of an existing file: by magic bytes first, then by extension.
+  public static func detect(path: String) throws -> any CheckpointFormat.Type {
+    let file = try InputFile(path: path)
+    let prefix = try file.read(count: min(64, file.size), at: 0)
+    if let format = formats.first(where: { $0.matches(prefix: prefix) }) {
+      return format
+    }
+    if let format = format(forExtensionOf: path) {
+      return format
+    }
+    throw CheckpointError(
+      .badFormat, "unrecognised file format (no known magic bytes or extension)", file: path)
+  }
+
+  /// The format whose extension `path` ends with (longest match), if any.
+  public static func format(forExtensionOf path: String) -> (any CheckpointFormat.Type)? {
+    let name = path.split(separator: "/").last.map(String.init)?.lowercased() ?? path.lowercased()
+    var best: (format: any CheckpointFormat.Type, length: Int)?
+    for format in formats {
+      for ext in format.fileExtensions where name.hasSuffix("." + ext) {
+        if ext.count > (best?.length ?? -1) { best = (format, ext.count) }
+      }
+    }
+    return best?.format
+  }
+
+  /// Reads the checkpoint at `path`, detecting its format (or using `format`).
+  public static func read(path: String, format: String? = nil) throws -> Checkpoint {
+    let handler = try format.map { try self.format(named: $0) } ?? detect(path: path)
+    return try CheckpointError.locating(file: path) { try handler.read(path: path) }
+  }
+
+  /// Writes `checkpoint` to `path` in `format`, or in the format its extension names.
+  public static func write(
+    _ checkpoint: Checkpoint, to path: String, format: String? = nil, options: WriteOptions = .init()
+  ) throws {
+    let handler: any CheckpointFormat.Type
+    if let format {
+      handler = try self.format(named: format)
+    } else if let byExtension = self.format(forExtensionOf: path) {
+      handler = byExtension
+    } else {
+      throw CheckpointError(
+        .invalidArgument,
+        "cannot tell the output format from the file name; pass --format (\(identifiers.joined(separator: ", ")))",
+        file: path)
+    }
+    try CheckpointError.locating(file: path) {
+      try handler.write(checkpoint, to: path, options: options)
+    }
+  }
+}
+
+extension FormatRegistry {
+  /// The identifier of the format `path`'s extension names.
+  public static func outputFormat(for path: String) throws -> String {
+    guard let format = format(forExtensionOf: path) else {
+      throw CheckpointError(.invalidArgument, "cannot tell the output format from the file name", file: path)
+    }
+    return format.identifier
+  }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import CheckpointConversion
+import CheckpointCore
+import CheckpointStorage
+import Foundation
+
+extension Ckpt {
+  /// `ckpt inspect`: what is in a checkpoint, from its headers only.
+  struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List a checkpoint's tensors, dtypes, shapes, sizes and metadata.",
+      discussion: """
+        Reads headers only; no tensor data is read. JSON output:
+        {"format", "layout", "parameters", "metadata", "tensors": [{"name", "dtype", "shape", "bytes"}]}
+        """
+    )
+
+    @Argument(help: "The checkpoint file (or a sharded index .json).")
+    var path: String
+
+    @Option(help: "Read as this format instead of detecting it.")
+    var format: String?
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+      try reportingErrors(json: output.json) {
+        let checkpoint = try FormatRegistry.read(path: path, format: format)
+        let detection = LayoutDetector.detect(names: checkpoint.tensors.map(\.name))
+        if output.json {
+          emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
+        } else if !output.quiet {
+          emit(Inspect.text(checkpoint, path: path, detection: detection))
+        }
+      }
+    }
+
+    static func json(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection) -> JSONValue {
+      let tensors = checkpoint.tensors.map { tensor -> JSONValue in
+        .object([
+          ("name", .string(tensor.name)),
+          ("dtype", .string(tensor.dtype.name)),
+          ("shape", .array(tensor.shape.map { .integer(Int64($0)) })),
+          ("bytes", .integer(Int64(tensor.byteCount))),
+        ])
+      }
+      let metadata = checkpoint.metadata.sorted { $0.key < $1.key }.map {
+        ($0.key, JSONValue.string($0.value))
+      }
+      return .object([
+        ("file", .string(path)),
+        ("format", .string(checkpoint.format)),
+        ("layout", .string(detection.layout.rawValue)),
+        ("layout_evidence", .array(detection.evidence.map { .string($0) })),
+        ("parameters", .integer(Int64(checkpoint.parameterCount))),
+        ("bytes", .integer(Int64(checkpoint.byteCount))),
+        ("metadata", .object(metadata)),
+        ("tensors", .array(tensors)),
+      ])
+    }
+
+    static func text(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection) -> String {
+      var lines: [String] = []
+      lines.append("file:       \(path)")
+      lines.append("format:     \(checkpoint.format)")
+      var layout = "layout:     \(detection.layout.rawValue)"
+      if let first = detection.evidence.first { layout += "  (from \(first))" }
+      lines.append(layout)
+      lines.append(
+        "tensors:    \(checkpoint.tensors.count), \(checkpoint.parameterCount) parameters, \(formatBytes(checkpoint.byteCount))"
+      )
+      if !checkpoint.metadata.isEmpty {
+        lines.append("metadata:")
+        for (key, value) in checkpoint.metadata.sorted(by: { $0.key < $1.key }) {
+          let shown = value.count > 100 ? String(value.prefix(97)) + "..." : value
+          lines.append("  \(key): \(shown)")
+        }
+      }
+      let rows = checkpoint.tensors.map { t in
+        [t.name, t.dtype.name, Shape.describe(t.shape), formatBytes(t.byteCount)]
+      }
+      let header = ["name", "dtype", "shape", "size"]
+      var widths = header.map(\.count)
+      for row in rows {
+        for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+      }
+      func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, cell in
+          i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
+      }
+      lines.append("")
+      lines.append(line(header))
+      for row in rows { lines.append(line(row)) }
+      return lines.joined(separator: "\n")
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import CheckpointCore
+import CheckpointTestSupport
+import Foundation
+import XCTest
+
+final class AtomicFileTests: XCTestCase {
+  struct Boom: Error {}
+
+  func testWritesAndRenames() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/out.bin"
+      try AtomicFile.write(to: path) { file in
+        try file.write([1, 2, 3])
+        try file.pad(toMultipleOf: 8)
+        try file.patch([9], at: 0)
+        XCTAssertEqual(file.position, 8)
+      }
+      XCTAssertEqual(try TestFixtures.bytesAt(path), [9, 2, 3, 0, 0, 0, 0, 0])
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["out.bin"])
+    }
+  }
+
+  func testFailureLeavesNoFileAndKeepsTheOldOne() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/out.bin"
+      XCTAssertThrowsError(try AtomicFile.write(to: path) { _ in throw Boom() })
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
+      try TestFixtures.write([7], to: path)
+      XCTAssertThrowsError(
+        try AtomicFile.write(to: path) { file in
+          try file.write([UInt8](repeating: 1, count: 3 << 20))
+          throw Boom()
+        })
+      XCTAssertEqual(try TestFixtures.bytesAt(path), [7])
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["out.bin"])
+    }
+  }
+
+  func testLargeWritesBypassTheBuffer() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/big.bin"
+      let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+      try AtomicFile.write(to: path) { file in
+        try file.write([0xAA])
+        try file.write(big)
+        try file.write([0xBB])
+      }
+      XCTAssertEqual(try TestFixtures.bytesAt(path), [0xAA] + big + [0xBB])
+    }
+  }
+
+  func testInputFileReportsTruncation() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/short.bin"
+      try TestFixtures.write([1, 2, 3, 4], to: path)
+      let file = try InputFile(path: path)
+      XCTAssertEqual(file.size, 4)
+      XCTAssertEqual(try file.read(count: 2, at: 1), [2, 3])
+      XCTAssertEqual(try file.mapBytes(count: 3, at: 1).array, [2, 3, 4])
+      XCTAssertThrowsError(try file.read(count: 4, at: 1)) { error in
+        let error = error as? CheckpointError
+        XCTAssertEqual(error?.kind, .truncated)
+        XCTAssertEqual(error?.offset, 1)
+        XCTAssertEqual(error?.file, path)
+      }
+    }
+  }
+}
