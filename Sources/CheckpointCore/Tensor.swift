@@ -36,6 +36,9 @@ public struct Tensor: Sendable {
   public var info: TensorInfo
   /// The number of data bytes (`numel × element size`).
   public let byteCount: Int
+  /// The number of bytes the tensor occupies in its file when that differs
+  /// from ``byteCount`` (compressed formats); `nil` otherwise.
+  public var storedByteCount: Int?
   private let loader: Loader
 
   /// Creates a lazily loaded tensor. `byteCount` must match dtype and shape.

@@ -49,15 +49,41 @@ public struct WriteOptions: Sendable {
   public var compression: CompressionSetting?
   /// Receives progress in bytes written.
   public var progress: (any ProgressReporter)?
+  /// Where the checkpoint came from, for formats that record it (`.ckz`).
+  public var provenance: Provenance?
 
   /// Creates options.
   public init(
     shardSize: Int? = nil, compression: CompressionSetting? = nil,
-    progress: (any ProgressReporter)? = nil
+    progress: (any ProgressReporter)? = nil, provenance: Provenance? = nil
   ) {
     self.shardSize = shardSize
     self.compression = compression
     self.progress = progress
+    self.provenance = provenance
+  }
+}
+
+/// Where a written checkpoint came from.
+public struct Provenance: Sendable, Equatable {
+  /// The source file's path (hashed by writers that record a digest).
+  public var sourcePath: String?
+  /// The source format identifier.
+  public var sourceFormat: String?
+  /// The source layout (`pytorch`, `keras`, ...).
+  public var sourceLayout: String?
+  /// The writing tool and its version (`ckpt 0.1.0`).
+  public var tool: String
+
+  /// Creates a provenance record.
+  public init(
+    sourcePath: String? = nil, sourceFormat: String? = nil, sourceLayout: String? = nil,
+    tool: String
+  ) {
+    self.sourcePath = sourcePath
+    self.sourceFormat = sourceFormat
+    self.sourceLayout = sourceLayout
+    self.tool = tool
   }
 }
 
@@ -79,4 +105,11 @@ public protocol CheckpointFormat {
   static func read(path: String) throws -> Checkpoint
   /// Writes `checkpoint` to `path` atomically, streaming tensor by tensor.
   static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws
+  /// Whether the format stores string metadata (`ckpt convert` warns when it is dropped).
+  static var supportsMetadata: Bool { get }
+}
+
+extension CheckpointFormat {
+  /// Formats store metadata unless they say otherwise.
+  public static var supportsMetadata: Bool { true }
 }
