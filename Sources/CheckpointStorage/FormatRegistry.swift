@@ -67,6 +67,16 @@ public enum FormatRegistry {
         "cannot tell the output format from the file name; pass --format (\(identifiers.joined(separator: ", ")))",
         file: path)
     }
+    var checkpoint = checkpoint
+    var options = options
+    let reporter = options.progress
+    if let progress = reporter {
+      // Progress is counted generically as tensors are loaded for writing.
+      checkpoint.tensors = checkpoint.tensors.map { $0.reportingProgress(to: progress) }
+      options.progress = nil
+      progress.begin(label: "writing \(path)", totalBytes: checkpoint.byteCount)
+    }
+    defer { reporter?.end() }
     try CheckpointError.locating(file: path) {
       try handler.write(checkpoint, to: path, options: options)
     }
