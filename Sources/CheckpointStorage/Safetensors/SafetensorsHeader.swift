@@ -142,12 +142,11 @@ public struct SafetensorsHeader: Sendable, Equatable {
       expected = range.upperBound
     }
     let available = fileSize - dataStart
-    if expected > available {
-      let last = entries.last
+    if expected > available, let short = entries.first(where: { $0.dataOffsets.upperBound > available }) {
       throw CheckpointError(
         .truncated,
-        "tensor data ends at file byte \(dataStart + expected) but the file has \(fileSize) bytes",
-        tensor: last?.info.name, offset: dataStart + (last?.dataOffsets.lowerBound ?? 0))
+        "tensor data ends at file byte \(dataStart + short.dataOffsets.upperBound) but the file has \(fileSize) bytes",
+        tensor: short.info.name, offset: dataStart + short.dataOffsets.lowerBound)
     }
     if expected < available {
       throw CheckpointError(

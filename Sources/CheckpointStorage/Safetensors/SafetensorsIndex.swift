@@ -48,10 +48,10 @@ public struct SafetensorsIndex: Sendable {
     return rendered
   }
 
-  /// The shard files in order of first mention.
+  /// The shard files, sorted by name (for `model-00001-of-00003.safetensors`
+  /// names, in shard number order).
   public var shards: [String] {
-    var seen = Set<String>()
-    return weightMap.map(\.shard).filter { seen.insert($0).inserted }
+    Set(weightMap.map(\.shard)).sorted { SafetensorsDTypes.codePointPrecedes($0, $1) }
   }
 
   /// Reads and validates the index file at `path`.

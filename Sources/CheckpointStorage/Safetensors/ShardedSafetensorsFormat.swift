@@ -17,7 +17,8 @@ import CheckpointCore
 /// mismatch is recorded in the metadata under ``totalSizeNoteKey`` instead of
 /// failing. Metadata is the index's `metadata` rendered as strings plus each
 /// shard's `__metadata__` (the index and earlier shards win on conflicts).
-/// Tensors are listed shard by shard, each shard in data order.
+/// Tensors are listed shard by shard (shards sorted by file name, which is
+/// shard number order for Hugging Face names), each shard in data order.
 ///
 /// A folder holding exactly one `*.safetensors.index.json` reads as that index.
 ///
