@@ -40,7 +40,8 @@ public struct MalformedSafetensors: Sendable {
     func at(_ needle: String, in text: String) -> Int {
       let hay = Array(text.utf8)
       let pattern = Array(needle.utf8)
-      for start in 0...(hay.count - pattern.count) where Array(hay[start..<start + pattern.count]) == pattern {
+      for start in 0...(hay.count - pattern.count) where Array(hay[start..<start + pattern.count]) == pattern
+      {
         return 8 + start
       }
       return -1
@@ -99,7 +100,8 @@ public struct MalformedSafetensors: Sendable {
       offset: at("[-3]", in: negative))
     let fractional = edited("\"shape\":[3]", "\"shape\":[3.0]")
     add(
-      "fractional-dimension", craft(fractional), .corrupt, "not a non-negative integer", tensor: "norm.weight",
+      "fractional-dimension", craft(fractional), .corrupt, "not a non-negative integer",
+      tensor: "norm.weight",
       offset: at("[3.0]", in: fractional))
     let triple = edited("[0,12]", "[0,12,13]")
     add(
@@ -115,7 +117,8 @@ public struct MalformedSafetensors: Sendable {
       tensor: "embed.weight", offset: at("[16,40]", in: hole))
     let overlap = edited("[12,36]", "[8,32]").replacingFirst("[36,36]", with: "[32,32]")
     add(
-      "overlap", craft(overlap, data: Array(data.prefix(32))), .corrupt, "overlaps the previous tensor by 4 bytes",
+      "overlap", craft(overlap, data: Array(data.prefix(32))), .corrupt,
+      "overlaps the previous tensor by 4 bytes",
       tensor: "embed.weight", offset: at("[8,32]", in: overlap))
     let wrongSize = edited("\"shape\":[3]", "\"shape\":[4]")
     add(

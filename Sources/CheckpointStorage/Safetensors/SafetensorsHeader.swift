@@ -172,7 +172,8 @@ public struct SafetensorsHeader: Sendable, Equatable {
             throw CheckpointError(.corrupt, "duplicate __metadata__ in the header", offset: 8 + error.offset)
           }
           throw CheckpointError(
-            .duplicateName, "duplicate tensor name '\(key)' in the header", tensor: key, offset: 8 + error.offset)
+            .duplicateName, "duplicate tensor name '\(key)' in the header", tensor: key,
+            offset: 8 + error.offset)
         }
         throw CheckpointError(.corrupt, "duplicate key '\(key)' in the header", offset: 8 + error.offset)
       }
@@ -194,7 +195,9 @@ public struct SafetensorsHeader: Sendable, Equatable {
     }
   }
 
-  private static func parseMetadata(_ value: JSONValue, text: [UInt8], at offset: Int) throws -> [String: String]? {
+  private static func parseMetadata(_ value: JSONValue, text: [UInt8], at offset: Int) throws -> [String:
+    String]?
+  {
     if value == .null { return nil }
     guard let members = value.objectValue else {
       throw CheckpointError(.corrupt, "__metadata__ is not an object of strings", offset: 8 + offset)
@@ -261,7 +264,8 @@ public struct SafetensorsHeader: Sendable, Equatable {
       case .integer, .unsignedInteger:
         guard let value = dim.intValue else {
           throw CheckpointError(
-            .invalidShape, "dimension \(dim.compactText) overflows", tensor: name, offset: offset(of: "shape"))
+            .invalidShape, "dimension \(dim.compactText) overflows", tensor: name, offset: offset(of: "shape")
+          )
         }
         shape.append(value)
       default:
@@ -285,7 +289,8 @@ public struct SafetensorsHeader: Sendable, Equatable {
       case .integer, .unsignedInteger:
         guard let value = bound.intValue else {
           throw CheckpointError(
-            .corrupt, "data offset \(bound.compactText) overflows", tensor: name, offset: offset(of: "data_offsets"))
+            .corrupt, "data offset \(bound.compactText) overflows", tensor: name,
+            offset: offset(of: "data_offsets"))
         }
         bounds.append(value)
       default:

@@ -88,7 +88,9 @@ public struct SafetensorsIndex: Sendable {
     }
     let positions = JSONMemberOffsets.members(in: text, objectAt: start)
     func offset(of key: String) -> Int {
-      guard let index = members.firstIndex(where: { $0.0 == key }), index < positions.count else { return start }
+      guard let index = members.firstIndex(where: { $0.0 == key }), index < positions.count else {
+        return start
+      }
       return positions[index].value
     }
 

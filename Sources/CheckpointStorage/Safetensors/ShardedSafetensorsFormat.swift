@@ -65,7 +65,8 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         let name = entry.info.name
         if let other = foundIn[name] {
           throw CheckpointError(
-            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath, tensor: name,
+            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath,
+            tensor: name,
             offset: entry.fieldOffset)
         }
         guard let listing = listed[name] else {
@@ -75,7 +76,8 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         }
         guard listing.shard == shard else {
           throw CheckpointError(
-            .corrupt, "tensor is in shard \(shard) but the index maps it to \(listing.shard)", file: shardPath,
+            .corrupt, "tensor is in shard \(shard) but the index maps it to \(listing.shard)",
+            file: shardPath,
             tensor: name, offset: entry.fieldOffset)
         }
         foundIn[name] = shard

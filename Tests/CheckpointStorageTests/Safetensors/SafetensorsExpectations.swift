@@ -62,7 +62,8 @@ struct SafetensorsExpectations {
       XCTAssertEqual(tensor.shape, record.shape, "shape of \(tensor.name)", file: file, line: line)
       XCTAssertEqual(tensor.dtype.name, record.dtype, "dtype of \(tensor.name)", file: file, line: line)
       let bytes = try tensor.load()
-      XCTAssertEqual(SHA256Digest.hex(bytes.array), record.sha256, "bytes of \(tensor.name)", file: file, line: line)
+      XCTAssertEqual(
+        SHA256Digest.hex(bytes.array), record.sha256, "bytes of \(tensor.name)", file: file, line: line)
     }
   }
 }

@@ -65,7 +65,8 @@ final class SafetensorsHeaderTests: XCTestCase {
     let header = Array(#"{"c":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}"#.utf8)
     try TestFixtures.withTemporaryFolder { folder in
       let path = folder + "/c64.safetensors"
-      try TestFixtures.write(UInt64(header.count).littleEndianBytes + header + [UInt8](repeating: 0, count: 8), to: path)
+      try TestFixtures.write(
+        UInt64(header.count).littleEndianBytes + header + [UInt8](repeating: 0, count: 8), to: path)
       XCTAssertThrowsError(try SafetensorsFormat.read(path: path)) { error in
         let error = error as? CheckpointError
         XCTAssertEqual(error?.kind, .unsupportedDType)

@@ -5,7 +5,8 @@ import XCTest
 
 final class SafetensorsReaderTests: XCTestCase {
   func testSHA256HelperMatchesKnownDigests() {
-    XCTAssertEqual(SHA256Digest.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    XCTAssertEqual(
+      SHA256Digest.hex([UInt8]()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
     XCTAssertEqual(
       SHA256Digest.hex(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
   }
@@ -24,7 +25,9 @@ final class SafetensorsReaderTests: XCTestCase {
     let scalar = try XCTUnwrap(checkpoint["scalar"]).load().array
     XCTAssertEqual(Float(bitPattern: UInt32(littleEndianBytes: scalar)), 3.25)
     let weight = try XCTUnwrap(checkpoint["layer.0.weight"]).load().array
-    let floats = (0..<4).map { Float(bitPattern: UInt32(littleEndianBytes: Array(weight[4 * $0..<4 * $0 + 4]))) }
+    let floats = (0..<4).map {
+      Float(bitPattern: UInt32(littleEndianBytes: Array(weight[4 * $0..<4 * $0 + 4])))
+    }
     XCTAssertTrue(floats[0].isNaN)
     XCTAssertEqual(floats[1], .infinity)
     XCTAssertEqual(floats[2], -.infinity)
@@ -37,7 +40,8 @@ final class SafetensorsReaderTests: XCTestCase {
     XCTAssertEqual(
       checkpoint.tensors.map(\.name),
       [
-        "i64", "double", "empty", "layer.0.bias", "layer.0.weight", "scalar", "i32", "half", "i16", "i8", "u8",
+        "i64", "double", "empty", "layer.0.bias", "layer.0.weight", "scalar", "i32", "half", "i16", "i8",
+        "u8",
         "unicode.\u{e9}", "mask",
       ])
   }

@@ -59,7 +59,8 @@ final class SafetensorsWriterTests: XCTestCase {
       let text = String(decoding: written[8..<written.count - 24], as: UTF8.self)
       XCTAssertTrue(
         text.hasPrefix(
-          #"{"__metadata__":{"author":"CheckpointKit \"fixtures\"","format":"np","note":"line1\nline2 é"},"w":"#),
+          #"{"__metadata__":{"author":"CheckpointKit \"fixtures\"","format":"np","note":"line1\nline2 é"},"w":"#
+        ),
         text)
     }
   }
@@ -92,7 +93,8 @@ final class SafetensorsWriterTests: XCTestCase {
     let checkpoint = try SafetensorsFormat.read(path: TestFixtures.path("safetensors/dtypes.safetensors"))
     let recorder = Recorder()
     try TestFixtures.withTemporaryFolder { folder in
-      try SafetensorsFormat.write(checkpoint, to: folder + "/p.safetensors", options: .init(progress: recorder))
+      try SafetensorsFormat.write(
+        checkpoint, to: folder + "/p.safetensors", options: .init(progress: recorder))
     }
     XCTAssertEqual(recorder.events, ["begin \(checkpoint.byteCount)", "end"])
     XCTAssertEqual(recorder.advanced, checkpoint.byteCount)
@@ -104,7 +106,8 @@ final class SafetensorsWriterTests: XCTestCase {
         TensorBytes([UInt8](repeating: 0, count: 34))
       }
       XCTAssertThrowsError(
-        try SafetensorsFormat.write(try Checkpoint(tensors: [q8]), to: folder + "/q.safetensors", options: .init())
+        try SafetensorsFormat.write(
+          try Checkpoint(tensors: [q8]), to: folder + "/q.safetensors", options: .init())
       ) { error in
         XCTAssertEqual((error as? CheckpointError)?.kind, .unsupportedDType)
         XCTAssertEqual((error as? CheckpointError)?.tensor, "q")
@@ -139,7 +142,8 @@ final class SafetensorsWriterTests: XCTestCase {
     let bad = Tensor(info: TensorInfo(name: "b", dtype: .f32, shape: [1]), byteCount: 4) { throw Boom() }
     try TestFixtures.withTemporaryFolder { folder in
       XCTAssertThrowsError(
-        try SafetensorsFormat.write(try Checkpoint(tensors: [good, bad]), to: folder + "/f.safetensors", options: .init()))
+        try SafetensorsFormat.write(
+          try Checkpoint(tensors: [good, bad]), to: folder + "/f.safetensors", options: .init()))
       XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }
   }

@@ -66,9 +66,13 @@ final class ShardedSafetensorsTests: XCTestCase {
     XCTAssertEqual(ShardedSafetensorsFormat.plan(byteCounts: [], limit: 10), [])
     XCTAssertEqual(
       ShardedSafetensorsFormat.shardNames(indexName: "model.safetensors.index.json", count: 3),
-      ["model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors"])
+      [
+        "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+        "model-00003-of-00003.safetensors",
+      ])
     XCTAssertEqual(
-      ShardedSafetensorsFormat.shardNames(indexName: "tiny.index.json", count: 1), ["tiny-00001-of-00001.safetensors"])
+      ShardedSafetensorsFormat.shardNames(indexName: "tiny.index.json", count: 1),
+      ["tiny-00001-of-00001.safetensors"])
   }
 
   func testShardedWriteReproducesTheHubsShards() throws {
@@ -83,7 +87,8 @@ final class ShardedSafetensorsTests: XCTestCase {
       try ShardedSafetensorsFormat.write(checkpoint, to: out, options: .init(shardSize: 20_000))
       for shard in expectations.shardNames {
         XCTAssertEqual(
-          try TestFixtures.bytesAt(folder + "/" + shard), try TestFixtures.bytes("safetensors/sharded/" + shard),
+          try TestFixtures.bytesAt(folder + "/" + shard),
+          try TestFixtures.bytes("safetensors/sharded/" + shard),
           shard)
       }
       let written = try SafetensorsIndex(reading: out)
@@ -126,7 +131,8 @@ final class ShardedSafetensorsTests: XCTestCase {
 
   func testAFailedShardedWriteLeavesNothing() throws {
     struct Boom: Error {}
-    let good = try Tensor(name: "a", dtype: .u8, shape: [8], bytes: TensorBytes([UInt8](repeating: 1, count: 8)))
+    let good = try Tensor(
+      name: "a", dtype: .u8, shape: [8], bytes: TensorBytes([UInt8](repeating: 1, count: 8)))
     let bad = Tensor(info: TensorInfo(name: "b", dtype: .u8, shape: [8]), byteCount: 8) { throw Boom() }
     try TestFixtures.withTemporaryFolder { folder in
       XCTAssertThrowsError(
@@ -141,7 +147,8 @@ final class ShardedSafetensorsTests: XCTestCase {
 
   /// Copies the sharded fixture into `folder`, with the index replaced by `edit(index text)`.
   func copyFixture(to folder: String, editing edit: (String) -> String) throws -> String {
-    for name in try FileManager.default.contentsOfDirectory(atPath: TestFixtures.path("safetensors/sharded")) {
+    for name in try FileManager.default.contentsOfDirectory(atPath: TestFixtures.path("safetensors/sharded"))
+    {
       try TestFixtures.write(try TestFixtures.bytes("safetensors/sharded/" + name), to: folder + "/" + name)
     }
     let index = folder + "/model.safetensors.index.json"
@@ -157,7 +164,9 @@ final class ShardedSafetensorsTests: XCTestCase {
     try TestFixtures.withTemporaryFolder { folder in
       let index = try copyFixture(to: folder, editing: edit)
       XCTAssertThrowsError(try FormatRegistry.read(path: index), file: file, line: line) { error in
-        guard let error = error as? CheckpointError else { return XCTFail("\(error)", file: file, line: line) }
+        guard let error = error as? CheckpointError else {
+          return XCTFail("\(error)", file: file, line: line)
+        }
         XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
         XCTAssertTrue(error.message.contains(message), "\(error)", file: file, line: line)
         XCTAssertEqual(error.tensor, tensor, "\(error)", file: file, line: line)
@@ -171,8 +180,12 @@ final class ShardedSafetensorsTests: XCTestCase {
     let first = "\"encoder.layers.0.self_attn.in_proj_weight\": \"model-00001-of-00003.safetensors\""
     for bad in ["/etc/passwd", "../model-00001-of-00003.safetensors", "a/../../x.safetensors", ""] {
       try assertRejected(
-        { $0.replacingOccurrences(of: first, with: "\"encoder.layers.0.self_attn.in_proj_weight\": \"\(bad)\"") },
-        kind: .corrupt, message: bad.isEmpty ? "empty" : "shard", tensor: "encoder.layers.0.self_attn.in_proj_weight",
+        {
+          $0.replacingOccurrences(
+            of: first, with: "\"encoder.layers.0.self_attn.in_proj_weight\": \"\(bad)\"")
+        },
+        kind: .corrupt, message: bad.isEmpty ? "empty" : "shard",
+        tensor: "encoder.layers.0.self_attn.in_proj_weight",
         fileSuffix: "model.safetensors.index.json")
     }
   }
@@ -181,7 +194,8 @@ final class ShardedSafetensorsTests: XCTestCase {
     try assertRejected(
       {
         $0.replacingOccurrences(
-          of: "\"weight_map\": {", with: "\"weight_map\": {\n    \"ghost.weight\": \"model-00002-of-00003.safetensors\",")
+          of: "\"weight_map\": {",
+          with: "\"weight_map\": {\n    \"ghost.weight\": \"model-00002-of-00003.safetensors\",")
       }, kind: .notFound, message: "does not contain it", tensor: "ghost.weight",
       fileSuffix: "model.safetensors.index.json")
   }
@@ -192,7 +206,8 @@ final class ShardedSafetensorsTests: XCTestCase {
         $0.replacingOccurrences(
           of: "\"encoder.layers.0.self_attn.in_proj_weight\": \"model-00001-of-00003.safetensors\"",
           with: "\"encoder.layers.0.self_attn.in_proj_weight\": \"model-00002-of-00003.safetensors\"")
-      }, kind: .corrupt, message: "index maps it to model-00002", tensor: "encoder.layers.0.self_attn.in_proj_weight",
+      }, kind: .corrupt, message: "index maps it to model-00002",
+      tensor: "encoder.layers.0.self_attn.in_proj_weight",
       fileSuffix: "model-00001-of-00003.safetensors")
   }
 
@@ -200,8 +215,10 @@ final class ShardedSafetensorsTests: XCTestCase {
     try assertRejected(
       {
         $0.replacingOccurrences(
-          of: "    \"encoder.layers.0.self_attn.in_proj_weight\": \"model-00001-of-00003.safetensors\",\n", with: "")
-      }, kind: .corrupt, message: "not in the index's weight_map", tensor: "encoder.layers.0.self_attn.in_proj_weight",
+          of: "    \"encoder.layers.0.self_attn.in_proj_weight\": \"model-00001-of-00003.safetensors\",\n",
+          with: "")
+      }, kind: .corrupt, message: "not in the index's weight_map",
+      tensor: "encoder.layers.0.self_attn.in_proj_weight",
       fileSuffix: "model-00001-of-00003.safetensors")
   }
 
@@ -211,7 +228,8 @@ final class ShardedSafetensorsTests: XCTestCase {
         $0.replacingOccurrences(
           of: "\"weight_map\": {",
           with: "\"weight_map\": {\n    \"decoder.norm.bias\": \"model-00003-of-00003.safetensors\",")
-      }, kind: .duplicateName, message: "duplicate tensor name 'decoder.norm.bias'", tensor: "decoder.norm.bias",
+      }, kind: .duplicateName, message: "duplicate tensor name 'decoder.norm.bias'",
+      tensor: "decoder.norm.bias",
       fileSuffix: "model.safetensors.index.json")
   }
 
@@ -220,18 +238,24 @@ final class ShardedSafetensorsTests: XCTestCase {
     let b = try Tensor(name: "b", dtype: .u8, shape: [1], bytes: TensorBytes([2]))
     let c = try Tensor(name: "c", dtype: .u8, shape: [1], bytes: TensorBytes([3]))
     try TestFixtures.withTemporaryFolder { folder in
-      try SafetensorsFormat.write(try Checkpoint(tensors: [a, b]), to: folder + "/one.safetensors", options: .init())
-      try SafetensorsFormat.write(try Checkpoint(tensors: [b, c]), to: folder + "/two.safetensors", options: .init())
+      try SafetensorsFormat.write(
+        try Checkpoint(tensors: [a, b]), to: folder + "/one.safetensors", options: .init())
+      try SafetensorsFormat.write(
+        try Checkpoint(tensors: [b, c]), to: folder + "/two.safetensors", options: .init())
       let index = SafetensorsIndex(
         metadata: [],
-        weightMap: [.init(tensor: "a", shard: "one.safetensors"), .init(tensor: "b", shard: "one.safetensors"),
-          .init(tensor: "c", shard: "two.safetensors")])
+        weightMap: [
+          .init(tensor: "a", shard: "one.safetensors"), .init(tensor: "b", shard: "one.safetensors"),
+          .init(tensor: "c", shard: "two.safetensors"),
+        ])
       try TestFixtures.write(Array(index.text.utf8), to: folder + "/x.safetensors.index.json")
       XCTAssertThrowsError(try FormatRegistry.read(path: folder + "/x.safetensors.index.json")) { error in
         let error = error as? CheckpointError
         XCTAssertEqual(error?.kind, .duplicateName)
         XCTAssertEqual(error?.tensor, "b")
-        XCTAssertTrue(error?.message.contains("one.safetensors and two.safetensors") ?? false, "\(String(describing: error))")
+        XCTAssertTrue(
+          error?.message.contains("one.safetensors and two.safetensors") ?? false,
+          "\(String(describing: error))")
       }
     }
   }
