@@ -135,6 +135,17 @@ public struct MalformedSafetensors: Sendable {
     add(
       "data-truncated", craft(header, data: Array(data.dropLast())), .truncated, "ends at file byte",
       tensor: "embed.weight", offset: dataStart + 12)
+    let huge = edited(
+      "\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]",
+      "\"dtype\":\"U8\",\"shape\":[9223372036854775807],\"data_offsets\":[0,9223372036854775807]"
+    )
+    .replacingFirst("[12,36]", with: "[9223372036854775807,9223372036854775807]").replacingFirst(
+      "\"shape\":[4,3]", with: "\"shape\":[0,3]"
+    )
+    .replacingFirst("[36,36]", with: "[9223372036854775807,9223372036854775807]")
+    add(
+      "huge-tensor", craft(huge, data: []), .truncated, "but the file has", tensor: "norm.weight",
+      offset: craft(huge, data: []).count)
     let entry = "\"zero_bf16\":{\"dtype\":\"BF16\",\"shape\":[0],\"data_offsets\":[36,36]},"
     let duplicate = edited("\"zero_bf16\":", entry + "\"zero_bf16\":")
     add(

@@ -41,7 +41,10 @@ public enum SafetensorsFormat: CheckpointFormat {
   /// Lazily loaded tensors for the entries of `header`, read from `file`.
   ///
   /// Tensor bytes are memory-mapped (zero-copy; a heap copy when mapping
-  /// fails), after checking that the file has not shrunk since it was opened. Measured on a 512 MiB file of 16 F32 tensors converted to
+  /// fails), after checking that the file has not shrunk since it was opened.
+  /// Data the file does not align to its element size (safetensors does not
+  /// promise alignment; the library's own ordering provides it) is copied
+  /// into aligned memory instead, so elements can be loaded directly. Measured on a 512 MiB file of 16 F32 tensors converted to
   /// safetensors (debug build, warm page cache, 2 cores): mapping 0.9–1.4 s,
   /// `pread` into fresh memory 2.7–3.6 s, the same peak memory.
   static func tensors(of file: InputFile, header: SafetensorsHeader) -> [Tensor] {
@@ -49,7 +52,9 @@ public enum SafetensorsFormat: CheckpointFormat {
     return header.entries.map { entry in
       let offset = dataStart + entry.dataOffsets.lowerBound
       let count = entry.dataOffsets.count
+      let aligned = offset % (entry.info.dtype.elementSize ?? 1) == 0
       return Tensor(info: entry.info, byteCount: count) {
+        guard aligned else { return try file.readBytes(count: count, at: offset) }
         try checkStillHolds(file, offset: offset, count: count)
         return try file.mapBytes(count: count, at: offset)
       }

@@ -111,6 +111,12 @@ public struct SafetensorsHeader: Sendable, Equatable {
     try validateLayout(fileSize: fileSize)
   }
 
+  /// The file offset of a data-region offset, for messages (offsets come from the file and may be huge).
+  private func fileByte(_ dataOffset: Int) -> String {
+    let (value, overflow) = dataStart.addingReportingOverflow(dataOffset)
+    return overflow ? "\(dataStart) + \(dataOffset)" : String(value)
+  }
+
   /// Checks that tensors tile the data region exactly: contiguous from 0, sizes
   /// matching dtype and shape, the last one ending at the end of the file.
   private func validateLayout(fileSize: Int) throws {
@@ -125,7 +131,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
           : "overlaps the previous tensor by \(expected - range.lowerBound) bytes"
         throw CheckpointError(
           .corrupt,
-          "data_offsets [\(range.lowerBound), \(range.upperBound)] (file byte \(dataStart + range.lowerBound)) "
+          "data_offsets [\(range.lowerBound), \(range.upperBound)] (file byte \(fileByte(range.lowerBound))) "
             + "\(problem), which ends at data offset \(expected)",
           tensor: name, offset: entry.fieldOffset)
       }
@@ -145,7 +151,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
     if expected > available, let short = entries.first(where: { $0.dataOffsets.upperBound > available }) {
       throw CheckpointError(
         .truncated,
-        "tensor data ends at file byte \(dataStart + short.dataOffsets.upperBound) but the file has \(fileSize) bytes",
+        "tensor data ends at file byte \(fileByte(short.dataOffsets.upperBound)) but the file has \(fileSize) bytes",
         tensor: short.info.name, offset: dataStart + short.dataOffsets.lowerBound)
     }
     if expected < available {
@@ -368,8 +374,8 @@ extension SafetensorsHeader {
     }
     var text = Array(JSONValue.object(members).compactText.utf8)
     text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - text.count % 8) % 8))
-    var header = SafetensorsHeader(length: text.count, entries: entries, metadata: nil)
-    header.metadata = metadata.isEmpty ? nil : metadata
+    let header = SafetensorsHeader(
+      length: text.count, entries: entries, metadata: metadata.isEmpty ? nil : metadata)
     return (header, text)
   }
 

@@ -118,7 +118,7 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         shards.append([index])
         continue
       }
-      if currentSize + size > limit {
+      if size > limit - currentSize {
         shards.append(current)
         current = []
         currentSize = 0

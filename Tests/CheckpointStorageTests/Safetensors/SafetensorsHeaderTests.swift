@@ -76,3 +76,41 @@ final class SafetensorsHeaderTests: XCTestCase {
     }
   }
 }
+
+final class SafetensorsMutationTests: XCTestCase {
+  /// Flipped bytes and truncations of a library-written file either read (and
+  /// load every tensor) or fail with a CheckpointError; never trap.
+  func testMutatedFilesNeverCrash() throws {
+    let original = try TestFixtures.bytes("safetensors/bf16.safetensors")
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func next(_ bound: Int) -> Int {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int((state >> 33) % UInt64(bound))
+    }
+    let replacements = Array("{}[]\",:0123456789-eE. \u{7F}".utf8) + [0x00, 0xFF, 0xC3]
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/m.safetensors"
+      var outcomes = (read: 0, rejected: 0)
+      for round in 0..<400 {
+        var bytes = original
+        if round % 5 == 0 {
+          bytes.removeLast(next(bytes.count))
+        } else {
+          for _ in 0..<(1 + next(3)) {
+            bytes[next(bytes.count)] = replacements[next(replacements.count)]
+          }
+        }
+        try TestFixtures.write(bytes, to: path)
+        do {
+          let checkpoint = try SafetensorsFormat.read(path: path)
+          for tensor in checkpoint.tensors { _ = try tensor.load() }
+          outcomes.read += 1
+        } catch is CheckpointError {
+          outcomes.rejected += 1
+        }
+      }
+      XCTAssertGreaterThan(outcomes.rejected, 200)
+      XCTAssertGreaterThan(outcomes.read, 5)
+    }
+  }
+}
