@@ -100,7 +100,8 @@ enum HDF5CheckpointWriter {
 
   /// `layer_names` as one attribute, or split into `layer_names0..N` the way
   /// tf.keras does when the list exceeds HDF5's 64 KiB object-header limit
-  /// (`np.array_split` into the fewest parts whose fixed-width size fits).
+  /// (`np.array_split` into the fewest parts whose fixed-width size, the
+  /// longest UTF-8 name times the count, fits).
   static func splitList(_ list: [String], name: String) -> [(String, [String])] {
     let width = list.map(\.utf8.count).max() ?? 0
     var parts = 1
