@@ -41,7 +41,8 @@ enum HDF5CheckpointReader {
       for weightName in Keras2Layout.stringList(layer, "weight_names") {
         guard let node = layer.node(at: weightName), node.kind == .dataset else {
           throw CheckpointError(
-            .corrupt, "weight_names of layer '\(layerName)' lists '\(weightName)' but there is no such dataset")
+            .corrupt,
+            "weight_names of layer '\(layerName)' lists '\(weightName)' but there is no such dataset")
         }
         let name = layerName + "/" + weightName
         guard used.insert(node.path).inserted else { continue }
@@ -50,7 +51,9 @@ enum HDF5CheckpointReader {
     }
     var attributes = root.attributes
     if weightsRoot.path != root.path {
-      attributes += weightsRoot.attributes.filter { attribute in !attributes.contains { $0.name == attribute.name } }
+      attributes += weightsRoot.attributes.filter { attribute in
+        !attributes.contains { $0.name == attribute.name }
+      }
     }
     let structural = attributes.filter { !Keras2Layout.isSplitAttribute($0.name, "layer_names") }
     return try Checkpoint(format: Keras2Format.identifier, tensors: tensors, metadata: metadata(structural))

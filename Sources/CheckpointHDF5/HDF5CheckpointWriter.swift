@@ -29,7 +29,8 @@ enum HDF5CheckpointWriter {
     if let compression = options.compression, compression.codec == .zlib {
       guard layout != .keras3 else {
         throw CheckpointError(
-          .invalidArgument, "Keras 3 .weights.h5 files are not compressed; write generic HDF5 (--format hdf5)")
+          .invalidArgument, "Keras 3 .weights.h5 files are not compressed; write generic HDF5 (--format hdf5)"
+        )
       }
       level = compression.level
     }
@@ -59,7 +60,8 @@ enum HDF5CheckpointWriter {
   ) throws {
     try CheckpointError.locating(tensor: tensor.name) {
       let bytes = try tensor.load()
-      try writer.writeDataset(path, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes, compression: level)
+      try writer.writeDataset(
+        path, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes, compression: level)
       options.progress?.advance(bytes: bytes.count)
     }
   }

@@ -15,7 +15,8 @@ public enum HDF5Tree {
     func attributes(_ node: HDF5Node) -> String {
       guard !node.attributes.isEmpty else { return "" }
       let text = node.attributes.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
-      return "  {" + (text.count > attributeWidth ? String(text.prefix(attributeWidth - 3)) + "..." : text) + "}"
+      return "  {" + (text.count > attributeWidth ? String(text.prefix(attributeWidth - 3)) + "..." : text)
+        + "}"
     }
     func describe(_ node: HDF5Node) -> String {
       guard let info = node.dataset else { return node.name + "/" + attributes(node) }

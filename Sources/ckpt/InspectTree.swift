@@ -12,15 +12,19 @@ extension Ckpt.Inspect {
     }
     switch checkpoint.format {
     case "keras":
-      sections.append("Keras 2 layers:\n" + layerText(checkpoint) { name in
-        let slash = name.firstIndex(of: "/") ?? name.endIndex
-        return (String(name[..<slash]), String(name[slash...].dropFirst()))
-      })
+      sections.append(
+        "Keras 2 layers:\n"
+          + layerText(checkpoint) { name in
+            let slash = name.firstIndex(of: "/") ?? name.endIndex
+            return (String(name[..<slash]), String(name[slash...].dropFirst()))
+          })
     case "keras3":
-      sections.append("Keras 3 layers:\n" + layerText(checkpoint) { name in
-        guard let range = name.range(of: "/vars/", options: .backwards) else { return (name, name) }
-        return (String(name[..<range.lowerBound]), "vars/" + name[range.upperBound...])
-      })
+      sections.append(
+        "Keras 3 layers:\n"
+          + layerText(checkpoint) { name in
+            guard let range = name.range(of: "/vars/", options: .backwards) else { return (name, name) }
+            return (String(name[..<range.lowerBound]), "vars/" + name[range.upperBound...])
+          })
     case "hdf5": break
     default:
       sections.append("Tensor name tree:\n" + nameTree(checkpoint))
@@ -59,7 +63,8 @@ extension Ckpt.Inspect {
       }
       let leaf = parts.last ?? tensor.name
       lines.append(
-        String(repeating: "  ", count: parts.count) + "\(leaf)  \(tensor.dtype.name) \(Shape.describe(tensor.shape))")
+        String(repeating: "  ", count: parts.count)
+          + "\(leaf)  \(tensor.dtype.name) \(Shape.describe(tensor.shape))")
       previous = Array(parts.dropLast())
     }
     return lines.joined(separator: "\n")

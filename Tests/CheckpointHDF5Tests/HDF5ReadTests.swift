@@ -34,7 +34,9 @@ final class HDF5ReadTests: XCTestCase {
     }
     XCTAssertEqual(decoded, [1, -2, 3 << 40, -(5 << 33)])
     let scalar = try checkpoint["scalar/f32"]!.load().array
-    XCTAssertEqual(Float(bitPattern: scalar.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }), 3.25)
+    XCTAssertEqual(
+      Float(bitPattern: scalar.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }),
+      3.25)
     XCTAssertEqual(checkpoint.metadata["title"], "fixed string")
     XCTAssertEqual(checkpoint.metadata["comment"], "variable length \u{e9}")
     XCTAssertEqual(checkpoint.metadata["names_fixed"], #"["alpha","be"]"#)
@@ -81,9 +83,11 @@ final class HDF5ReadTests: XCTestCase {
 
   func testRegistryDetectsBySignatureAndExtension() throws {
     FormatRegistry.register(HDF5Formats.all)
-    XCTAssertEqual(try FormatRegistry.detect(path: TestFixtures.path("hdf5/keras2_weights.h5")).identifier, "hdf5")
+    XCTAssertEqual(
+      try FormatRegistry.detect(path: TestFixtures.path("hdf5/keras2_weights.h5")).identifier, "hdf5")
     // A user block hides the signature from the 64-byte prefix: the extension decides.
-    XCTAssertEqual(try FormatRegistry.detect(path: TestFixtures.path("hdf5/h5py_userblock.h5")).identifier, "hdf5")
+    XCTAssertEqual(
+      try FormatRegistry.detect(path: TestFixtures.path("hdf5/h5py_userblock.h5")).identifier, "hdf5")
     XCTAssertEqual(FormatRegistry.format(forExtensionOf: "model.weights.h5")?.identifier, "keras3")
     XCTAssertEqual(FormatRegistry.format(forExtensionOf: "model.h5")?.identifier, "hdf5")
   }

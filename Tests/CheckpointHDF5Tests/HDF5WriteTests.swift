@@ -77,7 +77,8 @@ final class HDF5WriteTests: XCTestCase {
         let value = Float(index).bitPattern.littleEndianBytes
         tensors.append(
           try Tensor(
-            name: "\(long)\(index)/\(long)\(index)/bias:0", dtype: .f32, shape: [1], bytes: TensorBytes(value)))
+            name: "\(long)\(index)/\(long)\(index)/bias:0", dtype: .f32, shape: [1], bytes: TensorBytes(value)
+          ))
       }
       let checkpoint = try Checkpoint(tensors: tensors)
       let out = folder + "/split.h5"
@@ -104,7 +105,8 @@ final class HDF5WriteTests: XCTestCase {
       }
       let tree = try HDF5Tree.read(path: folder + "/keras3_bf16.weights.h5")
       XCTAssertEqual(tree.node(at: "layers/dense/vars/0")?.attribute("dtype"), .string("bfloat16"))
-      XCTAssertEqual(tree.node(at: "layers/dense/vars/0")?.dataset?.typeDescription, "opaque 2 bytes (bfloat16)")
+      XCTAssertEqual(
+        tree.node(at: "layers/dense/vars/0")?.dataset?.typeDescription, "opaque 2 bytes (bfloat16)")
     }
   }
 
@@ -114,7 +116,8 @@ final class HDF5WriteTests: XCTestCase {
         try Tensor(name: "encoder.weight", dtype: .f32, shape: [1], bytes: TensorBytes([0, 0, 128, 63]))
       ])
       for (format, path) in [("keras", "/k2.h5"), ("keras3", "/k3.weights.h5")] {
-        XCTAssertThrowsError(try FormatRegistry.write(checkpoint, to: folder + path, format: format)) { error in
+        XCTAssertThrowsError(try FormatRegistry.write(checkpoint, to: folder + path, format: format)) {
+          error in
           XCTAssertEqual((error as? CheckpointError)?.kind, .invalidArgument)
           XCTAssertEqual((error as? CheckpointError)?.tensor, "encoder.weight")
         }
@@ -142,7 +145,8 @@ final class HDF5WriteTests: XCTestCase {
       let keras3 = try HDF5Format.read(path: TestFixtures.path("hdf5/keras3_bf16.weights.h5"))
       XCTAssertThrowsError(
         try Keras3Format.write(
-          keras3, to: folder + "/z.weights.h5", options: WriteOptions(compression: .init(codec: .zlib, level: 6))))
+          keras3, to: folder + "/z.weights.h5",
+          options: WriteOptions(compression: .init(codec: .zlib, level: 6))))
       XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
     }
   }
