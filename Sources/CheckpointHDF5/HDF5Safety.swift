@@ -136,14 +136,37 @@ public enum HDF5Safety {
     return file.size
   }
 
-  /// Runs the probe in a child process (when ``probeCommand`` is set).
+  /// A file as it was when probed: a changed file (size, time, inode) is probed again.
+  private struct Identity: Hashable {
+    var path: String
+    var attributes: [String]
+  }
+
+  nonisolated(unsafe) private static var probed = Set<Identity>()
+
+  private static func identity(of path: String) -> Identity? {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+    let keys: [FileAttributeKey] = [.systemNumber, .systemFileNumber, .size, .modificationDate]
+    return Identity(path: path, attributes: keys.map { "\(attributes[$0] ?? "")" })
+  }
+
+  /// Runs the probe in a child process (when ``probeCommand`` is set). A file
+  /// that passed once in this process, unchanged since, is not probed again
+  /// (`inspect --tree` opens it twice).
   ///
   /// - Throws: `.corrupt` when the child crashes, hangs or reports an error.
   public static func probeInChildProcess(path: String) throws {
     guard let command = probeCommand, let executable = command.first else { return }
+    let before = identity(of: path)
+    if let before, lock.withLock({ probed.contains(before) }) { return }
+    try runChild(executable: executable, arguments: Array(command.dropFirst()), path: path)
+    if let before, identity(of: path) == before { lock.withLock { _ = probed.insert(before) } }
+  }
+
+  private static func runChild(executable: String, arguments: [String], path: String) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = Array(command.dropFirst()) + [path]
+    process.arguments = arguments + [path]
     let errorPipe = Pipe()
     process.standardError = errorPipe
     process.standardOutput = FileHandle.nullDevice
