@@ -19,25 +19,20 @@ import Foundation
 /// (whose 0 means "nothing allocated" as well as failure) use ``locked(_:)``
 /// directly.
 ///
-/// libhdf5's automatic printing of the error stack to stderr is switched off
-/// the first time the library is used.
+/// libhdf5's automatic printing of the error stack to stderr is switched off.
 enum HDF5Library {
   /// The lock around every libhdf5 call. Recursive, so a helper that holds it
   /// may call other helpers.
   private static let lock = NSRecursiveLock()
 
-  /// Whether `H5open` ran and automatic error printing is off.
-  nonisolated(unsafe) private static var initialized = false
-
-  /// Runs `body` under the lock.
+  /// Runs `body` under the lock, with automatic error printing off.
+  ///
+  /// A thread-safe libhdf5 keeps one error stack, and one auto-print setting,
+  /// per thread, so printing is switched off on every entry (a cheap field store).
   static func locked<R>(_ body: () throws -> R) rethrows -> R {
     lock.lock()
     defer { lock.unlock() }
-    if !initialized {
-      initialized = true
-      H5open()
-      H5Eset_auto2(ckh5_E_DEFAULT(), nil, nil)
-    }
+    H5Eset_auto2(ckh5_E_DEFAULT(), nil, nil)
     return try body()
   }
 
