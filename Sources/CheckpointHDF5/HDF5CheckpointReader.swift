@@ -8,7 +8,8 @@ import CheckpointCore
 ///   are named `<layer>/<weight name>` (`lstm/lstm/lstm_cell/kernel:0`) in
 ///   `layer_names` then `weight_names` order; the string attributes
 ///   (`backend`, `keras_version`, `model_config`, `training_config`) become
-///   metadata. The format is reported as `keras`.
+///   metadata. The format is reported as `keras`. A full-model file's
+///   `optimizer_weights` group is training state, not the model: it is left out.
 /// - Keras 3 (`.weights.h5`): datasets at `…/vars/<N>` under `layers/` (or
 ///   `_layer_checkpoint_dependencies/`) and `vars/`. Tensors keep their full
 ///   paths; reported as `keras3`.
