@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "CheckpointCore", targets: ["CheckpointCore"]),
     .library(name: "CheckpointStorage", targets: ["CheckpointStorage"]),
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
+    .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -20,6 +21,11 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    .systemLibrary(
+      name: "CHDF5",
+      pkgConfig: "hdf5",
+      providers: [.apt(["libhdf5-dev"])]
+    ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
     .target(name: "CheckpointCore"),
@@ -28,6 +34,12 @@ let package = Package(
     .target(
       name: "CheckpointStorage",
       dependencies: ["CheckpointCore", "CZlib"]
+    ),
+
+    // HDF5 (generic, Keras 2, Keras 3) through libhdf5; the only target that imports CHDF5.
+    .target(
+      name: "CheckpointHDF5",
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CHDF5"]
     ),
 
     // Conversion: layout detection and (later) layout mapping rules.
@@ -40,6 +52,7 @@ let package = Package(
         "CheckpointCore",
         "CheckpointStorage",
         "CheckpointConversion",
+        "CheckpointHDF5",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -56,6 +69,12 @@ let package = Package(
     .testTarget(
       name: "CheckpointConversionTests",
       dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+    .testTarget(
+      name: "CheckpointHDF5Tests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointTestSupport", "ckpt",
+      ]
+    ),
     .testTarget(
       name: "ckptTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointTestSupport", "ckpt"]

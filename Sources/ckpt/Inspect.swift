@@ -21,6 +21,9 @@ extension Ckpt {
     @Option(help: "Read as this format instead of detecting it.")
     var format: String?
 
+    @Flag(help: "Also show the tree: HDF5 groups and datasets, Keras layers and their weights.")
+    var tree = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -31,6 +34,7 @@ extension Ckpt {
           emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
         } else if !output.quiet {
           emit(Inspect.text(checkpoint, path: path, detection: detection))
+          if tree { emit("\n" + (try Inspect.treeText(checkpoint, path: path))) }
         }
       }
     }
