@@ -5,8 +5,12 @@ public enum FormatRegistry {
   /// Every supported format, in detection order.
   public static let formats: [any CheckpointFormat.Type] = [
     // Formats register here as they land.
-    // PyTorch before npz: both are zips; TorchFormat claims only zips of torch records.
-    TorchFormat.self
+    // PyTorch before npz: both are zips; TorchFormat claims only zips whose first entry is a
+    // torch record (`<top>/data.pkl`, `<top>/byteorder`, ...).
+    TorchFormat.self,
+    // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
+    NPYFormat.self,
+    NPZFormat.self,
   ]
 
   /// The identifiers of all formats, for help texts.
