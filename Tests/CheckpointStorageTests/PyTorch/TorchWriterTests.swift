@@ -33,6 +33,25 @@ final class TorchWriterTests: XCTestCase {
     }
   }
 
+  func testOnlyTensorsOnTheSameMemoryShareAStorage() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let shared = TensorBytes([1, 0, 0, 0, 2, 0, 0, 0])
+      let tensors = [
+        try Tensor(name: "a", dtype: .i32, shape: [2], bytes: shared),
+        try Tensor(name: "tied", dtype: .i32, shape: [2], bytes: shared),  // same memory: one storage
+        // Equal values in other memory: its own record (no aliasing after torch.load).
+        try Tensor(name: "equal", dtype: .i32, shape: [2], bytes: TensorBytes(shared.array)),
+        try Tensor(name: "reshaped", dtype: .i32, shape: [1, 2], bytes: shared),  // other shape: own record
+      ]
+      let path = folder + "/tied.pt"
+      try TorchFormat.write(Checkpoint(tensors: tensors), to: path, options: WriteOptions())
+      let zip = try ZipReader(file: InputFile(path: path))
+      XCTAssertEqual(zip.entries.filter { $0.name.hasPrefix("archive/data/") }.count, 3)
+      let copy = try TorchFormat.read(path: path)
+      for tensor in tensors { XCTAssertEqual(try copy[tensor.name]?.load(), shared, tensor.name) }
+    }
+  }
+
   func testStorageSizesAreCheckedAgainstRecords() throws {
     try TestFixtures.withTemporaryFolder { folder in
       // A pickle declaring 16 elements for a record of 4 floats (CVE-2026-24747's storage size lesson).
@@ -94,6 +113,20 @@ final class TorchWriterTests: XCTestCase {
     }
   }
 
+  func testDeflatedRecordsAreRead() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/deflated.pt"
+      let values = (0..<64).map { UInt8($0 % 4) }
+      try writeArchive(
+        path: path,
+        entries: [.init(name: "w", storageKey: "0", dtype: .u8, storageCount: 64, shape: [8, 8])],
+        records: ["0": values], method: .deflate(level: 6))
+      let tensor = try XCTUnwrap(TorchFormat.read(path: path)["w"])
+      XCTAssertEqual(try tensor.load().array, values)
+      XCTAssertNotNil(tensor.storedByteCount)
+    }
+  }
+
   func testZip64ArchivesAreRead() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let path = folder + "/zip64.pt"
@@ -141,14 +174,16 @@ final class TorchWriterTests: XCTestCase {
   /// A torch-like archive with a pickle from ``PickleWriter`` and the given records.
   private func writeArchive(
     path: String, top: String = "archive", entries: [PickleWriter.Entry], records: [String: [UInt8]],
-    zip64: Bool = false
+    zip64: Bool = false, method: ZipMethod = .stored
   ) throws {
     try AtomicFile.write(to: path) { file in
       let zip = ZipWriter(file: file, forceZip64: zip64)
       let pickle = try PickleWriter.stateDict(entries)
       try pickle.withUnsafeBytes { try zip.add(name: top + "/data.pkl", bytes: $0) }
       for (key, bytes) in records.sorted(by: { $0.key < $1.key }) {
-        try bytes.withUnsafeBytes { try zip.add(name: top + "/data/" + key, bytes: $0, alignment: 64) }
+        try bytes.withUnsafeBytes {
+          try zip.add(name: top + "/data/" + key, bytes: $0, method: method, alignment: 64)
+        }
       }
       try zip.finish()
     }
