@@ -253,6 +253,7 @@ private struct TreeWalk {
   static func scalarText(_ value: PickleValue, depth: Int) -> String? {
     if depth == 0, case .string(let s) = value { return s }
     if depth == 0, case .float(let d) = value { return "\(d)" }  // 0.25, 1e-08, nan, inf
+    if depth == 0, case .global(let global) = value { return global.qualifiedName }  // torch.bfloat16
     return json(value, depth: depth)?.compactText
   }
 

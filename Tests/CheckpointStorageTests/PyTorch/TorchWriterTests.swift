@@ -33,6 +33,29 @@ final class TorchWriterTests: XCTestCase {
     }
   }
 
+  /// `.pt` → other lossless format → `.pt` is exact, for every such format registered
+  /// (safetensors once it lands; npz now).
+  func testRoundTripThroughOtherFormatsIsExact() throws {
+    let formats = ["safetensors", "npz"].filter(FormatRegistry.identifiers.contains)
+    XCTAssertFalse(formats.isEmpty)
+    try TestFixtures.withTemporaryFolder { folder in
+      for format in formats {
+        for name in ["dtypes", "views", "transformer", "nested"] {
+          let source = try FormatRegistry.read(path: TestFixtures.path("pytorch/\(name).pt"))
+          let middle = folder + "/\(name).\(format)"
+          try FormatRegistry.write(source, to: middle, format: format)
+          let back = folder + "/\(name)-\(format).pt"
+          try FormatRegistry.write(FormatRegistry.read(path: middle), to: back)
+          let copy = try TorchFormat.read(path: back)
+          XCTAssertEqual(copy.tensors.map(\.info), source.tensors.map(\.info), "\(name) via \(format)")
+          for (a, b) in zip(source.tensors, copy.tensors) {
+            XCTAssertEqual(try a.load(), try b.load(), "\(name) via \(format): \(a.name)")
+          }
+        }
+      }
+    }
+  }
+
   func testOnlyTensorsOnTheSameMemoryShareAStorage() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let shared = TensorBytes([1, 0, 0, 0, 2, 0, 0, 0])
