@@ -57,10 +57,6 @@ def _flatten(obj, prefix, tensors, metadata):
         metadata[prefix] = obj
 
 
-class Seq2Seq(object):
-    pass
-
-
 def _models():
     import torch
     from torch import nn
