@@ -7,6 +7,9 @@ public enum FormatRegistry {
     // Formats register here as they land.
     SafetensorsFormat.self,
     ShardedSafetensorsFormat.self,
+    // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
+    NPYFormat.self,
+    NPZFormat.self,
   ]
 
   /// The identifiers of all formats, for help texts.
