@@ -117,9 +117,11 @@ public enum AtomicFile {
   ///   created, synced or renamed; the temporary file is removed.
   public static func write<R>(to path: String, _ body: (OutputFile) throws -> R) throws -> R {
     let (folder, name) = split(path)
+    removeStaleTemporaries(in: folder, for: name)
     var random = SystemRandomNumberGenerator()
     let temporary =
-      folder + "/" + temporaryPrefix + name + "-" + String(random.next() & 0xFFFF_FFFF, radix: 16)
+      folder + "/" + temporaryPrefix + name + "-" + String(getpid()) + "-"
+      + String(random.next() & 0xFFFF_FFFF, radix: 16)
     let fd = try valueOrErrno("open", file: path) {
       open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
     }
@@ -137,17 +139,24 @@ public enum AtomicFile {
     return result
   }
 
-  /// Removes temporary files left in `folder` by interrupted writes of `name`.
+  /// Removes temporary files left in `folder` by interrupted writes of `name`
+  /// (killed processes): those whose writer process no longer exists.
   public static func removeStaleTemporaries(in folder: String, for name: String) {
     guard let dir = opendir(folder) else { return }
     defer { closedir(dir) }
     let prefix = temporaryPrefix + name + "-"
+    var stale: [String] = []
     while let entry = readdir(dir) {
       let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
         String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
       }
-      if entryName.hasPrefix(prefix) { unlink(folder + "/" + entryName) }
+      guard entryName.hasPrefix(prefix) else { continue }
+      // `<prefix><pid>-<random>`: stale when no process has that pid.
+      let rest = entryName.dropFirst(prefix.count)
+      guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { stale.append(entryName) }
     }
+    for entryName in stale { unlink(folder + "/" + entryName) }
   }
 
   static func split(_ path: String) -> (folder: String, name: String) {

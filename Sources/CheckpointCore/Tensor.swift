@@ -83,6 +83,19 @@ public struct Tensor: Sendable {
     return bytes
   }
 
+  /// A copy whose loads report their bytes to `progress`.
+  public func reportingProgress(to progress: any ProgressReporter) -> Tensor {
+    let inner = loader
+    let count = byteCount
+    var copy = Tensor(info: info, byteCount: byteCount) {
+      let bytes = try inner()
+      progress.advance(bytes: count)
+      return bytes
+    }
+    copy.storedByteCount = storedByteCount
+    return copy
+  }
+
   /// A copy under another name, sharing the loader.
   public func renamed(_ name: String) -> Tensor {
     var copy = self

@@ -5,6 +5,8 @@ public enum FormatRegistry {
   /// Every supported format, in detection order.
   public static let formats: [any CheckpointFormat.Type] = [
     // Formats register here as they land.
+    SafetensorsFormat.self,
+    ShardedSafetensorsFormat.self,
     // PyTorch before npz: both are zips; TorchFormat claims only zips whose first entry is a
     // torch record (`<top>/data.pkl`, `<top>/byteorder`, ...).
     TorchFormat.self,
@@ -27,7 +29,10 @@ public enum FormatRegistry {
   }
 
   /// The format of an existing file: by magic bytes first, then by extension.
+  ///
+  /// A folder is detected as the checkpoint file it holds (see ``SafetensorsFolder``).
   public static func detect(path: String) throws -> any CheckpointFormat.Type {
+    if let file = try SafetensorsFolder.checkpointFile(in: path) { return try detect(path: file) }
     let file = try InputFile(path: path)
     let prefix = try file.read(count: min(64, file.size), at: 0)
     if let format = formats.first(where: { $0.matches(prefix: prefix) }) {
@@ -82,6 +87,16 @@ public enum FormatRegistry {
         "cannot tell the output format from the file name; pass --format (\(identifiers.joined(separator: ", ")))",
         file: path)
     }
+    var checkpoint = checkpoint
+    var options = options
+    let reporter = options.progress
+    if let progress = reporter {
+      // Progress is counted generically as tensors are loaded for writing.
+      checkpoint.tensors = checkpoint.tensors.map { $0.reportingProgress(to: progress) }
+      options.progress = nil
+      progress.begin(label: "writing \(path)", totalBytes: checkpoint.byteCount)
+    }
+    defer { reporter?.end() }
     try CheckpointError.locating(file: path) {
       try handler.write(checkpoint, to: path, options: options)
     }

@@ -60,7 +60,6 @@ enum TorchWriter {
           PickleWriter.Entry(
             name: tensor.name, storageKey: storageKey ?? "", dtype: tensor.dtype, storageCount: elements,
             shape: tensor.shape))
-        options.progress?.advance(bytes: tensor.byteCount)
       }
       try add(zip, "data.pkl", try PickleWriter.stateDict(entries))
       try add(zip, "version", Array("3\n".utf8))
