@@ -4,7 +4,7 @@ Rows (same input, same run):
 - `ckpt inspect` (headers only: zip directory + data.pkl through the restricted pickle VM);
 - `ckpt convert big.pt out.pt` (every tensor read, CRC-checked, rewritten) next to
   torch.load(weights_only=True, mmap=True) + torch.save doing the same conversion;
-- `ckpt convert big.pt out.npz` next to torch.load(weights_only=True, mmap=True) touching every tensor
+- `ckpt convert big.pt out.safetensors` next to torch.load(weights_only=True, mmap=True) touching every tensor
   (a full read with no write, torch's fastest path).
 The converted files are compared with the input tensor by tensor.
 """
@@ -14,37 +14,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-try:
-    from benchutil import drop_file, measure, mib, table  # noqa: E402
-except ImportError:  # standalone on a branch without the shared helpers
-    import os
-    import statistics
-    import subprocess
-    import time
-
-    def measure(cmd, repeat=3, env=None):
-        times, peaks = [], []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-            _, status, usage = os.wait4(proc.pid, 0)
-            times.append(time.perf_counter() - start)
-            err = proc.stderr.read().decode(errors="replace")
-            proc.stderr.close()
-            if os.waitstatus_to_exitcode(status) != 0:
-                raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err}")
-            peaks.append(usage.ru_maxrss * 1024)
-        return statistics.median(times), max(peaks)
-
-    def mib(n):
-        return f"{n / 1048576:.0f} MiB"
-
-    def table(header, rows):
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-    def drop_file(path):
-        pathlib.Path(path).unlink(missing_ok=True)
+from benchutil import drop_file, measure, mib, table  # noqa: E402
 
 TENSORS = 16
 
@@ -77,18 +47,16 @@ torch.save({f"layers.{i}.weight": torch.randn(per // 4096, 4096, generator=gen) 
 """
 
 PY_CHECK = """
-import sys, numpy as np, torch
+import sys, torch
+from safetensors.torch import load_file
 a = torch.load(sys.argv[1], weights_only=True, mmap=True)
-if sys.argv[2].endswith(".npz"):
-    with np.load(sys.argv[2]) as b:
-        assert sorted(b.files) == sorted(a), "names differ"
-        for name, t in a.items():
-            assert np.array_equal(b[name], t.numpy()), name
+if sys.argv[2].endswith(".safetensors"):
+    b = load_file(sys.argv[2])
 else:
     b = torch.load(sys.argv[2], weights_only=True, mmap=True)
-    assert list(a) == list(b)
-    for name, t in a.items():
-        assert torch.equal(t, b[name]), name
+assert sorted(a) == sorted(b), "names differ"
+for name, t in a.items():
+    assert torch.equal(t, b[name]), name
 """
 
 
@@ -123,15 +91,15 @@ def run(ckpt, work, total_bytes=1 << 30):
     size = src.stat().st_size
     ins_t, ins_rss = measure([ckpt, "inspect", str(src), "--quiet"])
     touch_t, touch_rss = measure_python(PY_TOUCH, src)
-    out_pt, py_pt, out_npz = work / "out.pt", work / "py.pt", work / "out.npz"
+    out_pt, py_pt, out_st = work / "out.pt", work / "py.pt", work / "out.safetensors"
     ck_pt_t, ck_pt_rss = measure([ckpt, "convert", str(src), str(out_pt), "--quiet"])
     py_pt_t, py_pt_rss = measure_python(PY_CONVERT, src, py_pt)
     python(PY_CHECK, src, out_pt)
     drop_file(out_pt)
     drop_file(py_pt)
-    ck_npz_t, ck_npz_rss = measure([ckpt, "convert", str(src), str(out_npz), "--quiet"])
-    python(PY_CHECK, src, out_npz)
-    drop_file(out_npz)
+    ck_st_t, ck_st_rss = measure([ckpt, "convert", str(src), str(out_st), "--quiet"])
+    python(PY_CHECK, src, out_st)
+    drop_file(out_st)
     drop_file(src)
 
     def row(label, t, rss, ref_t):
@@ -140,7 +108,7 @@ def run(ckpt, work, total_bytes=1 << 30):
     rows = [
         row("`ckpt inspect` (headers only)", ins_t, ins_rss, touch_t),
         row("torch.load(weights_only, mmap) + sum of every tensor", touch_t, touch_rss, touch_t),
-        row("`ckpt convert` → .npz (full read + write)", ck_npz_t, ck_npz_rss, touch_t),
+        row("`ckpt convert` → .safetensors (full read + write)", ck_st_t, ck_st_rss, touch_t),
         row("`ckpt convert` → .pt", ck_pt_t, ck_pt_rss, py_pt_t),
         row("torch.load(weights_only, mmap) + torch.save", py_pt_t, py_pt_rss, py_pt_t),
     ]
