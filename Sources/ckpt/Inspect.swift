@@ -24,11 +24,14 @@ extension Ckpt {
     @Flag(help: "Also show the tree: HDF5 groups and datasets, Keras layers and their weights.")
     var tree = false
 
+    @Option(help: "Read only this top-level entry of a nested checkpoint (e.g. model).")
+    var key: String?
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
       try reportingErrors(json: output.json) {
-        let checkpoint = try FormatRegistry.read(path: path, format: format)
+        let checkpoint = try FormatRegistry.read(path: path, format: format, key: key)
         let detection = LayoutDetector.detect(names: checkpoint.tensors.map(\.name))
         if output.json {
           emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
