@@ -11,6 +11,9 @@ public enum FormatRegistry {
     // Formats register here as they land.
     SafetensorsFormat.self,
     ShardedSafetensorsFormat.self,
+    // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
+    NPYFormat.self,
+    NPZFormat.self,
   ]
 
   /// Appends formats (skipping identifiers already known); `ckpt` calls it
