@@ -55,6 +55,11 @@ public final class ZipWriter {
     try add(name: name, parts: [bytes], method: method, alignment: alignment)
   }
 
+  /// Adds an entry holding `bytes` (small entries: a pickle, a version file).
+  public func add(name: String, bytes: [UInt8], method: ZipMethod = .stored, alignment: Int = 1) throws {
+    try bytes.withUnsafeBytes { try add(name: name, parts: [$0], method: method, alignment: alignment) }
+  }
+
   /// Adds an entry whose data is the concatenation of `parts` (a header and
   /// a payload, say), without copying them together first.
   public func add(
