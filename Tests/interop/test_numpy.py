@@ -1,28 +1,14 @@
-"""Interop: files `ckpt convert` writes load in numpy with identical arrays and dtypes.
-
-Needs only numpy (the CLI path comes from the CKPT environment variable).
-"""
+"""Interop: files `ckpt convert` writes load in numpy with identical arrays and dtypes (numpy only)."""
 import io
 import json
-import os
 import pathlib
-import subprocess
 import zipfile
 
 import numpy as np
 import pytest
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "Fixtures" / "numpy"
-CKPT = os.environ.get("CKPT")
-pytestmark = pytest.mark.skipif(not CKPT, reason="CKPT (path of the ckpt binary) is not set")
-
 NPY_FILES = sorted(p.name for p in FIXTURES.glob("*.npy"))
-
-
-def ckpt(*args):
-    result = subprocess.run([CKPT, *map(str, args)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def canonical(array):
@@ -47,7 +33,7 @@ def load_npz(path):
 
 @pytest.mark.parametrize("source", ["savez.npz", "savez_compressed.npz", "zip64.npz"])
 @pytest.mark.parametrize("compress", [None, "none", "zlib:6", "zlib:9"])
-def test_npz_to_npz(tmp_path, source, compress):
+def test_npz_to_npz(ckpt, tmp_path, source, compress):
     out = tmp_path / "out.npz"
     ckpt("convert", FIXTURES / source, out, *(["--compress", compress] if compress else []))
     with zipfile.ZipFile(out) as archive:
@@ -62,7 +48,7 @@ def test_npz_to_npz(tmp_path, source, compress):
 
 
 @pytest.mark.parametrize("name", NPY_FILES)
-def test_npy_to_npz(tmp_path, name):
+def test_npy_to_npz(ckpt, tmp_path, name):
     out = tmp_path / "out.npz"
     ckpt("convert", FIXTURES / name, out, "--compress", "zlib:6")
     converted = load_npz(out)
@@ -72,7 +58,7 @@ def test_npy_to_npz(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", NPY_FILES)
-def test_npy_to_npy_is_np_save(tmp_path, name):
+def test_npy_to_npy_is_np_save(ckpt, tmp_path, name):
     out = tmp_path / name
     ckpt("convert", FIXTURES / name, out)
     array = np.load(FIXTURES / name, allow_pickle=False)
@@ -85,14 +71,14 @@ def test_npy_to_npy_is_np_save(tmp_path, name):
     assert out.read_bytes() == expected.getvalue()
 
 
-def test_npz_back_to_npy_round_trip(tmp_path):
+def test_npz_back_to_npy_round_trip(ckpt, tmp_path):
     ckpt("convert", FIXTURES / "bf16.npy", tmp_path / "bf16.npz")
     ckpt("convert", tmp_path / "bf16.npz", tmp_path / "bf16.npy")
     assert (tmp_path / "bf16.npy").read_bytes() == (FIXTURES / "bf16.npy").read_bytes()
 
 
-def test_inspect_matches_numpy(tmp_path):
-    report = json.loads(ckpt("inspect", "--json", FIXTURES / "savez_compressed.npz"))
+def test_inspect_matches_numpy(ckpt):
+    report = json.loads(ckpt("inspect", "--json", FIXTURES / "savez_compressed.npz").stdout)
     assert report["format"] == "npz"
     original = load_npz(FIXTURES / "savez_compressed.npz")
     assert [t["name"] for t in report["tensors"]] == list(original)
@@ -102,10 +88,10 @@ def test_inspect_matches_numpy(tmp_path):
         assert tensor["bytes"] == array.nbytes
 
 
-def test_zip_that_is_not_npz_is_refused(tmp_path):
+def test_zip_that_is_not_npz_is_refused(ckpt, tmp_path):
     path = tmp_path / "model.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
-    result = subprocess.run([CKPT, "inspect", str(path)], capture_output=True, text=True)
-    assert result.returncode != 0
+    result = ckpt("inspect", path, check=False)
+    assert result.returncode == 1
     assert "archive/data.pkl" in result.stderr

@@ -57,11 +57,9 @@ public enum NPYFormat: CheckpointFormat {
     }
     let header = try encodedHeader(for: tensor)
     try AtomicFile.write(to: path) { file in
-      options.progress?.begin(label: "npy", totalBytes: tensor.byteCount)
       let bytes = try tensor.load()
       try file.write(header)
       try file.write(bytes)
-      options.progress?.advance(bytes: bytes.count)
     }
   }
 

@@ -103,7 +103,6 @@ public enum NPZFormat: CheckpointFormat {
     let headers = try checkpoint.tensors.map { try NPYFormat.encodedHeader(for: $0) }
     try AtomicFile.write(to: path) { file in
       let archive = ZipWriter(file: file)
-      options.progress?.begin(label: "npz", totalBytes: checkpoint.byteCount)
       for (tensor, header) in zip(checkpoint.tensors, headers) {
         let bytes = try tensor.load()
         try CheckpointError.locating(tensor: tensor.name) {
@@ -115,7 +114,6 @@ public enum NPZFormat: CheckpointFormat {
             }
           }
         }
-        options.progress?.advance(bytes: bytes.count)
       }
       try archive.finish()
     }
