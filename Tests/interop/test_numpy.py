@@ -31,7 +31,7 @@ def load_npz(path):
         return {name: archive[name] for name in archive.files}
 
 
-@pytest.mark.parametrize("source", ["savez.npz", "savez_compressed.npz", "zip64.npz"])
+@pytest.mark.parametrize("source", ["savez.npz", "savez_compressed.npz", "zip64.npz", "streamed.npz"])
 @pytest.mark.parametrize("compress", [None, "none", "zlib:6", "zlib:9"])
 def test_npz_to_npz(ckpt, tmp_path, source, compress):
     out = tmp_path / "out.npz"

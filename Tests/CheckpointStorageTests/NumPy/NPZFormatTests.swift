@@ -7,10 +7,12 @@ import XCTest
 final class NPZFormatTests: XCTestCase {
   private typealias Support = NumPyTestSupport
 
-  /// np.savez, np.savez_compressed, an empty and a zip64 archive read in archive order with exact bytes.
+  /// np.savez, np.savez_compressed, an empty, a zip64 and a streamed (data descriptor) archive read in
+  /// archive order with exact bytes.
   func testReadsNumpyArchivesExactly() throws {
     let expected = try Support.expected().filter { $0.value.kind == "npz" }
-    XCTAssertEqual(Set(expected.keys), ["savez.npz", "savez_compressed.npz", "empty.npz", "zip64.npz"])
+    XCTAssertEqual(
+      Set(expected.keys), ["savez.npz", "savez_compressed.npz", "empty.npz", "zip64.npz", "streamed.npz"])
     for (file, description) in expected {
       let path = TestFixtures.path("numpy/" + file)
       XCTAssertEqual(try FormatRegistry.detect(path: path).identifier, "npz", file)

@@ -12,6 +12,7 @@ final class ZipReaderTests: XCTestCase {
     for (file, method) in [
       ("savez.npz", ZipMethod.stored), ("savez_compressed.npz", .deflate(level: 6)),
       ("zip64.npz", .deflate(level: 6)),
+      ("streamed.npz", .deflate(level: 6)),
     ] {
       let archive = try ZipReader(path: TestFixtures.path("numpy/" + file))
       XCTAssertFalse(archive.entries.isEmpty)
