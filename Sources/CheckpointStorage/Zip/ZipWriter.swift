@@ -1,4 +1,5 @@
 import CheckpointCore
+import Dispatch
 
 /// Writes a zip archive entry by entry into an ``OutputFile``.
 ///
@@ -84,13 +85,15 @@ public final class ZipWriter {
     }
 
     var size = 0
-    var crc: UInt32 = 0
     for part in parts {
       let (sum, overflow) = size.addingReportingOverflow(part.count)
       guard !overflow else { throw CheckpointError(.invalidArgument, "zip entry '\(name)' is too large") }
       size = sum
-      crc = Zlib.crc32(part, seed: crc)
     }
+    // Large stored entries compute their CRC on another thread while the data
+    // is written, and patch it into the local header afterwards.
+    let concurrentCRC = method == .stored && size >= ZipWriter.concurrentCRCThreshold
+    var crc: UInt32 = concurrentCRC ? 0 : ZipWriter.crc32(parts)
 
     var flags: UInt16 = nameBytes.allSatisfy { $0 < 0x80 } ? 0 : ZipRecord.utf8Flag
     if case .deflate(let level) = method { flags |= ZipRecord.deflateFlags(level: level) }
@@ -124,7 +127,12 @@ public final class ZipWriter {
     var compressedSize = size
     switch method {
     case .stored:
-      for part in parts { try file.write(part) }
+      if concurrentCRC {
+        crc = try ZipWriter.crc32(parts, whileRunning: { for part in parts { try file.write(part) } })
+        try file.patch(crc.littleEndianBytes, at: headerOffset + 14)
+      } else {
+        for part in parts { try file.write(part) }
+      }
     case .deflate(let level):
       let dataStart = file.position
       let stream = try DeflateStream(level: level, framing: .raw)
@@ -262,6 +270,41 @@ public final class ZipWriter {
       header.append(contentsOf: zip64)
     }
     return header
+  }
+
+  /// Stored entries at least this large get their CRC computed concurrently with the write.
+  static let concurrentCRCThreshold = 4 << 20
+
+  /// The CRC-32 of the concatenated `parts`.
+  private static func crc32(_ parts: [UnsafeRawBufferPointer]) -> UInt32 {
+    parts.reduce(0) { Zlib.crc32($1, seed: $0) }
+  }
+
+  /// The CRC-32 of `parts`, computed on another thread while `body` runs.
+  ///
+  /// Waits for the computation even when `body` throws: `parts` must stay valid until then.
+  private static func crc32(
+    _ parts: [UnsafeRawBufferPointer], whileRunning body: () throws -> Void
+  ) throws -> UInt32 {
+    final class Job: @unchecked Sendable {
+      let parts: [UnsafeRawBufferPointer]
+      var result: UInt32 = 0
+      init(_ parts: [UnsafeRawBufferPointer]) { self.parts = parts }
+    }
+    let job = Job(parts)
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global(qos: .userInitiated).async {
+      job.result = crc32(job.parts)
+      done.signal()
+    }
+    do {
+      try body()
+    } catch {
+      done.wait()
+      throw error
+    }
+    done.wait()
+    return job.result
   }
 
   /// 1.0 for stored, 2.0 for deflate, 4.5 with zip64 fields.
