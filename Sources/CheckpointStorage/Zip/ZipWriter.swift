@@ -5,7 +5,9 @@ import Dispatch
 ///
 /// Each ``add(name:bytes:method:alignment:)`` writes a local header and the
 /// entry's data (deflated data streams straight to the file; its local
-/// header is patched with the final size afterwards); ``finish()`` writes the
+/// header is patched with the final size afterwards; stored entries of 4 MiB
+/// or more have their CRC-32 computed on another thread while the data is
+/// written, then patched in); ``finish()`` writes the
 /// central directory and end records. Zip64 extra fields and end records are
 /// written only when a size, offset or count needs them. Times are fixed at
 /// 1980-01-01 00:00 so the same input gives the same bytes; non-ASCII names
@@ -46,7 +48,8 @@ public final class ZipWriter {
   ///   - method: `.stored` or `.deflate(level:)` with a level 0–9.
   ///   - alignment: the entry's data starts at a file offset that is a
   ///     multiple of this (for memory mapping). Values above 1 add a padding
-  ///     extra field (id "FB", as PyTorch's writer does) to the local header.
+  ///     extra field to the local header as PyTorch's writer does: id "FB",
+  ///     filled with "Z" bytes, present even when no padding is needed.
   /// - Throws: ``CheckpointError`` `.invalidArgument` for a bad name, level or
   ///   alignment or after ``finish()``, `.duplicateName` for a repeated name,
   ///   `.io` when writing fails.
