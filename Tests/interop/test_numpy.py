@@ -96,3 +96,15 @@ def test_zip_that_is_not_npz_is_refused(ckpt, tmp_path):
     result = ckpt("inspect", path, "--format", "npz", check=False)
     assert result.returncode == 1
     assert "archive/data.pkl" in result.stderr
+
+
+def test_large_arrays_round_trip(ckpt, tmp_path):
+    rng = np.random.default_rng(1)
+    arrays = {"big": rng.standard_normal((1024, 1536), dtype=np.float32), "small": np.arange(3)}
+    np.savez(tmp_path / "in.npz", **arrays)
+    ckpt("convert", tmp_path / "in.npz", tmp_path / "out.npz")
+    with zipfile.ZipFile(tmp_path / "out.npz") as archive:
+        assert archive.testzip() is None
+    converted = load_npz(tmp_path / "out.npz")
+    for name, array in arrays.items():
+        assert_same(converted[name], array, name)

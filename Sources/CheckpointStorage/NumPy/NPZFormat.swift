@@ -93,7 +93,9 @@ public enum NPZFormat: CheckpointFormat {
     return tensor
   }
 
+  /// Writes `checkpoint` as one archive; `options.shardSize` is refused (npz is not sharded).
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    try NPYFormat.refuseSharding(options, path: path)
     let method: ZipMethod
     switch options.compression?.codec ?? .none {
     case .none: method = .stored

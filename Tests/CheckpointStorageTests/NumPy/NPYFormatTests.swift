@@ -131,6 +131,27 @@ final class NPYFormatTests: XCTestCase {
     }
   }
 
+  func testRefusesShardingAndCompression() throws {
+    let tensor = try Tensor(name: "a", dtype: .u8, shape: [1], bytes: TensorBytes([1]))
+    let checkpoint = try Checkpoint(tensors: [tensor])
+    try TestFixtures.withTemporaryFolder { folder in
+      for name in ["x.npy", "x.npz"] {
+        _ = Support.assertError(.invalidArgument, containing: "not sharded") {
+          try FormatRegistry.write(
+            checkpoint, to: folder + "/" + name, options: WriteOptions(shardSize: 1000))
+        }
+      }
+      _ = Support.assertError(.invalidArgument, containing: "not compressed") {
+        try FormatRegistry.write(
+          checkpoint, to: folder + "/x.npy",
+          options: WriteOptions(compression: CompressionSetting(codec: .zlib, level: 6)))
+      }
+      try FormatRegistry.write(
+        checkpoint, to: folder + "/x.npy", options: WriteOptions(compression: CompressionSetting.none))
+      XCTAssertEqual(try FormatRegistry.read(path: folder + "/x.npy").tensors.map(\.name), ["x"])
+    }
+  }
+
   func testStemNaming() {
     XCTAssertEqual(NPYFormat.stem(of: "/a/b/weights.npy"), "weights")
     XCTAssertEqual(NPYFormat.stem(of: "model.layer.0.NPY"), "model.layer.0")

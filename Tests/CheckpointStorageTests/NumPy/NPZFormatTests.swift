@@ -116,7 +116,7 @@ final class NPZFormatTests: XCTestCase {
     }
   }
 
-  func testWriteProgressAndAtomicity() throws {
+  func testFailedWriteLeavesNoFile() throws {
     let good = try Tensor(
       name: "a", dtype: .f32, shape: [2], bytes: TensorBytes([UInt8](repeating: 7, count: 8)))
     let failing = Tensor(info: TensorInfo(name: "b", dtype: .f32, shape: [2]), byteCount: 8) {

@@ -163,6 +163,31 @@ final class ZipReaderTests: XCTestCase {
     }
   }
 
+  /// Extreme 64-bit sizes and offsets in zip64 fields are errors, not arithmetic traps.
+  func testExtremeZip64Values() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = try ZipTestArchives.make(folder + "/z.zip", forceZip64: true) { zip in
+        try zip.add(name: "a.npy", bytes: [UInt8](repeating: 1, count: 100), method: .deflate(level: 6))
+      }
+      let original = try TestFixtures.bytesAt(path)
+      let central = try XCTUnwrap(
+        (0..<original.count - 4).first { Support.readLE(original, at: $0, as: UInt32.self) == 0x0201_4B50 })
+      let extra = central + 46 + 5 + 4
+      let extremes: [UInt64] = [
+        UInt64(Int.max), UInt64(Int.max) - 1000, UInt64(Int.max / 1032) + 1, UInt64.max, 1 << 62, 0,
+      ]
+      for field in 0..<3 {
+        for value in extremes where field < 2 || value != 0 {  // offset 0 is the real one
+          var bytes = original
+          Support.writeLE(value, into: &bytes, at: extra + 8 * field)
+          XCTAssertThrowsError(try open(bytes, folder), "field \(field) = \(value)") {
+            XCTAssertTrue($0 is CheckpointError)
+          }
+        }
+      }
+    }
+  }
+
   func testEncryptionAndMethodsAreRefused() throws {
     try TestFixtures.withTemporaryFolder { folder in
       var bytes = try twoEntries(folder)

@@ -40,6 +40,25 @@ final class ZipWriterTests: XCTestCase {
     }
   }
 
+  /// Large stored entries get their CRC from another thread, patched into the local header.
+  func testLargeStoredEntryCRC() throws {
+    let head = [UInt8](repeating: 9, count: 128)
+    let big = payload(ZipWriter.concurrentCRCThreshold + 12_345, seed: 7)
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = try ZipTestArchives.make(folder + "/big.zip") { zip in
+        try head.withUnsafeBytes { h in
+          try big.withUnsafeBytes { b in try zip.add(name: "big", parts: [h, b], alignment: 64) }
+        }
+      }
+      let bytes = try TestFixtures.bytesAt(path)
+      let archive = try ZipReader(path: path)
+      let entry = archive.entries[0]
+      XCTAssertEqual(entry.crc32, Zlib.crc32(head + big))
+      XCTAssertEqual(Support.readLE(bytes, at: 14, as: UInt32.self), entry.crc32)  // local header patched
+      XCTAssertEqual(try archive.read(entry).array, head + big)
+    }
+  }
+
   /// Data lands on the asked boundary through an "FB" extra field, like torch's writer.
   func testAlignmentPadsTheLocalExtraField() throws {
     try TestFixtures.withTemporaryFolder { folder in
