@@ -34,11 +34,11 @@ release: deps
 ## Unit tests, Python interop checks with the real readers, and the format lint.
 test: deps py-deps lint
 	$(SWIFT) build
-	$(SWIFT) test --parallel
+	$(SWIFT) test
 	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
 
 unit-test: deps
-	$(SWIFT) test --parallel
+	$(SWIFT) test
 
 interop-light: build py-deps
 	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop

@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "CheckpointStorage", targets: ["CheckpointStorage"]),
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
+    .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -42,6 +43,12 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointStorage", "CHDF5"]
     ),
 
+    // The format registry: every storage target's formats, detection by magic then extension.
+    .target(
+      name: "CheckpointKit",
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointHDF5"]
+    ),
+
     // Conversion: layout detection and (later) layout mapping rules.
     .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
 
@@ -53,6 +60,7 @@ let package = Package(
         "CheckpointStorage",
         "CheckpointConversion",
         "CheckpointHDF5",
+        "CheckpointKit",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -64,7 +72,7 @@ let package = Package(
     .testTarget(name: "CheckpointCoreTests", dependencies: ["CheckpointCore", "CheckpointTestSupport"]),
     .testTarget(
       name: "CheckpointStorageTests",
-      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointTestSupport"]
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointTestSupport"]
     ),
     .testTarget(
       name: "CheckpointConversionTests",
@@ -72,12 +80,15 @@ let package = Package(
     .testTarget(
       name: "CheckpointHDF5Tests",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointTestSupport", "ckpt",
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointTestSupport",
+        "ckpt",
       ]
     ),
     .testTarget(
       name: "ckptTests",
-      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointTestSupport", "ckpt"]
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointTestSupport", "ckpt",
+      ]
     ),
   ],
   swiftLanguageModes: [.v5]

@@ -76,7 +76,7 @@ public enum Keras3Format: CheckpointFormat {
   public static var supportsMetadata: Bool { false }
 }
 
-/// The HDF5-backed formats, for ``FormatRegistry/register(_:)``.
+/// The HDF5-backed formats, listed by the `CheckpointKit` format registry.
 public enum HDF5Formats {
   /// `hdf5`, `keras` and `keras3`.
   public static let all: [any CheckpointFormat.Type] = [

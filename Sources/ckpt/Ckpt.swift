@@ -20,7 +20,7 @@ struct Ckpt: ParsableCommand {
     subcommands: [Inspect.self, Convert.self]
   )
 
-  /// Registers the formats that live outside CheckpointStorage, then runs the command.
+  /// Runs the command.
   ///
   /// `ckpt __hdf5-probe FILE` (hidden) is the child process that opens an
   /// untrusted HDF5 file first, so a libhdf5 crash cannot take `ckpt` down
@@ -30,7 +30,6 @@ struct Ckpt: ParsableCommand {
     if arguments.count == 3, arguments[1] == "__hdf5-probe" {
       Foundation.exit(HDF5Safety.runProbe(path: arguments[2]))
     }
-    FormatRegistry.register(HDF5Formats.all)
     let executable = Bundle.main.executablePath ?? arguments[0]
     HDF5Safety.probeCommand = [executable, "__hdf5-probe"]
     main(nil)

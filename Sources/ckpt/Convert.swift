@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointCore
+import CheckpointKit
 import CheckpointStorage
 import Foundation
 

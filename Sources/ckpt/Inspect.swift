@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckpointConversion
 import CheckpointCore
+import CheckpointKit
 import CheckpointStorage
 import Foundation
 

@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointHDF5
+import CheckpointKit
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest
@@ -82,7 +83,6 @@ final class HDF5ReadTests: XCTestCase {
   }
 
   func testRegistryDetectsBySignatureAndExtension() throws {
-    FormatRegistry.register(HDF5Formats.all)
     XCTAssertEqual(
       try FormatRegistry.detect(path: TestFixtures.path("hdf5/keras2_weights.h5")).identifier, "hdf5")
     // A user block hides the signature from the 64-byte prefix: the extension decides.

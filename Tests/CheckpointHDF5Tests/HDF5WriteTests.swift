@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointHDF5
+import CheckpointKit
 import CheckpointStorage
 import CheckpointTestSupport
 import Foundation

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointKit
 import CheckpointTestSupport
 import XCTest
 

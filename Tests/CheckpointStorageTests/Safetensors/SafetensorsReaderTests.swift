@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointKit
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest

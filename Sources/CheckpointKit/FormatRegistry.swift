@@ -1,31 +1,25 @@
 import CheckpointCore
+import CheckpointHDF5
+import CheckpointStorage
 
 /// The formats `ckpt` knows, and how a file's format is chosen.
+///
+/// This umbrella target sees every storage target (CheckpointStorage and the
+/// libhdf5-backed CheckpointHDF5), so the list is complete and immutable.
 public enum FormatRegistry {
   /// Every supported format, in detection order.
-  ///
-  /// Formats that live in targets this one cannot depend on (CheckpointHDF5
-  /// wraps libhdf5 and depends on CheckpointStorage) are added at start-up
-  /// with ``register(_:)``.
-  nonisolated(unsafe) public private(set) static var formats: [any CheckpointFormat.Type] = [
-    // Formats register here as they land.
-    SafetensorsFormat.self,
-    ShardedSafetensorsFormat.self,
-    // PyTorch before npz: both are zips; TorchFormat claims only zips whose first entry is a
-    // torch record (`<top>/data.pkl`, `<top>/byteorder`, ...).
-    TorchFormat.self,
-    // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
-    NPYFormat.self,
-    NPZFormat.self,
-  ]
-
-  /// Appends formats (skipping identifiers already known); `ckpt` calls it
-  /// once at start-up, before any command runs.
-  public static func register(_ added: [any CheckpointFormat.Type]) {
-    for format in added where !formats.contains(where: { $0.identifier == format.identifier }) {
-      formats.append(format)
-    }
-  }
+  public static let formats: [any CheckpointFormat.Type] =
+    [
+      SafetensorsFormat.self,
+      ShardedSafetensorsFormat.self,
+      // PyTorch before npz: both are zips; TorchFormat claims only zips whose first entry is a
+      // torch record (`<top>/data.pkl`, `<top>/byteorder`, ...).
+      TorchFormat.self,
+      // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
+      NPYFormat.self,
+      NPZFormat.self,
+      // HDF5: generic, Keras 2 and Keras 3 (detected by the HDF5 signature and layout).
+    ] + HDF5Formats.all
 
   /// The identifiers of all formats, for help texts.
   public static var identifiers: [String] { formats.map { $0.identifier } }
