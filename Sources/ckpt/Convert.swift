@@ -62,6 +62,14 @@ extension Ckpt {
           compression: try compress.map(CompressionSetting.init(parsing:)),
           progress: progress)
         defer { progress?.end() }
+        if !checkpoint.metadata.isEmpty, !outputOptions.quiet,
+          let target = try format.map(FormatRegistry.format(named:))
+            ?? FormatRegistry.format(forExtensionOf: output),
+          !target.supportsMetadata
+        {
+          let keys = checkpoint.metadata.keys.sorted().joined(separator: ", ")
+          warn("\(target.identifier) files cannot store metadata; dropped: \(keys)")
+        }
         try FormatRegistry.write(checkpoint, to: output, format: format, options: options)
         progress?.end()
         let seconds = Date().timeIntervalSince(started)

@@ -80,7 +80,8 @@ extension Ckpt {
       if !checkpoint.metadata.isEmpty {
         lines.append("metadata:")
         for (key, value) in checkpoint.metadata.sorted(by: { $0.key < $1.key }) {
-          let shown = value.count > 100 ? String(value.prefix(97)) + "..." : value
+          let oneLine = value.replacingOccurrences(of: "\n", with: "\\n")
+          let shown = oneLine.count > 100 ? String(oneLine.prefix(97)) + "..." : oneLine
           lines.append("  \(key): \(shown)")
         }
       }

@@ -19,11 +19,17 @@ import CheckpointCore
 /// (`np.savez_compressed` uses 6) with `--compress zlib:N`. Stored entries
 /// are padded (zip extra field "FB", as PyTorch does) so every array's data
 /// starts at a 64-byte-aligned file offset and can be memory-mapped.
-/// Metadata is not stored.
+///
+/// String metadata (safetensors `__metadata__`, ...) travels in the zip
+/// archive comment as `ckpt-metadata:` followed by a JSON object of strings,
+/// which numpy ignores; so safetensors → npz → safetensors gives back the
+/// same file. An archive comment in any other form is ignored on reading.
 public enum NPZFormat: CheckpointFormat {
   public static let identifier = "npz"
   public static let fileExtensions = ["npz"]
-  public static var supportsMetadata: Bool { false }
+
+  /// The prefix of an archive comment that carries metadata.
+  static let metadataPrefix = Array("ckpt-metadata:".utf8)
 
   /// An empty zip, or a zip whose first local header names a `.npy` entry.
   public static func matches(prefix: [UInt8]) -> Bool {
@@ -53,8 +59,44 @@ public enum NPZFormat: CheckpointFormat {
             try tensor(name: name, entry: entry, archive: archive, file: file)
           })
       }
-      return try Checkpoint(format: identifier, tensors: tensors)
+      return try Checkpoint(
+        format: identifier, tensors: tensors, metadata: metadata(fromComment: archive.comment))
     }
+  }
+
+  /// The metadata carried in an archive comment, or none.
+  static func metadata(fromComment comment: [UInt8]) throws -> [String: String] {
+    guard comment.starts(with: metadataPrefix) else { return [:] }
+    let json: JSONValue
+    do {
+      json = try JSONValue.parse(comment[metadataPrefix.count...])
+    } catch let error as JSONValue.ParseError {
+      throw CheckpointError(.corrupt, "archive comment metadata: \(error.description)")
+    }
+    guard let members = json.objectValue else {
+      throw CheckpointError(.corrupt, "archive comment metadata is not a JSON object")
+    }
+    var metadata: [String: String] = [:]
+    for (key, value) in members {
+      guard let text = value.stringValue else {
+        throw CheckpointError(.corrupt, "archive comment metadata '\(key)' is not a string")
+      }
+      metadata[key] = text
+    }
+    return metadata
+  }
+
+  /// The archive comment that carries `metadata` (empty when there is none).
+  static func comment(for metadata: [String: String]) throws -> [UInt8] {
+    guard !metadata.isEmpty else { return [] }
+    let json = JSONValue.object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+    let comment = metadataPrefix + Array(json.compactText.utf8)
+    guard comment.count <= Int(UInt16.max) else {
+      throw CheckpointError(
+        .invalidArgument,
+        "metadata of \(comment.count) bytes does not fit in an npz archive comment (65535 at most)")
+    }
+    return comment
   }
 
   private static func tensor(name: String, entry: ZipEntry, archive: ZipReader, file: InputFile) throws
@@ -103,6 +145,7 @@ public enum NPZFormat: CheckpointFormat {
     }
     // Check every dtype first so an unsupported tensor fails before any data is written.
     let headers = try checkpoint.tensors.map { try NPYFormat.encodedHeader(for: $0) }
+    let comment = try comment(for: checkpoint.metadata)
     try AtomicFile.write(to: path) { file in
       let archive = ZipWriter(file: file)
       for (tensor, header) in zip(checkpoint.tensors, headers) {
@@ -117,7 +160,7 @@ public enum NPZFormat: CheckpointFormat {
           }
         }
       }
-      try archive.finish()
+      try archive.finish(comment: comment)
     }
   }
 }

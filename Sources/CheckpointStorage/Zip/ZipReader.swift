@@ -22,6 +22,8 @@ public final class ZipReader: @unchecked Sendable {
   public let file: InputFile
   /// The entries in central directory order.
   public let entries: [ZipEntry]
+  /// The archive comment (after the end of central directory record); empty when there is none.
+  public let comment: [UInt8]
   private let index: [String: Int]
 
   /// Stored entries at least this long, at 64-byte-aligned offsets, are mapped.
@@ -35,7 +37,9 @@ public final class ZipReader: @unchecked Sendable {
   ///   encryption, multi-disk archives and unknown methods.
   public init(file: InputFile) throws {
     self.file = file
-    let entries = try CheckpointError.locating(file: file.path) { try ZipReader.readDirectory(file) }
+    let (entries, comment) = try CheckpointError.locating(file: file.path) {
+      try ZipReader.readDirectory(file)
+    }
     var index: [String: Int] = [:]
     for (i, entry) in entries.enumerated() {
       guard index.updateValue(i, forKey: entry.name) == nil else {
@@ -45,6 +49,7 @@ public final class ZipReader: @unchecked Sendable {
       }
     }
     self.entries = entries
+    self.comment = comment
     self.index = index
   }
 
@@ -131,9 +136,11 @@ extension ZipReader {
     var count: Int
     /// The first byte after the central directory that belongs to the end records.
     var limit: Int
+    /// The archive comment.
+    var comment: [UInt8] = []
   }
 
-  private static func readDirectory(_ file: InputFile) throws -> [ZipEntry] {
+  private static func readDirectory(_ file: InputFile) throws -> (entries: [ZipEntry], comment: [UInt8]) {
     let directory = try findDirectory(file)
     let central = try file.read(count: directory.size, at: directory.offset)
     var reader = ByteReader(central, baseOffset: directory.offset)
@@ -148,7 +155,7 @@ extension ZipReader {
         offset: reader.baseOffset + reader.position)
     }
     try checkOverlaps(entries)
-    return entries
+    return (entries, directory.comment)
   }
 
   /// Finds the end of central directory record (and its zip64 twin).
@@ -178,6 +185,7 @@ extension ZipReader {
       throw CheckpointError(.badFormat, "not a zip archive: no end of central directory record")
     }
     let endOffset = tailStart + found
+    let comment = Array(tail[(found + ZipRecord.endSize)...])
     var end = ByteReader(Array(tail[found..<found + ZipRecord.endSize]), baseOffset: endOffset)
     _ = try end.read(UInt32.self)
     let disk: UInt16 = try end.read()
@@ -193,7 +201,9 @@ extension ZipReader {
       var locator = ByteReader(
         try file.read(count: ZipRecord.zip64LocatorSize, at: locatorOffset), baseOffset: locatorOffset)
       if try locator.read(UInt32.self) == ZipRecord.zip64LocatorSignature {
-        return try readZip64End(file, locator: &locator, locatorOffset: locatorOffset)
+        var directory = try readZip64End(file, locator: &locator, locatorOffset: locatorOffset)
+        directory.comment = comment
+        return directory
       }
     }
     guard disk == 0, directoryDisk == 0 || directoryDisk == ZipRecord.marker16, diskCount == totalCount else {
@@ -207,7 +217,8 @@ extension ZipReader {
         offset: endOffset)
     }
     return try checked(
-      Directory(offset: Int(offset32), size: Int(size32), count: Int(totalCount), limit: endOffset),
+      Directory(
+        offset: Int(offset32), size: Int(size32), count: Int(totalCount), limit: endOffset, comment: comment),
       endOffset: endOffset)
   }
 

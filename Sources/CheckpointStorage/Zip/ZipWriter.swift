@@ -163,9 +163,15 @@ public final class ZipWriter {
   }
 
   /// Writes the central directory and the end records; the archive is complete.
-  public func finish() throws {
+  ///
+  /// - Parameter comment: the archive comment (at most 65,535 bytes).
+  public func finish(comment: [UInt8] = []) throws {
     guard !finished else {
       throw CheckpointError(.invalidArgument, "zip archive already finished")
+    }
+    guard comment.count <= Int(UInt16.max) else {
+      throw CheckpointError(
+        .invalidArgument, "zip archive comment of \(comment.count) bytes exceeds 65535")
     }
     finished = true
     let directoryOffset = file.position
@@ -203,7 +209,8 @@ public final class ZipWriter {
     end.appendLittleEndian(count16)
     end.appendLittleEndian(needsZip64 ? ZipRecord.marker32 : UInt32(directorySize))
     end.appendLittleEndian(needsZip64 ? ZipRecord.marker32 : UInt32(directoryOffset))
-    end.appendLittleEndian(UInt16(0))  // comment length
+    end.appendLittleEndian(UInt16(comment.count))
+    end.append(contentsOf: comment)
     try file.write(end)
   }
 
