@@ -53,6 +53,14 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
   }
 
+  /// Whether this is a number.
+  public var isNumber: Bool {
+    switch self {
+    case .integer, .unsignedInteger, .double: return true
+    default: return false
+    }
+  }
+
   /// The elements, if this is an array.
   public var arrayValue: [JSONValue]? {
     if case .array(let a) = self { return a }
@@ -357,6 +365,11 @@ extension JSONValue {
     case .array(let elements):
       if elements.isEmpty {
         out += "[]"
+        return
+      }
+      if indent != nil, elements.allSatisfy(\.isNumber) {
+        // Shapes and other lists of numbers stay on one line.
+        out += "[" + elements.map(\.compactText).joined(separator: ", ") + "]"
         return
       }
       out += "["

@@ -16,7 +16,9 @@ import CheckpointCore
 /// shards. The index's `total_size` is often inexact in the wild, so a
 /// mismatch is recorded in the metadata under ``totalSizeNoteKey`` instead of
 /// failing. Metadata is the index's `metadata` rendered as strings plus each
-/// shard's `__metadata__` (the index and earlier shards win on conflicts).
+/// shard's `__metadata__` (the index and earlier shards win on conflicts),
+/// without the index's derived sizes (`total_size`, `total_parameters`): they
+/// describe the shards, not the model, and writers compute them anew.
 /// Tensors are listed shard by shard (shards sorted by file name, which is
 /// shard number order for Hugging Face names), each shard in data order.
 ///
@@ -53,6 +55,7 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
     for entry in index.weightMap { listed[entry.tensor] = entry }
 
     var metadata = index.renderedMetadata
+    for key in indexKeys { metadata[key] = nil }
     var tensors: [Tensor] = []
     var foundIn: [String: String] = [:]
     for shard in index.shards {
