@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+    .library(name: "CheckpointQuantization", targets: ["CheckpointQuantization"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -49,6 +50,9 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointHDF5"]
     ),
 
+    // Quantization: f16/bf16/int8/Q8_0/Q4_0 kernels (SIMD, multi-threaded) and error reports.
+    .target(name: "CheckpointQuantization", dependencies: ["CheckpointCore"]),
+
     // Conversion: layout detection and (later) layout mapping rules.
     .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
 
@@ -61,6 +65,7 @@ let package = Package(
         "CheckpointConversion",
         "CheckpointHDF5",
         "CheckpointKit",
+        "CheckpointQuantization",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -74,6 +79,9 @@ let package = Package(
       name: "CheckpointStorageTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointTestSupport"]
     ),
+    .testTarget(
+      name: "CheckpointQuantizationTests",
+      dependencies: ["CheckpointCore", "CheckpointQuantization", "CheckpointTestSupport"]),
     .testTarget(
       name: "CheckpointConversionTests",
       dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),

@@ -1,0 +1,97 @@
+/// ggml's Q4_0 blocks: 32 values as an fp16 scale `d = max / -8` (`max` the value of largest
+/// magnitude, sign kept, first one on ties) and 16 bytes of 4-bit values
+/// `q = min(15, trunc(x / d + 8.5))` packed `q[j] | q[j + 16] << 4` (18 bytes),
+/// bit-identical to ggml's `quantize_row_q4_0_ref` and gguf-py's `quants.quantize(x, Q4_0)`.
+///
+/// Non-finite intermediate values are stored as 0 (numpy's cast on x86-64), as in gguf-py.
+public enum Q4_0Block {
+  /// Bytes per block.
+  public static let byteCount = 18
+  /// Values per block.
+  public static let count = 32
+
+  /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (18 bytes each).
+  @inlinable
+  public static func quantize(_ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer) {
+    for block in 0..<blocks {
+      let x = source + block * 32
+      let out = destination + block * 18
+      let v0 = BlockMath.load(x)
+      let v1 = BlockMath.load(x + 16)
+      if BlockMath.hasNonFinite(v0) || BlockMath.hasNonFinite(v1) {
+        quantizeSlowly(x, into: out)
+        continue
+      }
+      let amax = max(BlockMath.magnitude(v0).max(), BlockMath.magnitude(v1).max())
+      var signedMax: Float = 0
+      for i in 0..<32 where x[i].magnitude == amax {
+        signedMax = x[i]
+        break
+      }
+      let d = signedMax / -8
+      let id: Float = d == 0 ? 0 : 1 / d
+      guard id.isFinite else {
+        quantizeSlowly(x, into: out)
+        continue
+      }
+      let h = HalfPrecision.halfBits(d)
+      out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
+      out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
+      let fifteen = SIMD16<Float>(repeating: 15)
+      let t0 = v0 * id + 8.5
+      let t1 = v1 * id + 8.5
+      let q0 = BlockMath.lowBytes(pointwiseMin(BlockMath.floorNonNegative(pointwiseMax(t0, .zero)), fifteen))
+      let q1 = BlockMath.lowBytes(pointwiseMin(BlockMath.floorNonNegative(pointwiseMax(t1, .zero)), fifteen))
+      (out + 2).storeBytes(of: q0 | (q1 &<< 4), as: SIMD16<UInt8>.self)
+    }
+  }
+
+  /// The scalar path for blocks with non-finite values or scales (numpy semantics).
+  @usableFromInline
+  static func quantizeSlowly(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
+    var amax: Float = 0
+    var signedMax: Float = 0
+    for i in 0..<32 {
+      let a = x[i].magnitude
+      if a.isNaN {
+        signedMax = x[i]
+        break
+      }
+      if a > amax {
+        amax = a
+        signedMax = x[i]
+      }
+    }
+    let d = signedMax / -8
+    let id: Float = d == 0 ? 0 : 1 / d
+    let h = HalfPrecision.halfBits(d)
+    out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
+    out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
+    var q = [UInt8](repeating: 0, count: 32)
+    for i in 0..<32 {
+      let t = x[i] * id + 8.5
+      if t.isFinite {
+        q[i] = UInt8(max(0, min(15, t.rounded(.towardZero))))
+      }
+    }
+    for j in 0..<16 {
+      out.storeBytes(of: q[j] | q[j + 16] << 4, toByteOffset: 2 + j, as: UInt8.self)
+    }
+  }
+
+  /// Dequantizes `blocks` blocks at `source` into `destination` (`(q − 8) × d` in float32).
+  @inlinable
+  public static func dequantize(_ source: UnsafeRawPointer, blocks: Int, into destination: UnsafeMutablePointer<Float>) {
+    for block in 0..<blocks {
+      let b = source + block * 18
+      let h = UInt16(b.load(as: UInt8.self)) | UInt16(b.load(fromByteOffset: 1, as: UInt8.self)) << 8
+      let d = HalfPrecision.float(halfBits: h)
+      let out = destination + block * 32
+      for j in 0..<16 {
+        let byte = b.load(fromByteOffset: 2 + j, as: UInt8.self)
+        out[j] = d * Float(Int(byte & 0x0F) - 8)
+        out[j + 16] = d * Float(Int(byte >> 4) - 8)
+      }
+    }
+  }
+}
