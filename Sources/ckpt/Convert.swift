@@ -1,6 +1,7 @@
 import ArgumentParser
 import CheckpointCore
 import CheckpointKit
+import CheckpointQuantization
 import CheckpointStorage
 import Foundation
 
@@ -55,7 +56,19 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
         try Convert.refuseSameFile(input: input, output: output)
-        let checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
+        var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
+        if let target = try format.map(FormatRegistry.format(named:)) ?? FormatRegistry.format(forExtensionOf: output),
+          !target.supportsBlockQuantization
+        {
+          // Formats without ggml blocks get Q8_0/Q4_0 tensors dequantized to F32.
+          let (dequantized, names) = try Dequantizer.dequantizingBlocks(checkpoint)
+          checkpoint = dequantized
+          if !names.isEmpty, !outputOptions.quiet {
+            warn(
+              "\(target.identifier) files cannot store Q8_0/Q4_0 blocks; dequantized \(names.count) tensors to F32: \(names.joined(separator: ", "))"
+            )
+          }
+        }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
           shardSize: shardSize.flatMap(parseByteSize),
