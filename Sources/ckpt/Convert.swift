@@ -10,10 +10,9 @@ extension Ckpt {
     static let configuration = CommandConfiguration(
       abstract: "Convert a checkpoint to another format.",
       discussion: """
-        The output format comes from OUTPUT's extension (.safetensors, .npz, .index.json for
-        sharded safetensors, ...) or from --format. Tensor bytes are copied unchanged. The output
-        is written to a temporary file in the same folder, synced and renamed into place: a
-        failure leaves no partial file and never touches the input.
+        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Tensor bytes are copied unchanged.
+
+        The output is written to a temporary file in the same folder, synced and renamed into place: a failure leaves no partial file and never touches the input.
         """
     )
 
