@@ -20,6 +20,11 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    .systemLibrary(
+      name: "CCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+    ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
     .target(name: "CheckpointCore"),
@@ -27,7 +32,7 @@ let package = Package(
     // Storage: one reader/writer per format behind one protocol.
     .target(
       name: "CheckpointStorage",
-      dependencies: ["CheckpointCore", "CZlib"]
+      dependencies: ["CheckpointCore", "CZlib", "CCrypto"]
     ),
 
     // Conversion: layout detection and (later) layout mapping rules.

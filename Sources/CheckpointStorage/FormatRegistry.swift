@@ -5,6 +5,7 @@ public enum FormatRegistry {
   /// Every supported format, in detection order.
   public static let formats: [any CheckpointFormat.Type] = [
     // Formats register here as they land.
+    CKZFormat.self
   ]
 
   /// The identifiers of all formats, for help texts.

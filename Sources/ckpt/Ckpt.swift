@@ -14,6 +14,6 @@ struct Ckpt: ParsableCommand {
       the tensor and the byte offset.
       """,
     version: version,
-    subcommands: [Inspect.self, Convert.self]
+    subcommands: [Inspect.self, Convert.self, Check.self]
   )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CheckpointConversion
 import CheckpointCore
 import CheckpointStorage
 import Foundation
@@ -51,12 +52,20 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
         try Convert.refuseSameFile(input: input, output: output)
-        let checkpoint = try FormatRegistry.read(path: input, format: inputFormat)
+        var checkpoint = try FormatRegistry.read(path: input, format: inputFormat)
+        if checkpoint.format == CKZFormat.identifier {
+          // Provenance read from a .ckz file is not user metadata: do not carry it on.
+          checkpoint.metadata = CKZFormat.userMetadata(checkpoint.metadata)
+        }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
           shardSize: shardSize.flatMap(parseByteSize),
           compression: try compress.map(CompressionSetting.init(parsing:)),
-          progress: progress)
+          progress: progress,
+          provenance: Provenance(
+            sourcePath: input, sourceFormat: checkpoint.format,
+            sourceLayout: LayoutDetector.detect(names: checkpoint.tensors.map(\.name)).layout.rawValue,
+            tool: "ckpt \(Ckpt.version)"))
         defer { progress?.end() }
         try FormatRegistry.write(checkpoint, to: output, format: format, options: options)
         progress?.end()

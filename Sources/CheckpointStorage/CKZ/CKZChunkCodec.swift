@@ -1,0 +1,168 @@
+import CheckpointCore
+
+/// Encoding and decoding of one `zlib` chunk: byte grouping into planes,
+/// then each plane raw DEFLATE or stored raw (see Docs/ckz-format.md).
+enum CKZChunkCodec {
+  /// The byte-group width CheckpointKit writes for `dtype`: the element size
+  /// for 2-, 4- and 8-byte floating-point types, 1 for everything else.
+  static func groupWidth(for dtype: DType) -> Int {
+    switch dtype {
+    case .f64: return 8
+    case .f32: return 4
+    case .f16, .bf16: return 2
+    default: return 1
+    }
+  }
+
+  /// Encodes the raw bytes of one chunk (a multiple of `group` bytes, not empty).
+  static func encode(_ raw: UnsafeRawBufferPointer, group: Int, level: Int) throws -> [UInt8] {
+    let planeSize = raw.count / group
+    let header = 4 * group
+    let scratch: UnsafeMutableRawBufferPointer? =
+      group > 1 ? .allocate(byteCount: raw.count, alignment: 64) : nil
+    defer { scratch?.deallocate() }
+    let planes: UnsafeRawBufferPointer
+    if let scratch {
+      split(raw, into: scratch, group: group)
+      planes = UnsafeRawBufferPointer(scratch)
+    } else {
+      planes = raw
+    }
+    return try [UInt8](unsafeUninitializedCapacity: header + raw.count) { buffer, initialized in
+      let out = UnsafeMutableRawBufferPointer(buffer)
+      var cursor = header
+      for plane in 0..<group {
+        let input = UnsafeRawBufferPointer(rebasing: planes[plane * planeSize..<(plane + 1) * planeSize])
+        let room = UnsafeMutableRawBufferPointer(rebasing: out[cursor..<cursor + planeSize - 1])
+        let size: Int
+        if planeSize > 1, let compressed = try Zlib.compressIfSmaller(input, into: room, level: level) {
+          size = compressed
+        } else {
+          UnsafeMutableRawBufferPointer(rebasing: out[cursor..<cursor + planeSize]).copyMemory(from: input)
+          size = planeSize
+        }
+        out.storeBytes(of: UInt32(size).littleEndian, toByteOffset: 4 * plane, as: UInt32.self)
+        cursor += size
+      }
+      initialized = cursor
+    }
+  }
+
+  /// Decodes a chunk's stored bytes into `output` (its raw size, a multiple of `group`).
+  ///
+  /// - Throws: `.corrupt` when the plane table or a DEFLATE stream is invalid.
+  static func decode(
+    _ stored: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, group: Int
+  ) throws {
+    let planeSize = output.count / group
+    let header = 4 * group
+    guard stored.count >= header else {
+      throw CheckpointError(.corrupt, "stored chunk of \(stored.count) bytes is shorter than its plane table")
+    }
+    var sizes: [Int] = []
+    var total = header
+    for plane in 0..<group {
+      let size = Int(UInt32(littleEndian: stored.loadUnaligned(fromByteOffset: 4 * plane, as: UInt32.self)))
+      guard size <= planeSize else {
+        throw CheckpointError(
+          .corrupt, "plane \(plane) stores \(size) bytes, more than its \(planeSize) raw bytes")
+      }
+      sizes.append(size)
+      total += size
+    }
+    guard total == stored.count else {
+      throw CheckpointError(
+        .corrupt, "plane table adds up to \(total) bytes, the chunk stores \(stored.count)")
+    }
+    if group == 1 {
+      let plane = UnsafeRawBufferPointer(rebasing: stored[header...])
+      if sizes[0] == planeSize {
+        output.copyMemory(from: plane)
+      } else {
+        try decompressPlane(plane, into: output, plane: 0)
+      }
+      return
+    }
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: output.count, alignment: 64)
+    defer { scratch.deallocate() }
+    var sources: [UnsafeRawPointer] = []
+    var cursor = header
+    for plane in 0..<group {
+      let input = UnsafeRawBufferPointer(rebasing: stored[cursor..<cursor + sizes[plane]])
+      if sizes[plane] == planeSize {
+        sources.append(input.baseAddress!)
+      } else {
+        let room = UnsafeMutableRawBufferPointer(
+          rebasing: scratch[plane * planeSize..<(plane + 1) * planeSize])
+        try decompressPlane(input, into: room, plane: plane)
+        sources.append(UnsafeRawPointer(room.baseAddress!))
+      }
+      cursor += sizes[plane]
+    }
+    merge(sources, count: planeSize, into: output)
+  }
+
+  private static func decompressPlane(
+    _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, plane: Int
+  ) throws {
+    do {
+      try Zlib.decompress(input, into: output, framing: .raw)
+    } catch let error as CheckpointError {
+      throw CheckpointError(error.kind, "plane \(plane): \(error.message)")
+    }
+  }
+
+  /// Splits `raw` into `group` planes: plane k holds byte k of every element.
+  static func split(_ raw: UnsafeRawBufferPointer, into planes: UnsafeMutableRawBufferPointer, group: Int) {
+    let count = raw.count / group
+    guard count > 0, let src = raw.baseAddress, let dst = planes.baseAddress else { return }
+    let out = dst.assumingMemoryBound(to: UInt8.self)
+    switch group {
+    case 2:
+      for i in 0..<count {
+        let value = UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
+        out[i] = UInt8(truncatingIfNeeded: value)
+        out[count + i] = UInt8(truncatingIfNeeded: value >> 8)
+      }
+    case 4:
+      for i in 0..<count {
+        let value = UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+        out[i] = UInt8(truncatingIfNeeded: value)
+        out[count + i] = UInt8(truncatingIfNeeded: value >> 8)
+        out[2 * count + i] = UInt8(truncatingIfNeeded: value >> 16)
+        out[3 * count + i] = UInt8(truncatingIfNeeded: value >> 24)
+      }
+    default:
+      let bytes = src.assumingMemoryBound(to: UInt8.self)
+      for i in 0..<count {
+        for k in 0..<group { out[k * count + i] = bytes[i * group + k] }
+      }
+    }
+  }
+
+  /// Interleaves `group` planes of `count` bytes back into elements.
+  static func merge(_ planes: [UnsafeRawPointer], count: Int, into output: UnsafeMutableRawBufferPointer) {
+    guard count > 0, let dst = output.baseAddress else { return }
+    let p = planes.map { $0.assumingMemoryBound(to: UInt8.self) }
+    switch planes.count {
+    case 2:
+      let (p0, p1) = (p[0], p[1])
+      for i in 0..<count {
+        let value = UInt16(p0[i]) | UInt16(p1[i]) << 8
+        dst.storeBytes(of: value.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+      }
+    case 4:
+      let (p0, p1, p2, p3) = (p[0], p[1], p[2], p[3])
+      for i in 0..<count {
+        let value = UInt32(p0[i]) | UInt32(p1[i]) << 8 | UInt32(p2[i]) << 16 | UInt32(p3[i]) << 24
+        dst.storeBytes(of: value.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+      }
+    default:
+      let out = dst.assumingMemoryBound(to: UInt8.self)
+      let group = planes.count
+      for i in 0..<count {
+        for k in 0..<group { out[i * group + k] = p[k][i] }
+      }
+    }
+  }
+}
