@@ -46,11 +46,9 @@ extension Ckpt {
           checked = "header, footer and index CRC32; both CRC32s of every chunk; zero padding"
           tensorCount = reader.entries.count
           chunkCount = reader.entries.reduce(0) { $0 + $1.chunks.count }
-          for index in reader.entries.indices {
-            for failure in reader.verify(index) {
-              failures.append(
-                Failure(tensor: failure.tensor, chunk: failure.chunk, message: failure.error.description))
-            }
+          for failure in reader.verifyAll() {
+            failures.append(
+              Failure(tensor: failure.tensor, chunk: failure.chunk, message: failure.error.description))
           }
         } else {
           let checkpoint = try FormatRegistry.read(path: path, format: handler.identifier)

@@ -112,6 +112,18 @@ public final class CKZReader: Sendable {
     return decode(index, keep: &result, stopEarly: false)
   }
 
+  /// Verifies every tensor (several at a time, so small tensors use every
+  /// core too) and reports every problem found, in file order.
+  public func verifyAll() -> [CKZChunkFailure] {
+    var perTensor = [[CKZChunkFailure]](repeating: [], count: entries.count)
+    perTensor.withUnsafeMutableBufferPointer { slots in
+      DispatchQueue.concurrentPerform(iterations: entries.count) { index in
+        slots[index] = verify(index)
+      }
+    }
+    return perTensor.flatMap { $0 }
+  }
+
   private func decode(_ index: Int, keep result: inout TensorBytes, stopEarly: Bool) -> [CKZChunkFailure] {
     let entry = entries[index]
     func failure(_ chunk: Int?, _ error: Error) -> CKZChunkFailure {

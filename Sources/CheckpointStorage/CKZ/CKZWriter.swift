@@ -2,36 +2,45 @@ import CheckpointCore
 import Dispatch
 
 /// Writes a `.ckz` file in one streaming pass: header, one section per
-/// tensor (loaded, encoded and dropped one at a time), index, footer.
+/// tensor, index, footer.
 ///
-/// Chunks of a tensor are encoded in parallel, a batch at a time, so memory
-/// stays bounded by the tensor being written plus one batch of chunks.
+/// Tensors are loaded, encoded, written and dropped in order. Chunks are
+/// encoded in parallel a window at a time; consecutive small tensors are
+/// encoded together (up to ``groupBytes``) so that they keep every core busy
+/// too. Memory stays bounded by one large tensor (or one group of small
+/// ones) plus one window of encoded chunks.
 struct CKZWriter {
   /// The codec setting for every tensor.
   var compression: CompressionSetting
   /// Raw bytes per chunk.
   var chunkSize: Int = CKZFormat.chunkSize
   /// Chunks encoded at once.
-  var batchSize: Int = max(4, 2 * System.activeProcessorCount)
+  var windowSize: Int = max(4, 2 * System.activeProcessorCount)
+  /// Consecutive tensors whose sizes add up to at most this are encoded as one group.
+  var groupBytes: Int = 8 << 20
   /// Receives bytes written.
   var progress: (any ProgressReporter)?
+
+  private var codec: CKZCodec { compression.codec == .zlib ? .zlib : .none }
 
   /// Writes `checkpoint` with `provenance` to `out`.
   func write(
     _ checkpoint: Checkpoint, provenance: @autoclosure () throws -> [String: String], to out: OutputFile
-  )
-    throws
-  {
+  ) throws {
     try out.write(CKZLayout.header())
     var entries: [CKZTensorEntry] = []
     entries.reserveCapacity(checkpoint.tensors.count)
-    for tensor in checkpoint.tensors {
-      try out.pad(toMultipleOf: CKZLayout.alignment)
-      let entry = try CheckpointError.locating(tensor: tensor.name) {
-        let bytes = try tensor.load()
-        return try writeSection(bytes, info: tensor.info, to: out)
+    let tensors = checkpoint.tensors
+    var start = 0
+    while start < tensors.count {
+      var end = start + 1
+      var total = tensors[start].byteCount
+      while end < tensors.count, tensors[end].byteCount <= groupBytes - total {
+        total += tensors[end].byteCount
+        end += 1
       }
-      entries.append(entry)
+      entries += try writeGroup(tensors[start..<end], to: out)
+      start = end
     }
     try out.pad(toMultipleOf: CKZLayout.alignment)
     var metadata = checkpoint.metadata
@@ -46,69 +55,108 @@ struct CKZWriter {
     try out.write(footer.encoded())
   }
 
-  /// Encodes and writes one tensor's section; returns its index entry.
-  func writeSection(_ bytes: TensorBytes, info: TensorInfo, to out: OutputFile) throws -> CKZTensorEntry {
-    let offset = out.position
-    let count = bytes.count
-    let chunkCount = count / chunkSize + (count % chunkSize == 0 ? 0 : 1)
-    let codec: CKZCodec = compression.codec == .zlib ? .zlib : .none
-    let group = codec == .zlib ? CKZChunkCodec.groupWidth(for: info.dtype) : 1
-    var entry = CKZTensorEntry(
-      info: info, codec: codec, level: codec == .zlib ? compression.level : 0, groupWidth: group,
-      offset: offset, rawByteCount: count, chunkSize: chunkSize, chunks: [], storedByteCount: 0)
-    func range(_ chunk: Int) -> Range<Int> {
-      chunk * chunkSize..<min((chunk + 1) * chunkSize, count)
+  /// A loaded tensor being written.
+  private struct Section {
+    var entry: CKZTensorEntry
+    var bytes: TensorBytes
+    var chunkCount: Int
+  }
+
+  /// Loads, encodes and writes consecutive tensors; returns their index entries.
+  private func writeGroup(_ tensors: ArraySlice<Tensor>, to out: OutputFile) throws -> [CKZTensorEntry] {
+    let codec = self.codec
+    var sections: [Section] = try tensors.map { tensor in
+      let bytes = try CheckpointError.locating(tensor: tensor.name) { try tensor.load() }
+      let group = codec == .zlib ? CKZChunkCodec.groupWidth(for: tensor.dtype) : 1
+      let entry = CKZTensorEntry(
+        info: tensor.info, codec: codec, level: codec == .zlib ? compression.level : 0, groupWidth: group,
+        offset: 0, rawByteCount: bytes.count, chunkSize: chunkSize, chunks: [], storedByteCount: 0)
+      let chunks = bytes.count / chunkSize + (bytes.count % chunkSize == 0 ? 0 : 1)
+      return Section(entry: entry, bytes: bytes, chunkCount: chunks)
     }
-    switch codec {
-    case .none:
-      var crcs = [UInt32](repeating: 0, count: chunkCount)
-      bytes.withUnsafeBytes { raw in
-        crcs.withUnsafeMutableBufferPointer { slots in
-          DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            slots[chunk] = Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[range(chunk)]))
+    var jobs: [(section: Int, chunk: Int)] = []
+    for (index, section) in sections.enumerated() {
+      for chunk in 0..<section.chunkCount { jobs.append((index, chunk)) }
+    }
+    let window = codec == .none ? max(jobs.count, 1) : windowSize
+    var entries: [CKZTensorEntry] = []
+    var current = 0  // the section being written
+    var started = false
+    var next = 0  // the next job to write
+    var windowStart = 0
+    repeat {
+      let windowEnd = min(windowStart + window, jobs.count)
+      let results = encode(jobs[windowStart..<windowEnd], sections)
+      // Write every section part that is ready, in file order.
+      while current < sections.count {
+        if !started {
+          try out.pad(toMultipleOf: CKZLayout.alignment)
+          sections[current].entry.offset = out.position
+          started = true
+        }
+        if sections[current].entry.chunks.count == sections[current].chunkCount {
+          var entry = sections[current].entry
+          entry.storedByteCount = out.position - entry.offset
+          entries.append(entry)
+          sections[current].bytes = .empty
+          current += 1
+          started = false
+          continue
+        }
+        guard next < windowEnd else { break }
+        let encoded = try CheckpointError.locating(tensor: sections[current].entry.info.name) {
+          try results[next - windowStart].get()
+        }
+        let range = sections[current].entry.rawRange(ofChunk: jobs[next].chunk)
+        if let stored = encoded.stored {
+          try out.write(stored)
+        } else {
+          try out.write(sections[current].bytes.slice(range))
+        }
+        sections[current].entry.chunks.append(
+          CKZChunk(
+            storedSize: encoded.stored?.count ?? range.count, rawCRC: encoded.rawCRC,
+            storedCRC: encoded.storedCRC))
+        progress?.advance(bytes: range.count)
+        next += 1
+      }
+      windowStart = windowEnd
+    } while windowStart < jobs.count || current < sections.count
+    return entries
+  }
+
+  /// Encodes chunks in parallel.
+  private func encode(
+    _ jobs: ArraySlice<(section: Int, chunk: Int)>, _ sections: [Section]
+  ) -> [Result<EncodedChunk, Error>] {
+    let level = compression.level
+    let codec = self.codec
+    let first = jobs.startIndex
+    var results = [Result<EncodedChunk, Error>](repeating: .success(EncodedChunk()), count: jobs.count)
+    results.withUnsafeMutableBufferPointer { slots in
+      DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+        let (sectionIndex, chunk) = jobs[first + i]
+        let section = sections[sectionIndex]
+        let range = section.entry.rawRange(ofChunk: chunk)
+        slots[i] = Result {
+          try section.bytes.withUnsafeBytes { raw in
+            let input = UnsafeRawBufferPointer(rebasing: raw[range])
+            let rawCRC = Zlib.crc32(input)
+            guard codec == .zlib else { return EncodedChunk(stored: nil, rawCRC: rawCRC, storedCRC: rawCRC) }
+            let stored = try CKZChunkCodec.encode(input, group: section.entry.groupWidth, level: level)
+            return EncodedChunk(stored: stored, rawCRC: rawCRC, storedCRC: Zlib.crc32(stored))
           }
         }
       }
-      entry.chunks = crcs.enumerated().map {
-        CKZChunk(storedSize: range($0.offset).count, rawCRC: $0.element, storedCRC: $0.element)
-      }
-      try out.write(bytes)
-      progress?.advance(bytes: count)
-    case .zlib:
-      let level = compression.level
-      var first = 0
-      while first < chunkCount {
-        let batch = min(batchSize, chunkCount - first)
-        var results = [Result<EncodedChunk, Error>](repeating: .success(EncodedChunk()), count: batch)
-        bytes.withUnsafeBytes { raw in
-          results.withUnsafeMutableBufferPointer { slots in
-            DispatchQueue.concurrentPerform(iterations: batch) { i in
-              let input = UnsafeRawBufferPointer(rebasing: raw[range(first + i)])
-              slots[i] = Result {
-                let stored = try CKZChunkCodec.encode(input, group: group, level: level)
-                return EncodedChunk(stored: stored, rawCRC: Zlib.crc32(input), storedCRC: Zlib.crc32(stored))
-              }
-            }
-          }
-        }
-        for i in 0..<batch {
-          let chunk = try results[i].get()
-          try out.write(chunk.stored)
-          entry.chunks.append(
-            CKZChunk(storedSize: chunk.stored.count, rawCRC: chunk.rawCRC, storedCRC: chunk.storedCRC))
-          progress?.advance(bytes: range(first + i).count)
-        }
-        first += batch
-      }
     }
-    entry.storedByteCount = out.position - offset
-    return entry
+    return results
   }
 }
 
-/// One encoded chunk and its checksums.
+/// One encoded chunk and its checksums; `stored` is `nil` when the chunk is
+/// stored as its raw bytes.
 private struct EncodedChunk {
-  var stored: [UInt8] = []
+  var stored: [UInt8]?
   var rawCRC: UInt32 = 0
   var storedCRC: UInt32 = 0
 }

@@ -171,6 +171,25 @@ public final class DeflateStream {
 }
 
 extension Zlib {
+  /// How deflate looks for repeated bytes.
+  public enum Strategy: Sendable {
+    /// LZ77 matches searched as the level says.
+    case `default`
+    /// Only runs of the previous byte (distance 1), then Huffman coding:
+    /// much faster than LZ77 search and often smaller on byte planes of numbers.
+    case rle
+    /// No matches at all: Huffman coding of single bytes.
+    case huffmanOnly
+
+    var value: Int32 {
+      switch self {
+      case .default: return Z_DEFAULT_STRATEGY
+      case .rle: return Z_RLE
+      case .huffmanOnly: return Z_HUFFMAN_ONLY
+      }
+    }
+  }
+
   /// Compresses `input` into `output` in one pass, giving up as soon as the
   /// result cannot be smaller than the input.
   ///
@@ -182,7 +201,8 @@ extension Zlib {
   ///   when the data is better stored as it is.
   public static func compressIfSmaller(
     _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, level: Int,
-    framing: Framing = .raw, probe: Int = 64 << 10, minimumSaving: Double = 0.01
+    framing: Framing = .raw, strategy: Strategy = .default, probe: Int = 64 << 10,
+    minimumSaving: Double = 0.01
   ) throws -> Int? {
     guard (0...9).contains(level) else {
       throw CheckpointError(.invalidArgument, "zlib level must be 0...9, got \(level)")
@@ -194,6 +214,10 @@ extension Zlib {
     let status = ckz_deflateInit2(&stream, Int32(level), framing.windowBits)
     guard status == Z_OK else { throw CheckpointError(.io, "deflateInit failed (\(status))") }
     defer { deflateEnd(&stream) }
+    if strategy != .default {
+      let changed = deflateParams(&stream, Int32(level), strategy.value)
+      guard changed == Z_OK else { throw CheckpointError(.io, "deflateParams failed (\(changed))") }
+    }
     let inBase = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
     stream.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
     stream.avail_out = UInt32(output.count)

@@ -37,6 +37,23 @@ final class CKZRoundTripTests: XCTestCase {
     }
   }
 
+  func testSmallChunksWindowsAndGroupsRoundTrip() throws {
+    let original = try CKZTestData.everyDType(largeElements: 3000)
+    try TestFixtures.withTemporaryFolder { folder in
+      for (window, group) in [(1, 0), (3, 1 << 20), (64, 5000)] {
+        for setting in [CompressionSetting(codec: .zlib, level: 2), .none] {
+          let path = folder + "/w\(window)-\(group).ckz"
+          let writer = CKZWriter(compression: setting, chunkSize: 96, windowSize: window, groupBytes: group)
+          try AtomicFile.write(to: path) { try writer.write(original, provenance: [:], to: $0) }
+          let reader = try CKZReader(path: path)
+          XCTAssertEqual(try XCTUnwrap(reader.entry(named: "big.weight")).chunks.count, 125)
+          try assertSame(original, try reader.checkpoint())
+          XCTAssertEqual(reader.verifyAll(), [])
+        }
+      }
+    }
+  }
+
   func testDefaultCompressionIsZlib6() throws {
     let bytes = try CKZTestData.ckzBytes(try CKZTestData.everyDType(largeElements: 3000), compression: nil)
     let reader = try CKZReader(bytes: bytes)
