@@ -65,8 +65,17 @@ struct CKZWriter {
   /// Loads, encodes and writes consecutive tensors; returns their index entries.
   private func writeGroup(_ tensors: ArraySlice<Tensor>, to out: OutputFile) throws -> [CKZTensorEntry] {
     let codec = self.codec
-    var sections: [Section] = try tensors.map { tensor in
-      let bytes = try CheckpointError.locating(tensor: tensor.name) { try tensor.load() }
+    // Load the group's tensors concurrently: readers that decode or verify
+    // (a .ckz source, a zip member) then use every core for small tensors too.
+    let tensors = Array(tensors)
+    var loaded = [Result<TensorBytes, Error>](repeating: .success(.empty), count: tensors.count)
+    loaded.withUnsafeMutableBufferPointer { slots in
+      DispatchQueue.concurrentPerform(iterations: tensors.count) { index in
+        slots[index] = Result { try tensors[index].load() }
+      }
+    }
+    var sections: [Section] = try zip(tensors, loaded).map { tensor, result in
+      let bytes = try CheckpointError.locating(tensor: tensor.name) { try result.get() }
       let group = codec == .zlib ? CKZChunkCodec.groupWidth(for: tensor.dtype) : 1
       let entry = CKZTensorEntry(
         info: tensor.info, codec: codec, level: codec == .zlib ? compression.level : 0, groupWidth: group,
