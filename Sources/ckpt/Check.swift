@@ -88,8 +88,8 @@ extension Ckpt {
         emit(JSONValue.object(members).prettyText)
       } else {
         for failure in failures {
-          let chunk = failure.chunk.map { " chunk \($0)" } ?? ""
-          FileHandleStandardError.write("error: tensor '\(failure.tensor)'\(chunk): \(failure.message)\n")
+          // The message names the file, the tensor, the byte offset and the chunk.
+          FileHandleStandardError.write("error: \(failure.message)\n")
         }
         if !output.quiet {
           let chunks = chunkCount.map { ", \($0) chunks" } ?? ""

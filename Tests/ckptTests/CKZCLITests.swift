@@ -82,7 +82,8 @@ final class CKZCLITests: XCTestCase {
 
       let text = try TestFixtures.runCkpt(["check", path])
       XCTAssertEqual(text.status, 1)
-      XCTAssertTrue(text.stderr.contains("tensor 'encoder.layer.0.weight' chunk 1"), text.stderr)
+      XCTAssertTrue(text.stderr.contains("tensor 'encoder.layer.0.weight' at byte"), text.stderr)
+      XCTAssertTrue(text.stderr.contains(": chunk 1 of 2 (raw bytes 1048576..<1200000)"), text.stderr)
       XCTAssertTrue(text.stdout.contains("FAILED (1 problems)"), text.stdout)
 
       let json = try TestFixtures.runCkpt(["check", path, "--json"])
