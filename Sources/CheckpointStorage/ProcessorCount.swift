@@ -11,3 +11,14 @@ enum System {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
   }
 }
+
+extension System {
+  /// The base-2 logarithm of `value` (from the C library).
+  static func log2(_ value: Double) -> Double {
+    #if canImport(Glibc)
+      return Glibc.log2(value)
+    #else
+      return Darwin.log2(value)
+    #endif
+  }
+}

@@ -20,8 +20,8 @@ enum CKZChunkCodec {
   /// sign/exponent plane is best served by Huffman coding alone (smaller and
   /// about ten times faster than an LZ77 search at level 6), and low mantissa
   /// planes shrink by a few percent at most. So for grouped planes, levels 1–3
-  /// use Huffman coding only and keep a plane raw unless a 32 KiB trial saves
-  /// 5%; levels 4–9 use run-length matches plus Huffman coding and compress
+  /// use Huffman coding only and keep a plane raw unless the byte entropy of
+  /// its first 32 KiB promises a 5% saving; levels 4–9 use run-length matches plus Huffman coding and compress
   /// any plane whose 64 KiB trial saves 1%. Ungrouped data (integers,
   /// quantized blocks) gets zlib's normal LZ77 search at the given level
   /// (trial: 64 KiB, 1%).
@@ -33,10 +33,50 @@ enum CKZChunkCodec {
     init(level: Int, grouped: Bool) {
       switch (grouped, level) {
       case (false, _): (strategy, minimumSaving, probe) = (.default, 0.01, 64 << 10)
-      case (true, ...3): (strategy, minimumSaving, probe) = (.huffmanOnly, 0.05, 32 << 10)
+      case (true, ...3): (strategy, minimumSaving, probe) = (.huffmanOnly, 0.05, 0)
       case (true, _): (strategy, minimumSaving, probe) = (.rle, 0.01, 64 << 10)
       }
     }
+
+    /// Whether compressing `plane` can pay off. Huffman coding cannot beat
+    /// the byte entropy, so for Huffman-only coding the entropy of the first
+    /// 32 KiB (plus 1% for the code's own inefficiency) decides, several
+    /// times cheaper than a trial compression; other strategies try.
+    func isWorthTrying(_ plane: UnsafeRawBufferPointer) -> Bool {
+      guard strategy == .huffmanOnly else { return true }
+      let sample = UnsafeRawBufferPointer(rebasing: plane[0..<min(plane.count, 32 << 10)])
+      let bits = CKZChunkCodec.entropyBits(sample)
+      return bits / 8 / Double(sample.count) + 0.01 <= 1 - minimumSaving
+    }
+  }
+
+  /// The order-0 entropy of `bytes` in bits: the size Huffman coding approaches.
+  static func entropyBits(_ bytes: UnsafeRawBufferPointer) -> Double {
+    guard bytes.count > 0 else { return 0 }
+    var counts = [Int](repeating: 0, count: 1024)
+    counts.withUnsafeMutableBufferPointer { table in
+      let data = bytes.bindMemory(to: UInt8.self)
+      var i = 0
+      // Four tables in turn avoid stalls on repeated bytes.
+      while i + 4 <= data.count {
+        table[Int(data[i])] += 1
+        table[256 + Int(data[i + 1])] += 1
+        table[512 + Int(data[i + 2])] += 1
+        table[768 + Int(data[i + 3])] += 1
+        i += 4
+      }
+      while i < data.count {
+        table[Int(data[i])] += 1
+        i += 1
+      }
+    }
+    let total = Double(bytes.count)
+    var bits = 0.0
+    for value in 0..<256 {
+      let count = counts[value] + counts[256 + value] + counts[512 + value] + counts[768 + value]
+      if count > 0 { bits -= Double(count) * System.log2(Double(count) / total) }
+    }
+    return bits
   }
 
   /// Encodes the raw bytes of one chunk (a multiple of `group` bytes, not empty).
@@ -61,7 +101,7 @@ enum CKZChunkCodec {
         let input = UnsafeRawBufferPointer(rebasing: planes[plane * planeSize..<(plane + 1) * planeSize])
         let room = UnsafeMutableRawBufferPointer(rebasing: out[cursor..<cursor + planeSize - 1])
         let size: Int
-        if planeSize > 1,
+        if planeSize > 1, effort.isWorthTrying(input),
           let compressed = try Zlib.compressIfSmaller(
             input, into: room, level: level, strategy: effort.strategy, probe: effort.probe,
             minimumSaving: effort.minimumSaving)
