@@ -1,7 +1,8 @@
 """An independent Python reading of Docs/ckz-format.md (version 1.0).
 
-`write_stored` writes a codec-`none` .ckz file from NumPy arrays; `read`
-decodes any .ckz file (both codecs, byte-grouped planes) and checks every CRC.
+`write` writes a .ckz file from NumPy arrays (codec `none`, or `zlib` with
+byte grouping, encoded with zlib's default strategy: an encoder independent
+of CheckpointKit's); `read` decodes any .ckz file and checks every CRC.
 Used by the interop tests and by Benchmarks/bench_ckz.py.
 """
 
@@ -43,8 +44,25 @@ def _map(entries: dict[str, str]) -> bytes:
     return out
 
 
-def write_stored(path, tensors, metadata=None) -> None:
-    """Writes `tensors` ([(name, array, dtype name or None)]) uncompressed."""
+GROUP = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
+
+
+def _encode_zlib(piece: bytes, group: int, level: int) -> bytes:
+    """One zlib chunk: byte planes, each raw DEFLATE (zlib's default strategy) or stored raw."""
+    planes = np.frombuffer(piece, np.uint8).reshape(-1, group).T
+    table, body = b"", b""
+    for plane in planes:
+        raw = plane.tobytes()
+        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+        packed = c.compress(raw) + c.flush()
+        stored = packed if len(packed) < len(raw) else raw
+        table += struct.pack("<I", len(stored))
+        body += stored
+    return table + body
+
+
+def write(path, tensors, metadata=None, provenance=None, codec="none", level=6, chunk_size=CHUNK) -> None:
+    """Writes `tensors` ([(name, array, dtype name or None)]) with codec `none` or `zlib`."""
     header = MAGIC + struct.pack("<HHI", 1, 0, 0) + bytes(44)
     header += struct.pack("<I", zlib.crc32(header))
     index = b"CKZI" + struct.pack("<I", len(tensors))
@@ -54,26 +72,34 @@ def write_stored(path, tensors, metadata=None) -> None:
         for name, array, dtype in tensors:
             dtype = dtype or dtype_name(array)
             data = np.ascontiguousarray(array).tobytes()
+            group = GROUP.get(dtype, 1) if codec == "zlib" else 1
             start = _align(pos)
             f.write(bytes(start - pos))
-            f.write(data)
-            pos = start + len(data)
+            pos = start
             chunks = b""
-            for i in range(0, len(data), CHUNK):
-                piece = data[i:i + CHUNK]
-                crc = zlib.crc32(piece)
-                chunks += struct.pack("<III", len(piece), crc, crc)
+            for i in range(0, len(data), chunk_size):
+                piece = data[i:i + chunk_size]
+                stored = piece if codec == "none" else _encode_zlib(piece, group, level)
+                f.write(stored)
+                pos += len(stored)
+                chunks += struct.pack("<III", len(stored), zlib.crc32(piece), zlib.crc32(stored))
             n = name.encode()
             index += struct.pack("<I", len(n)) + n + bytes([len(dtype)]) + dtype.encode()
             index += bytes([len(array.shape)]) + b"".join(struct.pack("<Q", d) for d in array.shape)
-            index += bytes([0, 0, 1, 0]) + struct.pack("<QQII", start, len(data), CHUNK, len(chunks) // 12)
+            index += bytes([0 if codec == "none" else 1, 0 if codec == "none" else level, group, 0])
+            index += struct.pack("<QQII", start, len(data), chunk_size, len(chunks) // 12)
             index += chunks
-        index += _map(metadata or {}) + _map({})
+        index += _map(metadata or {}) + _map(provenance or {})
         start = _align(pos)
         f.write(bytes(start - pos))
         f.write(index)
         footer = struct.pack("<QQI", start, len(index), zlib.crc32(index))
         f.write(footer + struct.pack("<I", zlib.crc32(footer)) + END_MAGIC)
+
+
+def write_stored(path, tensors, metadata=None) -> None:
+    """Writes `tensors` ([(name, array, dtype name or None)]) uncompressed."""
+    write(path, tensors, metadata)
 
 
 def read(path):
