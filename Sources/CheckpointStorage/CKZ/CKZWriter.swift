@@ -56,7 +56,7 @@ struct CKZWriter {
   }
 
   /// A loaded tensor being written.
-  private struct Section {
+  fileprivate struct Section {
     var entry: CKZTensorEntry
     var bytes: TensorBytes
     var chunkCount: Int
@@ -93,9 +93,13 @@ struct CKZWriter {
     var started = false
     var next = 0  // the next job to write
     var windowStart = 0
-    repeat {
-      let windowEnd = min(windowStart + window, jobs.count)
-      let results = encode(jobs[windowStart..<windowEnd], sections)
+    var windowEnd = min(window, jobs.count)
+    var results = encode(jobs[0..<windowEnd], sections)
+    while true {
+      // Encode the next window on other threads while this one is written.
+      let nextEnd = min(windowEnd + window, jobs.count)
+      let pending =
+        windowEnd < nextEnd ? PendingEncode(jobs: Array(jobs[windowEnd..<nextEnd]), sections, self) : nil
       // Write every section part that is ready, in file order.
       while current < sections.count {
         if !started {
@@ -129,9 +133,30 @@ struct CKZWriter {
         progress?.advance(bytes: range.count)
         next += 1
       }
+      guard let pending else { break }
+      results = pending.wait()
       windowStart = windowEnd
-    } while windowStart < jobs.count || current < sections.count
+      windowEnd = nextEnd
+    }
     return entries
+  }
+
+  /// Chunks being encoded in the background.
+  private final class PendingEncode: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var results: [Result<EncodedChunk, Error>] = []
+
+    init(jobs: [(section: Int, chunk: Int)], _ sections: [Section], _ writer: CKZWriter) {
+      DispatchQueue.global().async {
+        self.results = writer.encode(jobs[...], sections)
+        self.done.signal()
+      }
+    }
+
+    func wait() -> [Result<EncodedChunk, Error>] {
+      done.wait()
+      return results
+    }
   }
 
   /// Encodes chunks in parallel.
