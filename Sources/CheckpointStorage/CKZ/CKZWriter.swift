@@ -87,7 +87,7 @@ struct CKZWriter {
     for (index, section) in sections.enumerated() {
       for chunk in 0..<section.chunkCount { jobs.append((index, chunk)) }
     }
-    let window = codec == .none ? max(jobs.count, 1) : windowSize
+    let window = windowSize
     var entries: [CKZTensorEntry] = []
     var current = 0  // the section being written
     var started = false
