@@ -19,12 +19,14 @@ enum CKZChunkCodec {
   /// Byte planes of floating-point numbers have few long repeats: the
   /// sign/exponent plane is best served by Huffman coding alone (smaller and
   /// about ten times faster than an LZ77 search at level 6), and low mantissa
-  /// planes shrink by a few percent at most. So for grouped planes, levels 1–3
-  /// use Huffman coding only and keep a plane raw unless the byte entropy of
-  /// its first 32 KiB promises a 5% saving; levels 4–9 use run-length matches plus Huffman coding and compress
-  /// any plane whose 64 KiB trial saves 1%. Ungrouped data (integers,
-  /// quantized blocks) gets zlib's normal LZ77 search at the given level
-  /// (trial: 64 KiB, 1%).
+  /// planes shrink by a few percent at most. So for grouped planes:
+  /// - levels 1–3: Huffman coding only; a plane stays raw unless the byte
+  ///   entropy of its first 32 KiB promises a 5% saving (no trial compression);
+  /// - levels 4–6: Huffman coding only; a plane stays raw unless a trial on
+  ///   its first 64 KiB saves 1%;
+  /// - levels 7–9: run-length matches plus Huffman coding (`Z_RLE`), same trial.
+  /// Ungrouped data (integers, quantized blocks) gets zlib's normal LZ77
+  /// search at the given level (trial: 64 KiB, 1%).
   struct Effort {
     var strategy: Zlib.Strategy
     var minimumSaving: Double
@@ -34,6 +36,7 @@ enum CKZChunkCodec {
       switch (grouped, level) {
       case (false, _): (strategy, minimumSaving, probe) = (.default, 0.01, 64 << 10)
       case (true, ...3): (strategy, minimumSaving, probe) = (.huffmanOnly, 0.05, 0)
+      case (true, ...6): (strategy, minimumSaving, probe) = (.huffmanOnly, 0.01, 64 << 10)
       case (true, _): (strategy, minimumSaving, probe) = (.rle, 0.01, 64 << 10)
       }
     }
@@ -43,7 +46,7 @@ enum CKZChunkCodec {
     /// 32 KiB (plus 1% for the code's own inefficiency) decides, several
     /// times cheaper than a trial compression; other strategies try.
     func isWorthTrying(_ plane: UnsafeRawBufferPointer) -> Bool {
-      guard strategy == .huffmanOnly else { return true }
+      guard strategy == .huffmanOnly, probe == 0 else { return true }
       let sample = UnsafeRawBufferPointer(rebasing: plane[0..<min(plane.count, 32 << 10)])
       let bits = CKZChunkCodec.entropyBits(sample)
       return bits / 8 / Double(sample.count) + 0.01 <= 1 - minimumSaving

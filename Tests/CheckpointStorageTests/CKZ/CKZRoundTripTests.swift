@@ -106,6 +106,29 @@ final class CKZRoundTripTests: XCTestCase {
     XCTAssertEqual(Array(stored[0..<4]), UInt32(1 << 18).littleEndianBytes)
   }
 
+  func testEffortByLevel() throws {
+    let fast = CKZChunkCodec.Effort(level: 1, grouped: true)
+    XCTAssertEqual(fast.strategy, .huffmanOnly)
+    XCTAssertEqual(fast.probe, 0, "levels 1-3 estimate from the entropy instead of a trial")
+    XCTAssertEqual(CKZChunkCodec.Effort(level: 6, grouped: true).strategy, .huffmanOnly)
+    XCTAssertEqual(CKZChunkCodec.Effort(level: 9, grouped: true).strategy, .rle)
+    XCTAssertEqual(CKZChunkCodec.Effort(level: 1, grouped: false).strategy, .default)
+    // Random bytes are not worth Huffman coding; a skewed plane is.
+    let random = CKZTestData.random(1 << 16, seed: 5)
+    XCTAssertFalse(random.withUnsafeBytes { fast.isWorthTrying($0) })
+    let skewed = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 % 3 + 60) }
+    XCTAssertTrue(skewed.withUnsafeBytes { fast.isWorthTrying($0) })
+  }
+
+  func testEntropyOfKnownDistributions() throws {
+    let uniform = (0..<1024).map { UInt8(truncatingIfNeeded: $0) }
+    XCTAssertEqual(uniform.withUnsafeBytes { CKZChunkCodec.entropyBits($0) }, 8 * 1024, accuracy: 1e-6)
+    let constant = [UInt8](repeating: 7, count: 1001)
+    XCTAssertEqual(constant.withUnsafeBytes { CKZChunkCodec.entropyBits($0) }, 0, accuracy: 1e-9)
+    let halves = (0..<1000).map { UInt8($0 & 1) }
+    XCTAssertEqual(halves.withUnsafeBytes { CKZChunkCodec.entropyBits($0) }, 1000, accuracy: 1e-6)
+  }
+
   func testSplitAndMergeAreInverse() throws {
     for group in [1, 2, 4, 8] {
       let raw = CKZTestData.random(64 * group, seed: UInt64(group))
