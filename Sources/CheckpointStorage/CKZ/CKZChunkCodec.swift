@@ -24,6 +24,8 @@ enum CKZChunkCodec {
   ///   entropy of its first 32 KiB promises a 5% saving (no trial compression);
   /// - levels 4–6: Huffman coding only; a plane stays raw unless a trial on
   ///   its first 64 KiB saves 1%;
+  /// - at levels 1–6, a plane whose first 32 KiB has less than 1.5 bits of
+  ///   entropy per byte (runs) uses run-length matches instead;
   /// - levels 7–9: run-length matches plus Huffman coding (`Z_RLE`), same trial.
   /// Ungrouped data (integers, quantized blocks) gets zlib's normal LZ77
   /// search at the given level (trial: 64 KiB, 1%).
@@ -41,15 +43,20 @@ enum CKZChunkCodec {
       }
     }
 
-    /// Whether compressing `plane` can pay off. Huffman coding cannot beat
-    /// the byte entropy, so for Huffman-only coding the entropy of the first
-    /// 32 KiB (plus 1% for the code's own inefficiency) decides, several
-    /// times cheaper than a trial compression; other strategies try.
-    func isWorthTrying(_ plane: UnsafeRawBufferPointer) -> Bool {
-      guard strategy == .huffmanOnly, probe == 0 else { return true }
+    /// The strategy for `plane`, or `nil` when it is not worth compressing.
+    ///
+    /// Huffman coding cannot beat the byte entropy nor go below one bit per
+    /// byte, so the entropy of the first 32 KiB decides: below 1.5 bits per
+    /// byte (long runs: zeros, pruned weights) run-length matches are used
+    /// instead; at levels 1–3 the estimate (plus 1% for the code's own
+    /// inefficiency) also replaces the trial compression.
+    func strategy(for plane: UnsafeRawBufferPointer) -> Zlib.Strategy? {
+      guard strategy == .huffmanOnly else { return strategy }
       let sample = UnsafeRawBufferPointer(rebasing: plane[0..<min(plane.count, 32 << 10)])
-      let bits = CKZChunkCodec.entropyBits(sample)
-      return bits / 8 / Double(sample.count) + 0.01 <= 1 - minimumSaving
+      let bitsPerByte = CKZChunkCodec.entropyBits(sample) / Double(max(sample.count, 1))
+      if bitsPerByte < 1.5 { return .rle }
+      if probe == 0 && bitsPerByte / 8 + 0.01 > 1 - minimumSaving { return nil }
+      return .huffmanOnly
     }
   }
 
@@ -104,9 +111,9 @@ enum CKZChunkCodec {
         let input = UnsafeRawBufferPointer(rebasing: planes[plane * planeSize..<(plane + 1) * planeSize])
         let room = UnsafeMutableRawBufferPointer(rebasing: out[cursor..<cursor + planeSize - 1])
         let size: Int
-        if planeSize > 1, effort.isWorthTrying(input),
+        if planeSize > 1, let strategy = effort.strategy(for: input),
           let compressed = try Zlib.compressIfSmaller(
-            input, into: room, level: level, strategy: effort.strategy, probe: effort.probe,
+            input, into: room, level: level, strategy: strategy, probe: effort.probe,
             minimumSaving: effort.minimumSaving)
         {
           size = compressed

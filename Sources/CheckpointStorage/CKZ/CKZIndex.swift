@@ -57,6 +57,8 @@ struct CKZIndex {
 
   static let maximumNameLength = 65_536
   static let maximumChunkSize = 1 << 30
+  /// DEFLATE's largest expansion: a 258-byte match in two bits.
+  static let maximumDeflateRatio = 1032
 
   init(entries: [CKZTensorEntry], metadata: [String: String], provenance: [String: String]) {
     self.entries = entries
@@ -277,8 +279,12 @@ struct CKZIndex {
               offset: chunkAt)
           }
         case .zlib:
-          // The plane table plus at most every plane stored raw.
-          guard size >= 4 * group, size <= rawSize + 4 * group else {
+          // The plane table plus at most every plane stored raw, and at least
+          // what DEFLATE's best ratio (1032:1) needs: a reader never allocates
+          // more than the stored data can expand to.
+          guard size >= 4 * group, size <= rawSize + 4 * group,
+            rawSize <= (size - 3 * group) * maximumDeflateRatio
+          else {
             throw CheckpointError(
               .corrupt, "chunk \(index) stored size \(size) is impossible for \(rawSize) raw bytes",
               offset: chunkAt)

@@ -172,7 +172,7 @@ public final class DeflateStream {
 
 extension Zlib {
   /// How deflate looks for repeated bytes.
-  public enum Strategy: Sendable {
+  public enum Strategy: Sendable, Equatable {
     /// LZ77 matches searched as the level says.
     case `default`
     /// Only runs of the previous byte (distance 1), then Huffman coding:

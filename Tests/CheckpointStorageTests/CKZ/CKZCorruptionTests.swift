@@ -120,6 +120,19 @@ final class CKZCorruptionTests: XCTestCase {
     }
   }
 
+  func testImpossibleExpansionIsRejectedBeforeAllocating() throws {
+    // One 1 GiB chunk claimed to be stored in 16 bytes (just its plane table).
+    let entry = CKZTensorEntry(
+      info: TensorInfo(name: "zeros", dtype: .f32, shape: [1 << 28]), codec: .zlib, level: 6, groupWidth: 4,
+      offset: 64, rawByteCount: 1 << 30, chunkSize: 1 << 30,
+      chunks: [CKZChunk(storedSize: 16, rawCRC: 0, storedCRC: 0)], storedByteCount: 16)
+    let index = CKZIndex(entries: [entry], metadata: [:], provenance: [:]).encoded()
+    XCTAssertThrowsError(try CKZIndex(decoding: index, indexOffset: 128)) { error in
+      XCTAssertTrue("\(error)".contains("chunk 0 stored size 16 is impossible"), "\(error)")
+      XCTAssertEqual((error as? CheckpointError)?.tensor, "zeros")
+    }
+  }
+
   func testHeaderProblemsAreNamed() throws {
     let original = try smallFile(.init(codec: .zlib, level: 6))
     var notCKZ = original

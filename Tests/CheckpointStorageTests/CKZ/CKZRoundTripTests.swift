@@ -54,6 +54,21 @@ final class CKZRoundTripTests: XCTestCase {
     }
   }
 
+  func testHighlyCompressibleTensorsRoundTrip() throws {
+    // All-zero chunks compress close to DEFLATE's 1032:1 limit, which the reader checks.
+    let zeros = [UInt8](repeating: 0, count: 3 << 20)
+    let checkpoint = try Checkpoint(tensors: [
+      CKZTestData.tensor("zeros.i64", .i64, [3 << 17], zeros),
+      CKZTestData.tensor("zeros.f32", .f32, [3 << 18], zeros),
+      CKZTestData.tensor("ones.u8", .u8, [3 << 20], [UInt8](repeating: 1, count: 3 << 20)),
+    ])
+    for level in [1, 6, 9] {
+      let bytes = try CKZTestData.ckzBytes(checkpoint, compression: .init(codec: .zlib, level: level))
+      XCTAssertLessThan(bytes.count, 100_000, "level \(level)")
+      try assertSame(checkpoint, try CKZReader(bytes: bytes).checkpoint())
+    }
+  }
+
   func testDefaultCompressionIsZlib6() throws {
     let bytes = try CKZTestData.ckzBytes(try CKZTestData.everyDType(largeElements: 3000), compression: nil)
     let reader = try CKZReader(bytes: bytes)
@@ -113,11 +128,15 @@ final class CKZRoundTripTests: XCTestCase {
     XCTAssertEqual(CKZChunkCodec.Effort(level: 6, grouped: true).strategy, .huffmanOnly)
     XCTAssertEqual(CKZChunkCodec.Effort(level: 9, grouped: true).strategy, .rle)
     XCTAssertEqual(CKZChunkCodec.Effort(level: 1, grouped: false).strategy, .default)
-    // Random bytes are not worth Huffman coding; a skewed plane is.
+    // Random bytes are not worth Huffman coding; a skewed plane is; runs get run-length matches.
     let random = CKZTestData.random(1 << 16, seed: 5)
-    XCTAssertFalse(random.withUnsafeBytes { fast.isWorthTrying($0) })
-    let skewed = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 % 3 + 60) }
-    XCTAssertTrue(skewed.withUnsafeBytes { fast.isWorthTrying($0) })
+    XCTAssertNil(random.withUnsafeBytes { fast.strategy(for: $0) })
+    let skewed = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: $0 % 5 + 60) }
+    XCTAssertEqual(skewed.withUnsafeBytes { fast.strategy(for: $0) }, .huffmanOnly)
+    let zeros = [UInt8](repeating: 0, count: 1 << 16)
+    XCTAssertEqual(zeros.withUnsafeBytes { fast.strategy(for: $0) }, .rle)
+    let medium = CKZChunkCodec.Effort(level: 6, grouped: true)
+    XCTAssertEqual(random.withUnsafeBytes { medium.strategy(for: $0) }, .huffmanOnly, "level 6 tries")
   }
 
   func testEntropyOfKnownDistributions() throws {
