@@ -27,6 +27,11 @@ let package = Package(
       pkgConfig: "hdf5",
       providers: [.apt(["libhdf5-dev"])]
     ),
+    .systemLibrary(
+      name: "CCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+    ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
     .target(name: "CheckpointCore"),
@@ -34,7 +39,7 @@ let package = Package(
     // Storage: one reader/writer per format behind one protocol.
     .target(
       name: "CheckpointStorage",
-      dependencies: ["CheckpointCore", "CZlib"]
+      dependencies: ["CheckpointCore", "CZlib", "CCrypto"]
     ),
 
     // HDF5 (generic, Keras 2, Keras 3) through libhdf5; the only target that imports CHDF5.
@@ -67,7 +72,8 @@ let package = Package(
 
     // Shared test helpers: fixture paths, scratch folders, running `ckpt`.
     .target(
-      name: "CheckpointTestSupport", dependencies: ["CheckpointCore"], path: "Sources/CheckpointTestSupport"),
+      name: "CheckpointTestSupport", dependencies: ["CheckpointCore", "CheckpointStorage"],
+      path: "Sources/CheckpointTestSupport"),
 
     .testTarget(name: "CheckpointCoreTests", dependencies: ["CheckpointCore", "CheckpointTestSupport"]),
     .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CheckpointConversion
 import CheckpointCore
 import CheckpointKit
 import CheckpointStorage
@@ -54,12 +55,20 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
         try Convert.refuseSameFile(input: input, output: output)
-        let checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
+        var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
+        if checkpoint.format == CKZFormat.identifier {
+          // Provenance read from a .ckz file is not user metadata: do not carry it on.
+          checkpoint.metadata = CKZFormat.userMetadata(checkpoint.metadata)
+        }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
           shardSize: shardSize.flatMap(parseByteSize),
           compression: try compress.map(CompressionSetting.init(parsing:)),
-          progress: progress)
+          progress: progress,
+          provenance: Provenance(
+            sourcePath: input, sourceFormat: checkpoint.format,
+            sourceLayout: LayoutDetector.detect(names: checkpoint.tensors.map(\.name)).layout.rawValue,
+            tool: "ckpt \(Ckpt.version)"))
         defer { progress?.end() }
         if !checkpoint.metadata.isEmpty, !outputOptions.quiet,
           let target = try format.map(FormatRegistry.format(named:))
