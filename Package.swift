@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "CheckpointCore", targets: ["CheckpointCore"]),
     .library(name: "CheckpointStorage", targets: ["CheckpointStorage"]),
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
+    .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -19,6 +20,12 @@ let package = Package(
       name: "CZlib",
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
+    ),
+    // CBLAS: OpenBLAS on Linux (pkg-config `openblas`), Accelerate on macOS (see shim.h).
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
     ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
@@ -33,6 +40,13 @@ let package = Package(
     // Conversion: layout detection and (later) layout mapping rules.
     .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
 
+    // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
+    .target(
+      name: "CheckpointEngine",
+      dependencies: ["CheckpointCore", "CBLAS"],
+      linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+    ),
+
     // The command-line tool, thin over the libraries.
     .executableTarget(
       name: "ckpt",
@@ -40,6 +54,7 @@ let package = Package(
         "CheckpointCore",
         "CheckpointStorage",
         "CheckpointConversion",
+        "CheckpointEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -56,6 +71,10 @@ let package = Package(
     .testTarget(
       name: "CheckpointConversionTests",
       dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+    .testTarget(
+      name: "CheckpointEngineTests",
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointEngine", "CheckpointTestSupport", "ckpt"]
+    ),
     .testTarget(
       name: "ckptTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointTestSupport", "ckpt"]
