@@ -5,6 +5,9 @@ public enum FormatRegistry {
   /// Every supported format, in detection order.
   public static let formats: [any CheckpointFormat.Type] = [
     // Formats register here as they land.
+    // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
+    NPYFormat.self,
+    NPZFormat.self,
   ]
 
   /// The identifiers of all formats, for help texts.

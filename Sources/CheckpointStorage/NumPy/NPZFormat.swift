@@ -1,0 +1,123 @@
+import CheckpointCore
+
+/// NumPy's `.npz` format: a zip archive of `.npy` arrays, the tensor `<name>`
+/// in the entry `<name>.npy`, in archive order.
+///
+/// Reading accepts stored (`np.savez`) and deflated (`np.savez_compressed`)
+/// entries, zip64 included, with the dtypes and conventions of
+/// ``NPYFormat`` (BF16 is `<V2`). Only `.npy` headers are read when opening;
+/// a tensor's entry is read, CRC-checked and decoded when it loads.
+///
+/// Zip archives are also PyTorch checkpoints, Keras files and more, so
+/// detection by magic bytes claims a zip only when it is empty
+/// (`PK\x05\x06`) or its first entry's name, visible in the first 64 bytes,
+/// ends in `.npy`; other zips are chosen by the `.npz` extension, and then
+/// an entry that is not a `.npy` array is a clear `.badFormat` error.
+///
+/// Writing streams one tensor at a time: stored entries (`np.savez`) by
+/// default or with `--compress none`, deflated entries at level N
+/// (`np.savez_compressed` uses 6) with `--compress zlib:N`. Stored entries
+/// are padded (zip extra field "FB", as PyTorch does) so every array's data
+/// starts at a 64-byte-aligned file offset and can be memory-mapped.
+/// Metadata is not stored.
+public enum NPZFormat: CheckpointFormat {
+  public static let identifier = "npz"
+  public static let fileExtensions = ["npz"]
+  public static var supportsMetadata: Bool { false }
+
+  /// An empty zip, or a zip whose first local header names a `.npy` entry.
+  public static func matches(prefix: [UInt8]) -> Bool {
+    if prefix.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return true }
+    guard prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]), prefix.count >= 30 else { return false }
+    let nameLength = Int(prefix[26]) | Int(prefix[27]) << 8
+    guard nameLength > 4, 30 + nameLength <= prefix.count else { return false }
+    return prefix[30 + nameLength - 4..<30 + nameLength].elementsEqual(".npy".utf8)
+  }
+
+  public static func read(path: String) throws -> Checkpoint {
+    let archive = try ZipReader(path: path)
+    let file = archive.file
+    return try CheckpointError.locating(file: path) {
+      var tensors: [Tensor] = []
+      for entry in archive.entries {
+        guard entry.name.hasSuffix(".npy") else {
+          throw CheckpointError(
+            .badFormat,
+            "not an npz archive: entry '\(entry.name)' is not a .npy array "
+              + "(a PyTorch or other zip-based checkpoint? pass --input-format)",
+            offset: entry.headerOffset)
+        }
+        let name = String(entry.name.dropLast(4))
+        tensors.append(
+          try CheckpointError.locating(tensor: name, offset: entry.dataOffset) {
+            try tensor(name: name, entry: entry, archive: archive, file: file)
+          })
+      }
+      return try Checkpoint(format: identifier, tensors: tensors)
+    }
+  }
+
+  private static func tensor(name: String, entry: ZipEntry, archive: ZipReader, file: InputFile) throws
+    -> Tensor
+  {
+    let header = try NPYHeader.read(available: entry.uncompressedSize) { count in
+      switch entry.method {
+      case .stored:
+        return try file.read(count: count, at: entry.dataOffset)
+      case .deflate:
+        var next = entry.dataOffset
+        let end = entry.dataOffset + entry.compressedSize
+        return try Zlib.decompressPrefix(count: count, framing: .raw) {
+          let chunk = try file.read(count: min(4096, end - next), at: next)
+          next += chunk.count
+          return chunk
+        }
+      }
+    }
+    let layout = try NPYArrayLayout(header)
+    try NPYFormat.checkDataSize(
+      available: entry.uncompressedSize - header.size, layout: layout, tensor: name,
+      offset: entry.dataOffset + header.size)
+    var tensor = Tensor(
+      info: TensorInfo(name: name, dtype: layout.dtype, shape: layout.shape), byteCount: layout.byteCount
+    ) {
+      let bytes = try archive.read(entry)
+      guard (try? NPYHeader(parsing: bytes.slice(0..<header.size).array)) == header else {
+        throw CheckpointError(
+          .corrupt, "the .npy header of entry '\(entry.name)' changed since the archive was opened",
+          file: file.path, offset: entry.dataOffset)
+      }
+      return layout.canonical(bytes.slice(header.size..<bytes.count))
+    }
+    if case .deflate = entry.method { tensor.storedByteCount = entry.compressedSize }
+    return tensor
+  }
+
+  public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    let method: ZipMethod
+    switch options.compression?.codec ?? .none {
+    case .none: method = .stored
+    case .zlib: method = .deflate(level: options.compression?.level ?? 6)
+    }
+    // Check every dtype first so an unsupported tensor fails before any data is written.
+    let headers = try checkpoint.tensors.map { try NPYFormat.encodedHeader(for: $0) }
+    try AtomicFile.write(to: path) { file in
+      let archive = ZipWriter(file: file)
+      options.progress?.begin(label: "npz", totalBytes: checkpoint.byteCount)
+      for (tensor, header) in zip(checkpoint.tensors, headers) {
+        let bytes = try tensor.load()
+        try CheckpointError.locating(tensor: tensor.name) {
+          try header.withUnsafeBytes { head in
+            try bytes.withUnsafeBytes { data in
+              try archive.add(
+                name: tensor.name + ".npy", parts: [head, data], method: method,
+                alignment: method == .stored ? 64 : 1)
+            }
+          }
+        }
+        options.progress?.advance(bytes: bytes.count)
+      }
+      try archive.finish()
+    }
+  }
+}

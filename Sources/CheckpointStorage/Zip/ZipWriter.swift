@@ -1,0 +1,266 @@
+import CheckpointCore
+
+/// Writes a zip archive entry by entry into an ``OutputFile``.
+///
+/// Each ``add(name:bytes:method:alignment:)`` writes a local header and the
+/// entry's data (deflated data streams straight to the file; its local
+/// header is patched with the final size afterwards); ``finish()`` writes the
+/// central directory and end records. Zip64 extra fields and end records are
+/// written only when a size, offset or count needs them. Times are fixed at
+/// 1980-01-01 00:00 so the same input gives the same bytes; non-ASCII names
+/// set the UTF-8 flag (bit 11). The archive starts at the file's position
+/// when the writer is created; offsets in the archive are file offsets.
+public final class ZipWriter {
+  private let file: OutputFile
+  private var records: [CentralRecord] = []
+  private var names = Set<String>()
+  private var finished = false
+  /// Writes zip64 fields even when values are small (tests of the zip64 paths).
+  let forceZip64: Bool
+
+  private struct CentralRecord {
+    var nameBytes: [UInt8]
+    var flags: UInt16
+    var method: UInt16
+    var crc: UInt32
+    var compressedSize: Int
+    var uncompressedSize: Int
+    var headerOffset: Int
+  }
+
+  /// Creates a writer appending to `file`.
+  public convenience init(file: OutputFile) {
+    self.init(file: file, forceZip64: false)
+  }
+
+  init(file: OutputFile, forceZip64: Bool) {
+    self.file = file
+    self.forceZip64 = forceZip64
+  }
+
+  /// Adds an entry holding `bytes`.
+  ///
+  /// - Parameters:
+  ///   - name: the entry's path in the archive (unique, at most 65535 UTF-8 bytes).
+  ///   - method: `.stored` or `.deflate(level:)` with a level 0–9.
+  ///   - alignment: the entry's data starts at a file offset that is a
+  ///     multiple of this (for memory mapping). Values above 1 add a padding
+  ///     extra field (id "FB", as PyTorch's writer does) to the local header.
+  /// - Throws: ``CheckpointError`` `.invalidArgument` for a bad name, level or
+  ///   alignment or after ``finish()``, `.duplicateName` for a repeated name,
+  ///   `.io` when writing fails.
+  public func add(
+    name: String, bytes: UnsafeRawBufferPointer, method: ZipMethod = .stored, alignment: Int = 1
+  ) throws {
+    try add(name: name, parts: [bytes], method: method, alignment: alignment)
+  }
+
+  /// Adds an entry whose data is the concatenation of `parts` (a header and
+  /// a payload, say), without copying them together first.
+  public func add(
+    name: String, parts: [UnsafeRawBufferPointer], method: ZipMethod = .stored, alignment: Int = 1
+  ) throws {
+    guard !finished else {
+      throw CheckpointError(.invalidArgument, "zip archive already finished; cannot add '\(name)'")
+    }
+    let nameBytes = Array(name.utf8)
+    guard !nameBytes.isEmpty, nameBytes.count <= 0xFFFF else {
+      throw CheckpointError(
+        .invalidArgument, "zip entry name must be 1 to 65535 bytes, '\(name)' has \(nameBytes.count)")
+    }
+    guard alignment >= 1, alignment <= 0x8000 else {
+      throw CheckpointError(.invalidArgument, "zip alignment must be 1 to 32768, got \(alignment)")
+    }
+    if case .deflate(let level) = method, !(0...9).contains(level) {
+      throw CheckpointError(.invalidArgument, "deflate level must be 0 to 9, got \(level)")
+    }
+    guard !names.contains(name) else {
+      throw CheckpointError(.duplicateName, "duplicate zip entry name '\(name)'")
+    }
+
+    var size = 0
+    var crc: UInt32 = 0
+    for part in parts {
+      let (sum, overflow) = size.addingReportingOverflow(part.count)
+      guard !overflow else { throw CheckpointError(.invalidArgument, "zip entry '\(name)' is too large") }
+      size = sum
+      crc = Zlib.crc32(part, seed: crc)
+    }
+
+    var flags: UInt16 = nameBytes.allSatisfy { $0 < 0x80 } ? 0 : ZipRecord.utf8Flag
+    if case .deflate(let level) = method { flags |= ZipRecord.deflateFlags(level: level) }
+    // The local zip64 field must be sized before the compressed size is known.
+    let worstCase: Int
+    switch method {
+    case .stored: worstCase = size
+    case .deflate: worstCase = Zlib.compressBound(size)
+    }
+    let localZip64 = forceZip64 || size >= Int(ZipRecord.marker32) || worstCase >= Int(ZipRecord.marker32)
+    let headerOffset = file.position
+    var header = localHeader(
+      nameBytes: nameBytes, flags: flags, method: method.code, crc: crc,
+      sizes: (size, method == .stored ? size : 0), zip64: localZip64)
+    if alignment > 1 {
+      // torch's getPadding: an "FB" field whose data fills up to the boundary.
+      let start = headerOffset + header.count + 4
+      let padding = (alignment - start % alignment) % alignment
+      header.appendLittleEndian(ZipRecord.paddingExtraID)
+      header.appendLittleEndian(UInt16(padding))
+      header.append(contentsOf: repeatElement(UInt8(ascii: "Z"), count: padding))
+      let extraLength = header.count - ZipRecord.localHeaderSize - nameBytes.count
+      guard extraLength <= 0xFFFF else {
+        throw CheckpointError(.invalidArgument, "zip entry '\(name)': padding does not fit the extra field")
+      }
+      header[28] = UInt8(extraLength & 0xFF)
+      header[29] = UInt8(extraLength >> 8)
+    }
+    try file.write(header)
+
+    var compressedSize = size
+    switch method {
+    case .stored:
+      for part in parts { try file.write(part) }
+    case .deflate(let level):
+      let dataStart = file.position
+      let stream = try DeflateStream(level: level, framing: .raw)
+      let nonEmpty = parts.filter { $0.count > 0 }
+      if nonEmpty.isEmpty {
+        try stream.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) { try file.write($0) }
+      }
+      for (i, part) in nonEmpty.enumerated() {
+        try stream.compress(part, finish: i == nonEmpty.count - 1) { try file.write($0) }
+      }
+      compressedSize = file.position - dataStart
+      // Patch the compressed size into the local header (or its zip64 field).
+      if localZip64 {
+        let fieldOffset = headerOffset + ZipRecord.localHeaderSize + nameBytes.count + 4
+        try file.patch(UInt64(compressedSize).littleEndianBytes, at: fieldOffset + 8)
+      } else {
+        try file.patch(UInt32(compressedSize).littleEndianBytes, at: headerOffset + 18)
+      }
+    }
+    names.insert(name)
+    records.append(
+      CentralRecord(
+        nameBytes: nameBytes, flags: flags, method: method.code, crc: crc, compressedSize: compressedSize,
+        uncompressedSize: size, headerOffset: headerOffset))
+  }
+
+  /// Writes the central directory and the end records; the archive is complete.
+  public func finish() throws {
+    guard !finished else {
+      throw CheckpointError(.invalidArgument, "zip archive already finished")
+    }
+    finished = true
+    let directoryOffset = file.position
+    for record in records {
+      try file.write(centralHeader(record))
+    }
+    let directorySize = file.position - directoryOffset
+    let count = records.count
+    let needsZip64 =
+      forceZip64 || count >= Int(ZipRecord.marker16) || directorySize >= Int(ZipRecord.marker32)
+      || directoryOffset >= Int(ZipRecord.marker32)
+    var end: [UInt8] = []
+    if needsZip64 {
+      let recordOffset = file.position
+      end.appendLittleEndian(ZipRecord.zip64EndSignature)
+      end.appendLittleEndian(UInt64(ZipRecord.zip64EndSize - 12))
+      end.appendLittleEndian(UInt16(0x0300 | 45))  // made by: Unix, 4.5
+      end.appendLittleEndian(UInt16(45))
+      end.appendLittleEndian(UInt32(0))
+      end.appendLittleEndian(UInt32(0))
+      end.appendLittleEndian(UInt64(count))
+      end.appendLittleEndian(UInt64(count))
+      end.appendLittleEndian(UInt64(directorySize))
+      end.appendLittleEndian(UInt64(directoryOffset))
+      end.appendLittleEndian(ZipRecord.zip64LocatorSignature)
+      end.appendLittleEndian(UInt32(0))
+      end.appendLittleEndian(UInt64(recordOffset))
+      end.appendLittleEndian(UInt32(1))
+    }
+    end.appendLittleEndian(ZipRecord.endSignature)
+    end.appendLittleEndian(UInt16(0))
+    end.appendLittleEndian(UInt16(0))
+    let count16 = needsZip64 ? ZipRecord.marker16 : UInt16(count)
+    end.appendLittleEndian(count16)
+    end.appendLittleEndian(count16)
+    end.appendLittleEndian(needsZip64 ? ZipRecord.marker32 : UInt32(directorySize))
+    end.appendLittleEndian(needsZip64 ? ZipRecord.marker32 : UInt32(directoryOffset))
+    end.appendLittleEndian(UInt16(0))  // comment length
+    try file.write(end)
+  }
+
+  private func localHeader(
+    nameBytes: [UInt8], flags: UInt16, method: UInt16, crc: UInt32,
+    sizes: (uncompressed: Int, compressed: Int),
+    zip64: Bool
+  ) -> [UInt8] {
+    var header: [UInt8] = []
+    header.reserveCapacity(ZipRecord.localHeaderSize + nameBytes.count + 20)
+    header.appendLittleEndian(ZipRecord.localHeaderSignature)
+    header.appendLittleEndian(versionNeeded(method: method, zip64: zip64))
+    header.appendLittleEndian(flags)
+    header.appendLittleEndian(method)
+    header.appendLittleEndian(ZipRecord.dosTime)
+    header.appendLittleEndian(ZipRecord.dosDate)
+    header.appendLittleEndian(crc)
+    header.appendLittleEndian(zip64 ? ZipRecord.marker32 : UInt32(sizes.compressed))
+    header.appendLittleEndian(zip64 ? ZipRecord.marker32 : UInt32(sizes.uncompressed))
+    header.appendLittleEndian(UInt16(nameBytes.count))
+    header.appendLittleEndian(UInt16(zip64 ? 20 : 0))
+    header.append(contentsOf: nameBytes)
+    if zip64 {
+      header.appendLittleEndian(ZipRecord.zip64ExtraID)
+      header.appendLittleEndian(UInt16(16))
+      header.appendLittleEndian(UInt64(sizes.uncompressed))
+      header.appendLittleEndian(UInt64(sizes.compressed))
+    }
+    return header
+  }
+
+  private func centralHeader(_ record: CentralRecord) -> [UInt8] {
+    let limit = Int(ZipRecord.marker32)
+    let wideUncompressed = forceZip64 || record.uncompressedSize >= limit
+    let wideCompressed = forceZip64 || record.compressedSize >= limit
+    let wideOffset = forceZip64 || record.headerOffset >= limit
+    var zip64: [UInt8] = []
+    if wideUncompressed { zip64.appendLittleEndian(UInt64(record.uncompressedSize)) }
+    if wideCompressed { zip64.appendLittleEndian(UInt64(record.compressedSize)) }
+    if wideOffset { zip64.appendLittleEndian(UInt64(record.headerOffset)) }
+    let needsZip64 = !zip64.isEmpty
+    let version = versionNeeded(method: record.method, zip64: needsZip64)
+
+    var header: [UInt8] = []
+    header.reserveCapacity(ZipRecord.centralHeaderSize + record.nameBytes.count + 28)
+    header.appendLittleEndian(ZipRecord.centralHeaderSignature)
+    header.appendLittleEndian(UInt16(0x0300) | version)  // made by: Unix
+    header.appendLittleEndian(version)
+    header.appendLittleEndian(record.flags)
+    header.appendLittleEndian(record.method)
+    header.appendLittleEndian(ZipRecord.dosTime)
+    header.appendLittleEndian(ZipRecord.dosDate)
+    header.appendLittleEndian(record.crc)
+    header.appendLittleEndian(wideCompressed ? ZipRecord.marker32 : UInt32(record.compressedSize))
+    header.appendLittleEndian(wideUncompressed ? ZipRecord.marker32 : UInt32(record.uncompressedSize))
+    header.appendLittleEndian(UInt16(record.nameBytes.count))
+    header.appendLittleEndian(UInt16(needsZip64 ? zip64.count + 4 : 0))
+    header.appendLittleEndian(UInt16(0))  // comment length
+    header.appendLittleEndian(UInt16(0))  // disk start
+    header.appendLittleEndian(UInt16(0))  // internal attributes
+    header.appendLittleEndian(UInt32(0o100644) << 16)  // external: regular file, rw-r--r--
+    header.appendLittleEndian(wideOffset ? ZipRecord.marker32 : UInt32(record.headerOffset))
+    header.append(contentsOf: record.nameBytes)
+    if needsZip64 {
+      header.appendLittleEndian(ZipRecord.zip64ExtraID)
+      header.appendLittleEndian(UInt16(zip64.count))
+      header.append(contentsOf: zip64)
+    }
+    return header
+  }
+
+  /// 1.0 for stored, 2.0 for deflate, 4.5 with zip64 fields.
+  private func versionNeeded(method: UInt16, zip64: Bool) -> UInt16 {
+    zip64 ? 45 : (method == 0 ? 10 : 20)
+  }
+}
