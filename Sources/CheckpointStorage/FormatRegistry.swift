@@ -5,6 +5,8 @@ public enum FormatRegistry {
   /// Every supported format, in detection order.
   public static let formats: [any CheckpointFormat.Type] = [
     // Formats register here as they land.
+    SafetensorsFormat.self,
+    ShardedSafetensorsFormat.self,
     // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
     NPYFormat.self,
     NPZFormat.self,
@@ -24,7 +26,10 @@ public enum FormatRegistry {
   }
 
   /// The format of an existing file: by magic bytes first, then by extension.
+  ///
+  /// A folder is detected as the checkpoint file it holds (see ``SafetensorsFolder``).
   public static func detect(path: String) throws -> any CheckpointFormat.Type {
+    if let file = try SafetensorsFolder.checkpointFile(in: path) { return try detect(path: file) }
     let file = try InputFile(path: path)
     let prefix = try file.read(count: min(64, file.size), at: 0)
     if let format = formats.first(where: { $0.matches(prefix: prefix) }) {

@@ -1,0 +1,77 @@
+import CheckpointCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reading a folder as a safetensors checkpoint, the way Hugging Face model
+/// folders are laid out: the folder's single `*.safetensors.index.json`
+/// (sharded), or else its single `*.safetensors` file.
+public enum SafetensorsFolder {
+  /// The checkpoint file inside the folder `path`, or `nil` when `path` is not a folder.
+  ///
+  /// Hidden files (such as ckpt's temporary files) are ignored.
+  /// - Throws: `.notFound` when the folder holds no candidate, `.invalidArgument`
+  ///   when it holds several and the choice would be a guess.
+  public static func checkpointFile(in path: String) throws -> String? {
+    guard isFolder(path) else { return nil }
+    guard let folder = opendir(path) else {
+      throw CheckpointError(.io, "cannot list the folder: \(String(cString: strerror(errno)))", file: path)
+    }
+    defer { closedir(folder) }
+    var names: [String] = []
+    while let entry = readdir(folder) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if !name.hasPrefix(".") { names.append(name) }
+    }
+    names.sort()
+    let base = path.hasSuffix("/") ? path : path + "/"
+    let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
+    if indexes.count == 1 { return base + indexes[0] }
+    if indexes.count > 1 {
+      throw CheckpointError(
+        .invalidArgument,
+        "folder holds \(indexes.count) safetensors indexes (\(indexes.joined(separator: ", "))); name one",
+        file: path)
+    }
+    let files = names.filter { $0.hasSuffix(".safetensors") }
+    if files.count == 1 { return base + files[0] }
+    if files.isEmpty {
+      throw CheckpointError(
+        .notFound, "folder holds no *.safetensors.index.json or *.safetensors file", file: path)
+    }
+    let shown = files.prefix(3).joined(separator: ", ") + (files.count > 3 ? ", ..." : "")
+    throw CheckpointError(
+      .invalidArgument, "folder holds \(files.count) .safetensors files and no index (\(shown)); name one",
+      file: path)
+  }
+
+  /// Whether `path` names a folder (following symbolic links).
+  static func isFolder(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+  }
+
+  /// The folder part of `path` (`.` for a bare name).
+  static func folder(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    let folder = String(path[..<slash])
+    return folder.isEmpty ? "/" : folder
+  }
+
+  /// Creates `path` and any missing parent folders.
+  static func createFolder(_ path: String) throws {
+    guard !path.isEmpty, !isFolder(path) else { return }
+    if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+      try createFolder(String(path[..<slash]))
+    }
+    if mkdir(path, 0o755) != 0 && errno != EEXIST {
+      throw CheckpointError(
+        .io, "cannot create the folder: \(String(cString: strerror(errno)))", file: path)
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import CheckpointCore
+
+/// Single-file safetensors (`.safetensors`), as written by Hugging Face's `safetensors` library.
+///
+/// Reading parses and validates the header only (see ``SafetensorsHeader``);
+/// each tensor's bytes are read when it is loaded. Writing produces the same
+/// bytes as `safetensors.numpy.save_file` / `safetensors.torch.save_file` for
+/// the same tensors and metadata (when the metadata has at most one key: the
+/// library writes several keys in random hash order, ckpt sorts them),
+/// streaming one tensor at a time.
+///
+/// A folder holding exactly one `*.safetensors` file (and no index) reads as that file.
+public enum SafetensorsFormat: CheckpointFormat {
+  public static let identifier = "safetensors"
+  public static let fileExtensions = ["safetensors"]
+
+  /// A plausible header length (at least `{}`, at most the limit) followed by `{`.
+  public static func matches(prefix: [UInt8]) -> Bool {
+    guard prefix.count >= 9 else { return false }
+    var reader = ByteReader(Array(prefix.prefix(8)))
+    guard let length = try? reader.read(UInt64.self) else { return false }
+    return length >= 2 && length <= UInt64(SafetensorsHeader.maximumLength) && prefix[8] == UInt8(ascii: "{")
+  }
+
+  public static func read(path: String) throws -> Checkpoint {
+    let file = try SafetensorsFolder.checkpointFile(in: path) ?? path
+    return try CheckpointError.locating(file: file) {
+      let input = try InputFile(path: file)
+      let header = try SafetensorsHeader(reading: input)
+      return try Checkpoint(
+        format: identifier, tensors: tensors(of: input, header: header), metadata: header.metadata ?? [:])
+    }
+  }
+
+  /// Lazily loaded tensors for the entries of `header`, read from `file`.
+  static func tensors(of file: InputFile, header: SafetensorsHeader) -> [Tensor] {
+    let dataStart = header.dataStart
+    return header.entries.map { entry in
+      let offset = dataStart + entry.dataOffsets.lowerBound
+      let count = entry.dataOffsets.count
+      return Tensor(info: entry.info, byteCount: count) {
+        try file.readBytes(count: count, at: offset)
+      }
+    }
+  }
+
+  /// Writes `checkpoint` as one safetensors file.
+  ///
+  /// `options.shardSize` is refused here: a sharded checkpoint is named by its
+  /// index (`model.safetensors.index.json`), which selects ``ShardedSafetensorsFormat``.
+  public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    if options.shardSize != nil {
+      throw CheckpointError(
+        .invalidArgument,
+        "--shard-size writes a sharded checkpoint: name the output after its index, "
+          + "e.g. model.safetensors.index.json (shards are written next to it)",
+        file: path)
+    }
+    let total = checkpoint.byteCount
+    options.progress?.begin(label: "writing", totalBytes: total)
+    defer { options.progress?.end() }
+    try writeFile(checkpoint.tensors, metadata: checkpoint.metadata, to: path) {
+      options.progress?.advance(bytes: $0)
+    }
+  }
+
+  /// Writes `tensors` and `metadata` to `path` atomically, in the reference
+  /// serializer's layout, loading one tensor at a time.
+  ///
+  /// - Parameter advance: called with each tensor's byte count once it is written.
+  static func writeFile(
+    _ tensors: [Tensor], metadata: [String: String], to path: String, advance: (Int) -> Void
+  ) throws {
+    try CheckpointError.locating(file: path) {
+      let (header, text) = try SafetensorsHeader.planned(for: tensors.map(\.info), metadata: metadata)
+      var byName: [String: Tensor] = [:]
+      for tensor in tensors {
+        guard byName.updateValue(tensor, forKey: tensor.name) == nil else {
+          throw CheckpointError(.duplicateName, "duplicate tensor name", tensor: tensor.name)
+        }
+        let expected = try tensor.info.byteCount()
+        guard tensor.byteCount == expected else {
+          throw CheckpointError(
+            .invalidShape,
+            "tensor holds \(tensor.byteCount) bytes, shape \(Shape.describe(tensor.shape)) \(tensor.dtype) needs \(expected)",
+            tensor: tensor.name)
+        }
+      }
+      try AtomicFile.write(to: path) { out in
+        try out.write(UInt64(text.count).littleEndianBytes)
+        try out.write(text)
+        for entry in header.entries {
+          guard let tensor = byName[entry.info.name] else { continue }
+          let bytes = try tensor.load()
+          try out.write(bytes)
+          advance(bytes.count)
+        }
+      }
+    }
+  }
+}
