@@ -7,6 +7,8 @@ public enum FormatRegistry {
     // Formats register here as they land.
     SafetensorsFormat.self,
     ShardedSafetensorsFormat.self,
+    // PyTorch before npz: both are zips; TorchFormat claims only zips of torch records.
+    TorchFormat.self,
     // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
     NPYFormat.self,
     NPZFormat.self,
@@ -55,9 +57,18 @@ public enum FormatRegistry {
   }
 
   /// Reads the checkpoint at `path`, detecting its format (or using `format`).
-  public static func read(path: String, format: String? = nil) throws -> Checkpoint {
+  ///
+  /// With `key`, reads only that top-level entry of a nested checkpoint
+  /// (`--key model`); only ``KeyedCheckpointFormat``s support it.
+  public static func read(path: String, format: String? = nil, key: String? = nil) throws -> Checkpoint {
     let handler = try format.map { try self.format(named: $0) } ?? detect(path: path)
-    return try CheckpointError.locating(file: path) { try handler.read(path: path) }
+    return try CheckpointError.locating(file: path) {
+      guard let key else { return try handler.read(path: path) }
+      guard let keyed = handler as? any KeyedCheckpointFormat.Type else {
+        throw CheckpointError(.invalidArgument, "--key is not supported for \(handler.identifier) files")
+      }
+      return try keyed.read(path: path, key: key)
+    }
   }
 
   /// Writes `checkpoint` to `path` in `format`, or in the format its extension names.

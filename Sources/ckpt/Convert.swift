@@ -28,6 +28,9 @@ extension Ckpt {
     @Option(help: "Read INPUT as this format instead of detecting it.")
     var inputFormat: String?
 
+    @Option(help: "Read only this top-level entry of a nested INPUT (e.g. model).")
+    var key: String?
+
     @Option(
       help: ArgumentHelp(
         "Split safetensors output into shards of at most this size (e.g. 5GB, 500MiB), written with an index.",
@@ -51,7 +54,7 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
         try Convert.refuseSameFile(input: input, output: output)
-        let checkpoint = try FormatRegistry.read(path: input, format: inputFormat)
+        let checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
           shardSize: shardSize.flatMap(parseByteSize),

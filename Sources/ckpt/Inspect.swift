@@ -21,11 +21,14 @@ extension Ckpt {
     @Option(help: "Read as this format instead of detecting it.")
     var format: String?
 
+    @Option(help: "Read only this top-level entry of a nested checkpoint (e.g. model).")
+    var key: String?
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
       try reportingErrors(json: output.json) {
-        let checkpoint = try FormatRegistry.read(path: path, format: format)
+        let checkpoint = try FormatRegistry.read(path: path, format: format, key: key)
         let detection = LayoutDetector.detect(names: checkpoint.tensors.map(\.name))
         if output.json {
           emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
