@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "CheckpointCore", targets: ["CheckpointCore"]),
     .library(name: "CheckpointStorage", targets: ["CheckpointStorage"]),
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
+    .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
@@ -20,6 +21,11 @@ let package = Package(
       name: "CZlib",
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
+    ),
+    .systemLibrary(
+      name: "CHDF5",
+      pkgConfig: "hdf5",
+      providers: [.apt(["libhdf5-dev"])]
     ),
     // CBLAS: OpenBLAS on Linux (pkg-config `openblas`), Accelerate on macOS (see shim.h).
     .systemLibrary(
@@ -35,6 +41,12 @@ let package = Package(
     .target(
       name: "CheckpointStorage",
       dependencies: ["CheckpointCore", "CZlib"]
+    ),
+
+    // HDF5 (generic, Keras 2, Keras 3) through libhdf5; the only target that imports CHDF5.
+    .target(
+      name: "CheckpointHDF5",
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CHDF5"]
     ),
 
     // Conversion: layout detection and (later) layout mapping rules.
@@ -54,6 +66,7 @@ let package = Package(
         "CheckpointCore",
         "CheckpointStorage",
         "CheckpointConversion",
+        "CheckpointHDF5",
         "CheckpointEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -71,6 +84,10 @@ let package = Package(
     .testTarget(
       name: "CheckpointConversionTests",
       dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+    .testTarget(
+      name: "CheckpointHDF5Tests",
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointTestSupport", "ckpt"]
+    ),
     .testTarget(
       name: "CheckpointEngineTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointEngine", "CheckpointTestSupport", "ckpt"]

@@ -3,7 +3,11 @@ import CheckpointCore
 /// The formats `ckpt` knows, and how a file's format is chosen.
 public enum FormatRegistry {
   /// Every supported format, in detection order.
-  public static let formats: [any CheckpointFormat.Type] = [
+  ///
+  /// Formats that live in targets this one cannot depend on (CheckpointHDF5
+  /// wraps libhdf5 and depends on CheckpointStorage) are added at start-up
+  /// with ``register(_:)``.
+  nonisolated(unsafe) public private(set) static var formats: [any CheckpointFormat.Type] = [
     // Formats register here as they land.
     SafetensorsFormat.self,
     ShardedSafetensorsFormat.self,
@@ -13,6 +17,14 @@ public enum FormatRegistry {
     NPYFormat.self,
     NPZFormat.self,
   ]
+
+  /// Appends formats (skipping identifiers already known); `ckpt` calls it
+  /// once at start-up, before any command runs.
+  public static func register(_ added: [any CheckpointFormat.Type]) {
+    for format in added where !formats.contains(where: { $0.identifier == format.identifier }) {
+      formats.append(format)
+    }
+  }
 
   /// The identifiers of all formats, for help texts.
   public static var identifiers: [String] { formats.map { $0.identifier } }

@@ -1,4 +1,7 @@
 import ArgumentParser
+import CheckpointHDF5
+import CheckpointStorage
+import Foundation
 
 /// The `ckpt` command: inspect, convert and check neural-network checkpoints.
 @main
@@ -16,4 +19,20 @@ struct Ckpt: ParsableCommand {
     version: version,
     subcommands: [Inspect.self, Convert.self]
   )
+
+  /// Registers the formats that live outside CheckpointStorage, then runs the command.
+  ///
+  /// `ckpt __hdf5-probe FILE` (hidden) is the child process that opens an
+  /// untrusted HDF5 file first, so a libhdf5 crash cannot take `ckpt` down
+  /// (see `HDF5Safety` and Docs/security.md).
+  static func main() {
+    let arguments = CommandLine.arguments
+    if arguments.count == 3, arguments[1] == "__hdf5-probe" {
+      Foundation.exit(HDF5Safety.runProbe(path: arguments[2]))
+    }
+    FormatRegistry.register(HDF5Formats.all)
+    let executable = Bundle.main.executablePath ?? arguments[0]
+    HDF5Safety.probeCommand = [executable, "__hdf5-probe"]
+    main(nil)
+  }
 }
