@@ -17,7 +17,7 @@ struct Ckpt: ParsableCommand {
       the tensor and the byte offset.
       """,
     version: version,
-    subcommands: [Inspect.self, Convert.self]
+    subcommands: [Inspect.self, Convert.self, Run.self]
   )
 
   /// Registers the formats that live outside CheckpointStorage, then runs the command.
