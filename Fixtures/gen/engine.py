@@ -167,11 +167,11 @@ def pytorch(out):
 
 def generate(out_dir: pathlib.Path):
     pytorch(out_dir)
-    for script, env in [("engine_keras3.py", {"KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}),
-                        ("engine_keras2.py", {"TF_USE_LEGACY_KERAS": "1"})]:
+    for script, env in [("_engine_keras3.py", {"KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}),
+                        ("_engine_keras2.py", {"TF_USE_LEGACY_KERAS": "1"})]:
         path = HERE / script
         if not path.exists():
             continue
-        result = subprocess.run([sys.executable, str(path), str(out_dir)], env={**os.environ, **env})
+        result = subprocess.run([sys.executable, "-P", str(path), str(out_dir)], env={**os.environ, **env})
         if result.returncode != 0:
             print(f"warning: {script} failed ({result.returncode}); its fixtures were not regenerated")
