@@ -31,12 +31,13 @@ def _save(out, name, arch, inputs, outputs, flags=(), layout="pytorch"):
         {"arch": arch, "layout": layout, "flags": list(flags)}, indent=1) + "\n")
 
 
-def _torch_checkpoint(out, name, module):
+def _torch_checkpoint(out, name, module, pt=True):
     import torch
     from safetensors.torch import save_file
     state = {k: v.detach().contiguous().clone() for k, v in module.state_dict().items()}
     save_file(state, str(out / f"{name}.safetensors"))
-    torch.save(state, str(out / f"{name}.pt"))
+    if pt:
+        torch.save(state, str(out / f"{name}.pt"))
 
 
 def _np(t):
@@ -63,7 +64,7 @@ def pytorch(out):
     lstmp = nn.LSTM(I, 5, num_layers=2, bidirectional=True, proj_size=3, batch_first=True).eval()
     with torch.no_grad():
         y, (h, c) = lstmp(x)
-    _torch_checkpoint(out, "lstm_proj_pytorch", lstmp)
+    _torch_checkpoint(out, "lstm_proj_pytorch", lstmp, pt=False)
     _save(out, "lstm_proj_pytorch", "lstm", {"x": _np(x)}, {"y": _np(y), "h_n": _np(h), "c_n": _np(c)})
 
     # GRU: 2 layers, bidirectional.
@@ -96,7 +97,7 @@ def pytorch(out):
                 if "norm" in n:
                     p.copy_(torch.randn_like(p) * 0.3 + (1.0 if n.endswith("weight") else 0.0))
             ys = enc(xs, src_key_padding_mask=keep == 0)
-        _torch_checkpoint(out, name, enc)
+        _torch_checkpoint(out, name, enc, pt=name == "encoder_post_relu_pytorch")
         _save(out, name, "transformer-encoder", {"x": _np(xs), "mask": keep.numpy().astype(np.int64)},
               {"y": _np(ys)}, ["--heads", "2", *flags])
 
@@ -118,7 +119,7 @@ def pytorch(out):
                          activation="gelu", norm_first=True, batch_first=True).eval()
     with torch.no_grad():
         o = tr2(src, tgt, tgt_mask=causal, tgt_is_causal=True)
-    _torch_checkpoint(out, "transformer_pre_gelu_pytorch", tr2)
+    _torch_checkpoint(out, "transformer_pre_gelu_pytorch", tr2, pt=False)
     _save(out, "transformer_pre_gelu_pytorch", "transformer", {"src": _np(src), "tgt": _np(tgt)},
           {"out": _np(o)}, ["--heads", "4", "--activation", "gelu", "--norm-first"])
 
@@ -165,8 +166,56 @@ def pytorch(out):
           {"logits": _np(logits)})
 
 
+def huggingface(out):
+    """HF BERT and BART layer stacks, run through the real transformers modules."""
+    import torch
+    import transformers as tr
+
+    torch.manual_seed(5)
+    B, S, T, E = 2, 6, 4, 8
+    cfg = tr.BertConfig(vocab_size=10, hidden_size=E, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=16, max_position_embeddings=16, attn_implementation="eager")
+    bert = tr.BertModel(cfg, add_pooling_layer=False).eval()
+    x = torch.randn(B, S, E)
+    keep = torch.ones(B, S, dtype=torch.int64)
+    keep[1, 4:] = 0
+    with torch.no_grad():
+        for n, p in bert.named_parameters():
+            if "LayerNorm" in n or n.endswith("bias"):
+                p.copy_(torch.randn_like(p) * 0.3 + (1.0 if "LayerNorm.weight" in n else 0.0))
+        ext = bert.get_extended_attention_mask(keep, (B, S))
+        y = bert.encoder(x, attention_mask=ext).last_hidden_state
+    _torch_checkpoint(out, "encoder_bert_hf", bert, pt=False)
+    _save(out, "encoder_bert_hf", "transformer-encoder", {"x": _np(x), "mask": keep.numpy()}, {"y": _np(y)},
+          ["--heads", "2"], layout="hf-bert")
+
+    cfg = tr.BartConfig(vocab_size=10, d_model=E, encoder_layers=1, decoder_layers=2, encoder_attention_heads=2,
+                        decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=12, max_position_embeddings=16,
+                        attn_implementation="eager")
+    bart = tr.BartModel(cfg).eval()
+    src = torch.randn(B, S, E)
+    tgt = torch.randn(B, T, E)
+    with torch.no_grad():
+        for n, p in bart.named_parameters():
+            if "layer_norm" in n or n.endswith("bias"):
+                p.copy_(torch.randn_like(p) * 0.3 + (1.0 if n.endswith("layer_norm.weight") else 0.0))
+        m = src
+        for layer in bart.encoder.layers:
+            m = layer(m, attention_mask=None, layer_head_mask=None)[0]
+        causal = torch.full((T, T), torch.finfo(torch.float32).min).triu(1)[None, None].expand(B, 1, T, T)
+        o = tgt
+        for layer in bart.decoder.layers:
+            o = layer(o, attention_mask=causal, encoder_hidden_states=m, use_cache=False)[0]
+    state = {k: v for k, v in bart.state_dict().items() if k != "shared.weight"}
+    from safetensors.torch import save_file
+    save_file({k: v.contiguous().clone() for k, v in state.items()}, str(out / "transformer_bart_hf.safetensors"))
+    _save(out, "transformer_bart_hf", "transformer", {"src": _np(src), "tgt": _np(tgt)}, {"out": _np(o)},
+          ["--heads", "2"], layout="hf-bart")
+
+
 def generate(out_dir: pathlib.Path):
     pytorch(out_dir)
+    huggingface(out_dir)
     for script, env in [("_engine_keras3.py", {"KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}),
                         ("_engine_keras2.py", {"TF_USE_LEGACY_KERAS": "1"})]:
         path = HERE / script
