@@ -90,7 +90,9 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointEngineTests",
-      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointEngine", "CheckpointTestSupport", "ckpt"]
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointEngine", "CheckpointTestSupport", "ckpt",
+      ]
     ),
     .testTarget(
       name: "ckptTests",

@@ -1,14 +1,9 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// Layer normalisation over the last dimension:
 /// `y = (x − mean) / √(var + eps) · γ + β`, with the biased variance.
 ///
 /// Mean and variance are computed in two passes (mean first, then the squared
-/// deviations), which keeps small-variance rows accurate.
+/// deviations) with double-precision sums, which keeps rows with a large offset
+/// and a small spread accurate; the normalisation itself is float32.
 struct LayerNorm: Sendable {
   var gamma: [Float]
   var beta: [Float]
@@ -25,17 +20,17 @@ struct LayerNorm: Sendable {
         x.values.withUnsafeMutableBufferPointer { buffer in
           for row in 0..<rows {
             let start = row * n
-            var sum: Float = 0
-            for j in 0..<n { sum += buffer[start + j] }
-            let mean = sum / Float(n)
-            var squares: Float = 0
+            var sum: Double = 0
+            for j in 0..<n { sum += Double(buffer[start + j]) }
+            let mean = sum / Double(n)
+            var squares: Double = 0
             for j in 0..<n {
-              let d = buffer[start + j] - mean
+              let d = Double(buffer[start + j]) - mean
               squares += d * d
             }
-            let scale = 1 / sqrtf(squares / Float(n) + eps)
+            let scale = Float(1 / (squares / Double(n) + Double(eps)).squareRoot())
             for j in 0..<n {
-              buffer[start + j] = (buffer[start + j] - mean) * scale * g[j] + b[j]
+              buffer[start + j] = Float(Double(buffer[start + j]) - mean) * scale * g[j] + b[j]
             }
           }
         }
