@@ -91,7 +91,8 @@ let package = Package(
     .testTarget(
       name: "CheckpointEngineTests",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointEngine", "CheckpointTestSupport", "ckpt",
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointEngine", "CheckpointTestSupport",
+        "ckpt",
       ]
     ),
     .testTarget(

@@ -21,7 +21,8 @@ public enum Architecture: String, Sendable, CaseIterable {
     guard let value = Architecture(rawValue: name.lowercased()) else {
       throw CheckpointError(
         .invalidArgument,
-        "unknown architecture '\(name)' (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
+        "unknown architecture '\(name)' (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
+      )
     }
     self = value
   }

@@ -56,10 +56,12 @@ struct GRU: Sendable {
       var y = Matrix(zeros: [batch, steps, nd * hidden])
       for (direction, cell) in layer.enumerated() {
         var h = [Float](repeating: 0, count: batch * hidden)
-        run(cell, input: input, batch: batch, steps: steps, reverse: direction == 1, h: &h, y: &y,
+        run(
+          cell, input: input, batch: batch, steps: steps, reverse: direction == 1, h: &h, y: &y,
           column: direction * hidden)
         let stateIndex = layerIndex * nd + direction
-        hN.values.replaceSubrange((stateIndex * batch * hidden)..<((stateIndex + 1) * batch * hidden), with: h)
+        hN.values.replaceSubrange(
+          (stateIndex * batch * hidden)..<((stateIndex + 1) * batch * hidden), with: h)
       }
       input = y
     }
@@ -84,7 +86,8 @@ struct GRU: Sendable {
       let gip = giBuffer.baseAddress!
       for row in 0..<(batch * steps) { (gip + row * g3).update(from: cell.inputBias, count: g3) }
       input.values.withUnsafeBufferPointer { xin in
-        cell.input.multiply(xin.baseAddress!, rows: batch * steps, ldx: input.columns, into: gip, ldy: g3, beta: 1)
+        cell.input.multiply(
+          xin.baseAddress!, rows: batch * steps, ldx: input.columns, into: gip, ldy: g3, beta: 1)
       }
       y.values.withUnsafeMutableBufferPointer { yb in
         h.withUnsafeMutableBufferPointer { hb in
@@ -96,7 +99,8 @@ struct GRU: Sendable {
                 let t = reverse ? steps - 1 - s : s
                 for b in 0..<batch { (ghp + b * g3).update(from: cell.recurrentBias, count: g3) }
                 if resetAfter {
-                  cell.recurrent.multiply(UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1)
+                  cell.recurrent.multiply(
+                    UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1)
                 } else {
                   for offset in [rOff, zOff] {
                     cell.recurrent.multiply(
@@ -118,7 +122,8 @@ struct GRU: Sendable {
                 }
                 if !resetAfter {
                   cell.recurrent.multiply(
-                    UnsafePointer(rhb.baseAddress!), rows: batch, ldx: hidden, outputs: nOff..<(nOff + hidden),
+                    UnsafePointer(rhb.baseAddress!), rows: batch, ldx: hidden,
+                    outputs: nOff..<(nOff + hidden),
                     into: ghp + nOff, ldy: g3, beta: 1)
                 }
                 for b in 0..<batch {
@@ -132,7 +137,8 @@ struct GRU: Sendable {
                     let previous = hp[b * hidden + j]
                     hp[b * hidden + j] = (1 - update) * candidate + update * previous
                   }
-                  (yb.baseAddress! + (b * steps + t) * ldy + column).update(from: hp + b * hidden, count: hidden)
+                  (yb.baseAddress! + (b * steps + t) * ldy + column).update(
+                    from: hp + b * hidden, count: hidden)
                 }
               }
             }

@@ -105,7 +105,8 @@ struct LSTM: Sendable {
                 for b in 0..<batch {
                   let row = gp + (b * steps + t) * g4
                   let cRow = cb.baseAddress! + b * hidden
-                  let target = cell.projection == nil ? hb.baseAddress! + b * out : fb.baseAddress! + b * hidden
+                  let target =
+                    cell.projection == nil ? hb.baseAddress! + b * out : fb.baseAddress! + b * hidden
                   for j in 0..<hidden {
                     let i = sigmoid(row[j])
                     let f = sigmoid(row[hidden + j])

@@ -56,7 +56,9 @@ public struct Model: Sendable {
   ///
   /// - Throws: ``CheckpointError``: `.notFound` when a module is missing, `.invalidShape` when a
   ///   weight does not fit, `.invalidArgument` for options that cannot work (heads not dividing E).
-  public init(_ checkpoint: Checkpoint, architecture: Architecture, options: EngineOptions = EngineOptions()) throws {
+  public init(_ checkpoint: Checkpoint, architecture: Architecture, options: EngineOptions = EngineOptions())
+    throws
+  {
     self.architecture = architecture
     let parameters = ParameterSet(checkpoint)
     switch architecture {
@@ -90,7 +92,8 @@ public struct Model: Sendable {
       }
       guard encoders.count == 1 else {
         throw EngineError.missingModule(
-          "found \(encoders.count) encoder stacks (\(encoders.map { "'\($0.prefix)'" }.joined(separator: ", "))); expected one")
+          "found \(encoders.count) encoder stacks (\(encoders.map { "'\($0.prefix)'" }.joined(separator: ", "))); expected one"
+        )
       }
       layout = encoderNames.layout
       let settings = TransformerSettings(
@@ -139,7 +142,8 @@ public struct Model: Sendable {
     guard !matching.isEmpty else {
       let others = found.map { "\($0.kind.rawValue) '\($0.prefix)'" }
       throw EngineError.missingModule(
-        "no \(kind.rawValue) module found" + (others.isEmpty ? "" : " (found \(others.joined(separator: ", ")))"))
+        "no \(kind.rawValue) module found"
+          + (others.isEmpty ? "" : " (found \(others.joined(separator: ", ")))"))
     }
     if matching[0].layout == .pytorch {
       guard matching.count == 1 else {
@@ -161,7 +165,9 @@ public struct Model: Sendable {
   {
     let embed = try builder.embedSize(names)
     let layers = try names.layers.map { try builder.encoderLayer($0, embed: embed) }
-    let norm = try names.finalNorm.map { try builder.layerNorm($0, embed: embed, module: "encoder final norm") }
+    let norm = try names.finalNorm.map {
+      try builder.layerNorm($0, embed: embed, module: "encoder final norm")
+    }
     return EncoderStack(layers: layers, finalNorm: norm, embed: embed)
   }
 
@@ -170,7 +176,9 @@ public struct Model: Sendable {
   {
     let embed = try builder.embedSize(names)
     let layers = try names.layers.map { try builder.decoderLayer($0, embed: embed) }
-    let norm = try names.finalNorm.map { try builder.layerNorm($0, embed: embed, module: "decoder final norm") }
+    let norm = try names.finalNorm.map {
+      try builder.layerNorm($0, embed: embed, module: "decoder final norm")
+    }
     return DecoderStack(layers: layers, finalNorm: norm, embed: embed)
   }
 }

@@ -12,7 +12,8 @@ struct ModelMetadata {
 
   init(_ metadata: [String: String]) {
     for key in metadata.keys.sorted() {
-      guard let text = metadata[key], text.first == "{", let json = try? JSONValue.parse(Array(text.utf8)) else {
+      guard let text = metadata[key], text.first == "{", let json = try? JSONValue.parse(Array(text.utf8))
+      else {
         continue
       }
       scan(json)

@@ -11,7 +11,8 @@ extension Model {
     for tensor in inputs.tensors where !expected.contains(where: { $0.name == tensor.name }) {
       throw CheckpointError(
         .invalidArgument,
-        "unexpected input '\(tensor.name)' (\(architecture.rawValue) takes \(expected.map(\.name).joined(separator: ", ")))")
+        "unexpected input '\(tensor.name)' (\(architecture.rawValue) takes \(expected.map(\.name).joined(separator: ", ")))"
+      )
     }
     for input in expected where input.required && inputs[input.name] == nil {
       throw CheckpointError(
@@ -36,7 +37,9 @@ extension Model {
         let expectedShape = Array(x.shape.prefix(2))
         guard mask.shape == expectedShape else {
           throw EngineError.invalidInput(
-            "mask", "shape \(Shape.describe(mask.shape)) does not match x's [B, S] = \(Shape.describe(expectedShape))")
+            "mask",
+            "shape \(Shape.describe(mask.shape)) does not match x's [B, S] = \(Shape.describe(expectedShape))"
+          )
         }
         keep = try TensorValues.floats(mask).map { $0 != 0 }
       }
@@ -79,7 +82,8 @@ extension Model {
   private static func tokens(_ inputs: Checkpoint, _ name: String) throws -> ([Int], [Int]) {
     guard let tensor = inputs[name] else { throw CheckpointError(.notFound, "missing input '\(name)'") }
     guard tensor.shape.count == 2, tensor.shape[0] > 0, tensor.shape[1] > 0 else {
-      throw EngineError.invalidInput(name, "expected token ids of shape [B, T], got \(Shape.describe(tensor.shape))")
+      throw EngineError.invalidInput(
+        name, "expected token ids of shape [B, T], got \(Shape.describe(tensor.shape))")
     }
     guard !tensor.dtype.isFloatingPoint else {
       throw EngineError.invalidInput(name, "expected integer token ids, got \(tensor.dtype)")

@@ -50,7 +50,8 @@ struct ParameterSet {
       guard fits else {
         throw EngineError.badWeight(
           tensor.name,
-          "\(module): shape \(Shape.describe(tensor.shape)) does not fit; expected \(Shape.describe(expected))")
+          "\(module): shape \(Shape.describe(tensor.shape)) does not fit; expected \(Shape.describe(expected))"
+        )
       }
     }
     guard tensor.dtype.isFloatingPoint, !tensor.dtype.isBlockQuantized, tensor.dtype != .f8e4m3,
@@ -66,21 +67,24 @@ struct ParameterSet {
   /// Loads a dense weight `name` stored `[out, in]` or `[in, out]` (Keras kernels may have more
   /// dimensions, which are flattened: `[E, heads, d]` is `[E, heads·d]`).
   func dense(
-    _ name: String, layout: DenseWeight.Layout, inFeatures: Int? = nil, outFeatures: Int? = nil, module: String
+    _ name: String, layout: DenseWeight.Layout, inFeatures: Int? = nil, outFeatures: Int? = nil,
+    module: String
   ) throws -> DenseWeight {
     guard let shape = shape(name) else {
       throw EngineError.missingModule("\(module): missing tensor '\(name)'")
     }
     guard shape.count >= 2 else {
-      throw EngineError.badWeight(fileName(name), "\(module): expected a matrix, found shape \(Shape.describe(shape))")
+      throw EngineError.badWeight(
+        fileName(name), "\(module): expected a matrix, found shape \(Shape.describe(shape))")
     }
     let (rows, cols): (Int, Int)
     switch layout {
     case .outIn: (rows, cols) = (shape[0], shape.dropFirst().reduce(1, *))
     case .inOut:
       // Keras: the input axes come first. Output kernels [heads, d, E] have two input axes.
-      (rows, cols) = shape.count == 3 && outFeatures == shape[2] ? (shape[0] * shape[1], shape[2]) :
-        (shape[0], shape.dropFirst().reduce(1, *))
+      (rows, cols) =
+        shape.count == 3 && outFeatures == shape[2]
+        ? (shape[0] * shape[1], shape[2]) : (shape[0], shape.dropFirst().reduce(1, *))
     }
     let (inF, outF) = layout == .outIn ? (cols, rows) : (rows, cols)
     if let inFeatures, inFeatures != inF {

@@ -71,7 +71,8 @@ extension RecurrentRecognizer.Found {
         let recurrent = try parameters.dense(
           names.recurrent, layout: weightLayout, inFeatures: output, outFeatures: 4 * hidden, module: module)
         var bias = [Float](repeating: 0, count: 4 * hidden)
-        for name in [names.inputBias, names.recurrentBias].compactMap({ $0 }) where parameters.contains(name) {
+        for name in [names.inputBias, names.recurrentBias].compactMap({ $0 }) where parameters.contains(name)
+        {
           let values = try parameters.vector(name, count: 4 * hidden, module: module)
           for index in bias.indices { bias[index] += values[index] }
         }
@@ -127,7 +128,8 @@ extension RecurrentRecognizer.Found {
           inputBias = Array(values[0..<(3 * hidden)])
           if resetAfter { recurrentBias = Array(values[(3 * hidden)...]) }
         }
-        row.append(GRU.Cell(input: input, recurrent: recurrent, inputBias: inputBias, recurrentBias: recurrentBias))
+        row.append(
+          GRU.Cell(input: input, recurrent: recurrent, inputBias: inputBias, recurrentBias: recurrentBias))
       }
       layers.append(row)
     }

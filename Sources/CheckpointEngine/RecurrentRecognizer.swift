@@ -106,12 +106,15 @@ struct RecurrentRecognizer {
           bias: parameters.contains(bias) ? bias : nil, layout: .keras2))
     }
     var byLayer: [String: [(backward: Bool, names: CellNames, layout: Layout, index: Int)]] = [:]
-    for cell in cells { byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index)) }
+    for cell in cells {
+      byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index))
+    }
     return byLayer.keys.sorted(by: kerasOrder).compactMap { layer in
       let entries = (byLayer[layer] ?? []).sorted { !$0.backward && $1.backward }
       guard let first = entries.first else { return nil }
       var kind = Kind.lstm
-      if let kernel = parameters.shape(first.names.input), let recurrent = parameters.shape(first.names.recurrent),
+      if let kernel = parameters.shape(first.names.input),
+        let recurrent = parameters.shape(first.names.recurrent),
         kernel.count == 2, recurrent.count == 2, recurrent[1] == 3 * recurrent[0]
       {
         kind = .gru

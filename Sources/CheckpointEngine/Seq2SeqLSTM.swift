@@ -45,14 +45,17 @@ struct Seq2SeqRecognizer {
     }
     let lstmNames = Set(lstms.flatMap { $0.cells.flatMap { $0.flatMap { cellNames($0) } } })
     var embeddings = embeddingNames().filter { !lstmNames.contains($0) }
-    let encoderEmbedding = try pickEmbedding(&embeddings, features: encoder.inputSize, hintText: "enc", role: "encoder")
-    let decoderEmbedding = try pickEmbedding(&embeddings, features: decoder.inputSize, hintText: "dec", role: "decoder")
+    let encoderEmbedding = try pickEmbedding(
+      &embeddings, features: encoder.inputSize, hintText: "enc", role: "encoder")
+    let decoderEmbedding = try pickEmbedding(
+      &embeddings, features: decoder.inputSize, hintText: "dec", role: "decoder")
     let projection = try pickProjection(
       exclude: lstmNames.union([encoderEmbedding.name, decoderEmbedding.name]), features: decoder.outputSize,
       layout: layout)
     return (
       Seq2SeqLSTM(
-        encoderEmbedding: encoderEmbedding.embedding, encoder: encoder, decoderEmbedding: decoderEmbedding.embedding,
+        encoderEmbedding: encoderEmbedding.embedding, encoder: encoder,
+        decoderEmbedding: decoderEmbedding.embedding,
         decoder: decoder, projection: projection), layout
     )
   }
@@ -80,7 +83,8 @@ struct Seq2SeqRecognizer {
     return parts.count > 1 ? parts[0] : name
   }
 
-  private func pickEmbedding(_ candidates: inout [String], features: Int, hintText: String, role: String) throws
+  private func pickEmbedding(_ candidates: inout [String], features: Int, hintText: String, role: String)
+    throws
     -> (name: String, embedding: Embedding)
   {
     let fitting = candidates.filter { parameters.shape($0)?[1] == features }
@@ -109,10 +113,14 @@ struct Seq2SeqRecognizer {
       }
     }
     guard let pick = found.last else {
-      throw EngineError.missingModule("seq2seq-lstm: no output projection taking the decoder's \(features) features")
+      throw EngineError.missingModule(
+        "seq2seq-lstm: no output projection taking the decoder's \(features) features")
     }
-    let weight = try parameters.dense(pick.weight, layout: weightLayout, inFeatures: features, module: "output projection")
-    let bias = try pick.bias.map { try parameters.vector($0, count: weight.outFeatures, module: "output projection") }
+    let weight = try parameters.dense(
+      pick.weight, layout: weightLayout, inFeatures: features, module: "output projection")
+    let bias = try pick.bias.map {
+      try parameters.vector($0, count: weight.outFeatures, module: "output projection")
+    }
     return Linear(weight: weight, bias: bias)
   }
 }

@@ -10,10 +10,15 @@ enum TensorValues {
       try bytes.withUnsafeBytes { raw -> [Float] in
         switch tensor.dtype {
         case .f32:
-          return (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+          return (0..<count).map {
+            Float(
+              bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+          }
         case .f64:
           return (0..<count).map {
-            Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))))
+            Float(
+              Double(
+                bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))))
           }
         case .f16:
           return (0..<count).map {
@@ -21,7 +26,9 @@ enum TensorValues {
           }
         case .bf16:
           return (0..<count).map {
-            Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16)
+            Float(
+              bitPattern: UInt32(
+                UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) << 16)
           }
         default:
           return try integers(raw, dtype: tensor.dtype, count: count).map { Float($0) }
@@ -41,7 +48,11 @@ enum TensorValues {
 
   private static func integers(_ raw: UnsafeRawBufferPointer, dtype: DType, count: Int) throws -> [Int] {
     func read<T: FixedWidthInteger>(_: T.Type) -> [Int] {
-      (0..<count).map { Int(truncatingIfNeeded: T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * T.bitWidth / 8, as: T.self))) }
+      (0..<count).map {
+        Int(
+          truncatingIfNeeded: T(
+            littleEndian: raw.loadUnaligned(fromByteOffset: $0 * T.bitWidth / 8, as: T.self)))
+      }
     }
     switch dtype {
     case .i64: return read(Int64.self)

@@ -38,7 +38,8 @@ struct TransformerBuilder {
   func embedSize(_ stack: TransformerRecognizer.Stack) throws -> Int {
     let name = stack.layers[0].selfAttention.output
     guard let shape = parameters.shape(name), shape.count >= 2 else {
-      throw EngineError.missingModule("Transformer layer '\(stack.layers[0].prefix)': missing tensor '\(name)'")
+      throw EngineError.missingModule(
+        "Transformer layer '\(stack.layers[0].prefix)': missing tensor '\(name)'")
     }
     return weightLayout == .outIn ? shape[0] : shape[shape.count - 1]
   }
@@ -56,7 +57,8 @@ struct TransformerBuilder {
       func part(_ index: Int) -> Linear {
         let rows = (index * embed * embed)..<((index + 1) * embed * embed)
         return Linear(
-          weight: DenseWeight(values: Array(weights[rows]), inFeatures: embed, outFeatures: embed, layout: .outIn),
+          weight: DenseWeight(
+            values: Array(weights[rows]), inFeatures: embed, outFeatures: embed, layout: .outIn),
           bias: biases.map { Array($0[(index * embed)..<((index + 1) * embed)]) })
       }
       (query, key, value) = (part(0), part(1), part(2))
@@ -69,7 +71,8 @@ struct TransformerBuilder {
       if names.packed, let packed = names.queryBias {
         // PyTorch with kdim/vdim: separate weights, packed bias.
         let values = try parameters.vector(packed, count: 3 * embed, module: module)
-        query = try linear(names.query, nil, inFeatures: embed, module: module, bias: Array(values[0..<embed]))
+        query = try linear(
+          names.query, nil, inFeatures: embed, module: module, bias: Array(values[0..<embed]))
         key = try linear(names.key, nil, module: module, bias: Array(values[embed..<(2 * embed)]))
         value = try linear(names.value, nil, module: module, bias: Array(values[(2 * embed)...]))
         biases = []
@@ -81,7 +84,8 @@ struct TransformerBuilder {
       if weightLayout == .inOut, let shape = parameters.shape(names.query), shape.count == 3 {
         heads = shape[1]
         if let given = settings.heads, given != heads {
-          throw EngineError.invalidOption("\(module): --heads \(given) contradicts the query kernel's \(heads) heads")
+          throw EngineError.invalidOption(
+            "\(module): --heads \(given) contradicts the query kernel's \(heads) heads")
         }
       } else {
         heads = settings.heads ?? 8
@@ -93,7 +97,8 @@ struct TransformerBuilder {
     }
     guard key.outFeatures == query.outFeatures else {
       throw EngineError.badWeight(
-        parameters.fileName(names.key), "\(module): key width \(key.outFeatures) ≠ query width \(query.outFeatures)")
+        parameters.fileName(names.key),
+        "\(module): key width \(key.outFeatures) ≠ query width \(query.outFeatures)")
     }
     let output = try linear(
       names.output, names.outputBias, inFeatures: value.outFeatures, outFeatures: embed, module: module)

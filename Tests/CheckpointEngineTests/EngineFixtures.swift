@@ -36,9 +36,15 @@ enum EngineFixtures {
       var index = 0
       while index < flags.count {
         switch flags[index] {
-        case "--heads": options.heads = Int(flags[index + 1]); index += 1
-        case "--activation": options.activation = Activation(rawValue: flags[index + 1]); index += 1
-        case "--eps": options.eps = Float(flags[index + 1]); index += 1
+        case "--heads":
+          options.heads = Int(flags[index + 1])
+          index += 1
+        case "--activation":
+          options.activation = Activation(rawValue: flags[index + 1])
+          index += 1
+        case "--eps":
+          options.eps = Float(flags[index + 1])
+          index += 1
         case "--norm-first": options.normFirst = true
         default: break
         }
@@ -82,9 +88,12 @@ enum EngineFixtures {
   /// largest absolute error ≤ ``tolerance``; returns the largest error over all outputs.
   @discardableResult
   static func assertMatches(
-    _ actual: Checkpoint, _ expected: Checkpoint, label: String, file: StaticString = #filePath, line: UInt = #line
+    _ actual: Checkpoint, _ expected: Checkpoint, label: String, file: StaticString = #filePath,
+    line: UInt = #line
   ) throws -> Float {
-    XCTAssertEqual(actual.tensors.map(\.name).sorted(), expected.tensors.map(\.name).sorted(), label, file: file, line: line)
+    XCTAssertEqual(
+      actual.tensors.map(\.name).sorted(), expected.tensors.map(\.name).sorted(), label, file: file,
+      line: line)
     var worst: Float = 0
     for want in expected.tensors {
       guard let got = actual[want.name] else { continue }
@@ -92,7 +101,8 @@ enum EngineFixtures {
       guard got.shape == want.shape else { continue }
       let error = Matrix(shape: got.shape, values: try floats(got))
         .maxAbsDifference(to: Matrix(shape: want.shape, values: try floats(want)))
-      XCTAssertLessThanOrEqual(error, tolerance, "\(label): \(want.name) max abs error", file: file, line: line)
+      XCTAssertLessThanOrEqual(
+        error, tolerance, "\(label): \(want.name) max abs error", file: file, line: line)
       worst = max(worst, error)
     }
     return worst

@@ -38,9 +38,11 @@ final class LayerTests: XCTestCase {
     func identity(_ n: Int) -> Linear {
       var values = [Float](repeating: 0, count: n * n)
       for i in 0..<n { values[i * n + i] = 1 }
-      return Linear(weight: DenseWeight(values: values, inFeatures: n, outFeatures: n, layout: .outIn), bias: nil)
+      return Linear(
+        weight: DenseWeight(values: values, inFeatures: n, outFeatures: n, layout: .outIn), bias: nil)
     }
-    let attention = MultiHeadAttention(query: identity(2), key: identity(2), value: identity(2), output: identity(2), heads: 1)
+    let attention = MultiHeadAttention(
+      query: identity(2), key: identity(2), value: identity(2), output: identity(2), heads: 1)
     let x = Matrix(shape: [1, 3, 2], values: [1, 0, 0, 1, 5, 5])
     let masked = attention(x, memory: x, keep: [true, true, false])
     // Query 0 attends to keys 0 and 1 only: weights softmax([1, 0]/√2).
@@ -59,15 +61,20 @@ final class LayerTests: XCTestCase {
   }
 
   func testNameNormalisationAndKerasOrder() {
-    XCTAssertEqual(ParameterSet.normalize("model_weights/lstm/lstm/lstm_cell/kernel:0"), "lstm.lstm.lstm_cell.kernel")
+    XCTAssertEqual(
+      ParameterSet.normalize("model_weights/lstm/lstm/lstm_cell/kernel:0"), "lstm.lstm.lstm_cell.kernel")
     XCTAssertEqual(ParameterSet.normalize("/layers/lstm_1/cell/vars/0"), "layers.lstm_1.cell.vars.0")
-    XCTAssertEqual(["lstm_10", "lstm_2", "lstm", "lstm_1"].sorted(by: kerasOrder), ["lstm", "lstm_1", "lstm_2", "lstm_10"])
+    XCTAssertEqual(
+      ["lstm_10", "lstm_2", "lstm", "lstm_1"].sorted(by: kerasOrder), ["lstm", "lstm_1", "lstm_2", "lstm_10"])
   }
 
   func testKerasRecurrentStackIsOrderedByLayerNumber() throws {
     // Eleven Keras 3 LSTM layers: lstm_10 is the last layer, not the third.
     var tensors: [Tensor] = []
-    for layer in ["lstm", "lstm_1", "lstm_10", "lstm_2", "lstm_3", "lstm_4", "lstm_5", "lstm_6", "lstm_7", "lstm_8", "lstm_9"] {
+    for layer in [
+      "lstm", "lstm_1", "lstm_10", "lstm_2", "lstm_3", "lstm_4", "lstm_5", "lstm_6", "lstm_7", "lstm_8",
+      "lstm_9",
+    ] {
       let inputs = layer == "lstm" ? 3 : 2
       for (index, shape) in [[inputs, 8], [2, 8], [8]].enumerated() {
         let count = shape.reduce(1, *)

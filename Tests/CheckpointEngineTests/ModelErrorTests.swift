@@ -34,7 +34,8 @@ final class ModelErrorTests: XCTestCase {
         return XCTFail("not a CheckpointError: \(error)", file: file, line: line)
       }
       XCTAssertEqual(error.kind, kind, "\(error)", file: file, line: line)
-      XCTAssertTrue("\(error)".contains(text), "'\(error)' does not contain '\(text)'", file: file, line: line)
+      XCTAssertTrue(
+        "\(error)".contains(text), "'\(error)' does not contain '\(text)'", file: file, line: line)
     }
   }
 
@@ -46,7 +47,10 @@ final class ModelErrorTests: XCTestCase {
 
   func testInputShapeMismatch() throws {
     let model = try Model(try checkpoint("lstm_pytorch"), architecture: .lstm)
-    assertError(.invalidShape, containing: "input 'x': expected shape [B, T, 6] (batch-first, B and T ≥ 1), got [2, 5, 7]") {
+    assertError(
+      .invalidShape,
+      containing: "input 'x': expected shape [B, T, 6] (batch-first, B and T ≥ 1), got [2, 5, 7]"
+    ) {
       _ = try model.run(try Checkpoint(tensors: [try self.floats("x", [2, 5, 7])]))
     }
     assertError(.invalidShape, containing: "input 'x': expected shape [B, T, 6]") {
@@ -55,15 +59,20 @@ final class ModelErrorTests: XCTestCase {
   }
 
   func testMaskShapeMismatch() throws {
-    let model = try Model(try checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder, options: .init(heads: 2))
+    let model = try Model(
+      try checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder, options: .init(heads: 2)
+    )
     assertError(.invalidShape, containing: "input 'mask': shape [2, 5] does not match x's [B, S] = [2, 6]") {
       _ = try model.run(
-        try Checkpoint(tensors: [try self.floats("x", [2, 6, 8]), try self.ints("mask", [2, 5], Array(repeating: 1, count: 10))]))
+        try Checkpoint(tensors: [
+          try self.floats("x", [2, 6, 8]), try self.ints("mask", [2, 5], Array(repeating: 1, count: 10)),
+        ]))
     }
   }
 
   func testMissingAndUnexpectedInputs() throws {
-    let model = try Model(try checkpoint("transformer_pytorch"), architecture: .transformer, options: .init(heads: 2))
+    let model = try Model(
+      try checkpoint("transformer_pytorch"), architecture: .transformer, options: .init(heads: 2))
     assertError(.notFound, containing: "missing input 'tgt' (transformer takes src, tgt; found src)") {
       _ = try model.run(try Checkpoint(tensors: [try self.floats("src", [1, 3, 8])]))
     }
@@ -74,12 +83,15 @@ final class ModelErrorTests: XCTestCase {
 
   func testTokenOutsideVocabulary() throws {
     let model = try Model(try checkpoint("seq2seq_lstm_pytorch"), architecture: .seq2seqLSTM)
-    assertError(.invalidShape, containing: "input 'src': token 11 at position 1 is outside the vocabulary 0..<11") {
+    assertError(
+      .invalidShape, containing: "input 'src': token 11 at position 1 is outside the vocabulary 0..<11"
+    ) {
       _ = try model.run(
         try Checkpoint(tensors: [try self.ints("src", [1, 2], [3, 11]), try self.ints("tgt", [1, 1], [0])]))
     }
     assertError(.invalidShape, containing: "input 'src': expected integer token ids, got F32") {
-      _ = try model.run(try Checkpoint(tensors: [try self.floats("src", [1, 2]), try self.ints("tgt", [1, 1], [0])]))
+      _ = try model.run(
+        try Checkpoint(tensors: [try self.floats("src", [1, 2]), try self.ints("tgt", [1, 1], [0])]))
     }
   }
 
@@ -91,7 +103,9 @@ final class ModelErrorTests: XCTestCase {
       _ = try Model(try self.checkpoint("lstm_pytorch"), architecture: .gru)
     }
     assertError(.notFound, containing: "no Transformer decoder layers found") {
-      _ = try Model(try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformer, options: .init(heads: 2))
+      _ = try Model(
+        try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformer, options: .init(heads: 2)
+      )
     }
     assertError(.notFound, containing: "seq2seq-lstm needs two LSTMs (encoder and decoder); found 1") {
       _ = try Model(try self.checkpoint("lstm_pytorch"), architecture: .seq2seqLSTM)
@@ -99,7 +113,10 @@ final class ModelErrorTests: XCTestCase {
     // A layer's tensor removed: the error names the module and the tensor.
     var broken = try checkpoint("transformer_pytorch")
     broken.tensors.removeAll { $0.name == "decoder.layers.1.norm2.weight" }
-    assertError(.notFound, containing: "decoder layer 'decoder.layers.1.': missing tensor 'decoder.layers.1.norm2.weight'") {
+    assertError(
+      .notFound,
+      containing: "decoder layer 'decoder.layers.1.': missing tensor 'decoder.layers.1.norm2.weight'"
+    ) {
       _ = try Model(broken, architecture: .transformer, options: .init(heads: 2))
     }
   }
@@ -108,14 +125,20 @@ final class ModelErrorTests: XCTestCase {
     var broken = try checkpoint("lstm_pytorch")
     let index = try XCTUnwrap(broken.tensors.firstIndex { $0.name == "weight_ih_l1" })
     broken.tensors[index] = try floats("weight_ih_l1", [16, 7])
-    assertError(.invalidShape, containing: "tensor 'weight_ih_l1': LSTM '<root>' layer 1: shape [16, 7] takes 7 input features, expected 8") {
+    assertError(
+      .invalidShape,
+      containing:
+        "tensor 'weight_ih_l1': LSTM '<root>' layer 1: shape [16, 7] takes 7 input features, expected 8"
+    ) {
       _ = try Model(broken, architecture: .lstm)
     }
   }
 
   func testHeadsNotDividingEmbedding() throws {
     assertError(.invalidArgument, containing: "3 heads do not divide the attention width 8") {
-      _ = try Model(try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder, options: .init(heads: 3))
+      _ = try Model(
+        try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder,
+        options: .init(heads: 3))
     }
   }
 
@@ -123,7 +146,8 @@ final class ModelErrorTests: XCTestCase {
     _ = EngineFixtures.registered
     let path = TestFixtures.path("engine/encoder_post_relu_keras3.weights.h5")
     assertError(.invalidArgument, containing: "--heads 4 contradicts the query kernel's 2 heads") {
-      _ = try Model(try FormatRegistry.read(path: path), architecture: .transformerEncoder, options: .init(heads: 4))
+      _ = try Model(
+        try FormatRegistry.read(path: path), architecture: .transformerEncoder, options: .init(heads: 4))
     }
   }
 }

@@ -21,13 +21,23 @@ final class ParityTests: XCTestCase {
         options: fixture.options)
       XCTAssertEqual(model.layout.rawValue, fixture.layout, path, file: file, line: line)
       let label = (path as NSString).lastPathComponent
-      let error = try EngineFixtures.assertMatches(try model.run(inputs), expected, label: label, file: file, line: line)
+      let error = try EngineFixtures.assertMatches(
+        try model.run(inputs), expected, label: label, file: file, line: line)
       print("parity \(fixture.arch) \(fixture.layout) \(label): max abs error \(error)")
     }
   }
 
   func testEveryFixtureHasATest() throws {
-    XCTAssertEqual(try EngineFixtures.all(), ["encoder_bert_hf", "encoder_post_gelu_tanh_pytorch", "encoder_post_relu_keras3", "encoder_post_relu_pytorch", "encoder_pre_gelu_keras3", "encoder_pre_gelu_pytorch", "gru_keras2", "gru_keras3", "gru_pytorch", "gru_reset_before_keras2", "gru_reset_before_keras3", "lstm_keras2", "lstm_keras3", "lstm_proj_pytorch", "lstm_pytorch", "seq2seq_lstm_keras2", "seq2seq_lstm_keras3", "seq2seq_lstm_pytorch", "transformer_bart_hf", "transformer_keras3", "transformer_pre_gelu_pytorch", "transformer_pytorch"])
+    XCTAssertEqual(
+      try EngineFixtures.all(),
+      [
+        "encoder_bert_hf", "encoder_post_gelu_tanh_pytorch", "encoder_post_relu_keras3",
+        "encoder_post_relu_pytorch", "encoder_pre_gelu_keras3", "encoder_pre_gelu_pytorch", "gru_keras2",
+        "gru_keras3", "gru_pytorch", "gru_reset_before_keras2", "gru_reset_before_keras3", "lstm_keras2",
+        "lstm_keras3", "lstm_proj_pytorch", "lstm_pytorch", "seq2seq_lstm_keras2", "seq2seq_lstm_keras3",
+        "seq2seq_lstm_pytorch", "transformer_bart_hf", "transformer_keras3", "transformer_pre_gelu_pytorch",
+        "transformer_pytorch",
+      ])
   }
 
   func testEncoderBERTHF() throws {

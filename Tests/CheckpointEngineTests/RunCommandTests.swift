@@ -5,15 +5,20 @@ import XCTest
 
 /// `ckpt run` end to end: the CLI contract, and errors that exit 1 with a clear message.
 final class RunCommandTests: XCTestCase {
-  private func run(_ name: String, model ext: String, extra: [String] = [], in folder: String) throws -> String {
+  private func run(_ name: String, model ext: String, extra: [String] = [], in folder: String) throws
+    -> String
+  {
     let fixture = try EngineFixtures.load(name)
     let output = folder + "/\(name).npz"
     let result = try TestFixtures.runCkpt(
-      ["run", TestFixtures.path("engine/\(name)\(ext)"), "--arch", fixture.arch, "--inputs", fixture.inputs,
-       "--output", output] + fixture.flags + extra)
+      [
+        "run", TestFixtures.path("engine/\(name)\(ext)"), "--arch", fixture.arch, "--inputs", fixture.inputs,
+        "--output", output,
+      ] + fixture.flags + extra)
     XCTAssertEqual(result.status, 0, result.stderr)
     let error = try EngineFixtures.assertMatches(
-      try FormatRegistry.read(path: output), try FormatRegistry.read(path: fixture.outputs), label: "ckpt run \(name)\(ext)")
+      try FormatRegistry.read(path: output), try FormatRegistry.read(path: fixture.outputs),
+      label: "ckpt run \(name)\(ext)")
     print("ckpt run \(name)\(ext): max abs error \(error)")
     return result.stdout
   }
@@ -22,7 +27,9 @@ final class RunCommandTests: XCTestCase {
     try TestFixtures.withTemporaryFolder { folder in
       let stdout = try run("lstm_pytorch", model: ".pt", in: folder)
       XCTAssertTrue(stdout.contains("LSTM (pytorch): 2 layer(s) × 2 direction(s), input 6, hidden 4"), stdout)
-      XCTAssertTrue(stdout.contains("wrote \(folder)/lstm_pytorch.npz: y [2, 5, 8], h_n [4, 2, 4], c_n [4, 2, 4]"), stdout)
+      XCTAssertTrue(
+        stdout.contains("wrote \(folder)/lstm_pytorch.npz: y [2, 5, 8], h_n [4, 2, 4], c_n [4, 2, 4]"), stdout
+      )
       _ = try run("gru_keras2", model: ".h5", in: folder)
       _ = try run("encoder_post_relu_keras3", model: ".weights.h5", in: folder)
       _ = try run("transformer_pytorch", model: ".safetensors", in: folder)
@@ -40,7 +47,9 @@ final class RunCommandTests: XCTestCase {
     }
   }
 
-  private func assertFails(_ arguments: [String], message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+  private func assertFails(
+    _ arguments: [String], message: String, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
     let result = try TestFixtures.runCkpt(arguments)
     XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
     XCTAssertTrue(result.stderr.contains(message), "stderr: \(result.stderr)", file: file, line: line)
@@ -55,19 +64,28 @@ final class RunCommandTests: XCTestCase {
       // Unknown architecture.
       try assertFails(
         ["run", lstm, "--arch", "mamba", "--inputs", encoderInputs, "--output", out],
-        message: "unknown architecture 'mamba' (known: lstm, gru, transformer-encoder, transformer, seq2seq-lstm)")
+        message:
+          "unknown architecture 'mamba' (known: lstm, gru, transformer-encoder, transformer, seq2seq-lstm)")
       // Shape mismatch: the encoder's x [2, 6, 8] fed to an LSTM with input size 6.
       try assertFails(
-        ["run", encoder, "--arch", "transformer-encoder", "--inputs", TestFixtures.path("engine/lstm_pytorch.inputs.npz"),
-         "--output", out, "--heads", "2"],
-        message: "lstm_pytorch.inputs.npz: input 'x': expected shape [B, T, 8] (batch-first, B and T ≥ 1), got [2, 5, 6]")
+        [
+          "run", encoder, "--arch", "transformer-encoder", "--inputs",
+          TestFixtures.path("engine/lstm_pytorch.inputs.npz"),
+          "--output", out, "--heads", "2",
+        ],
+        message:
+          "lstm_pytorch.inputs.npz: input 'x': expected shape [B, T, 8] (batch-first, B and T ≥ 1), got [2, 5, 6]"
+      )
       // Missing module.
       try assertFails(
         ["run", lstm, "--arch", "transformer", "--inputs", encoderInputs, "--output", out],
         message: "lstm_pytorch.safetensors: no Transformer encoder layers found")
       // Heads not dividing E.
       try assertFails(
-        ["run", encoder, "--arch", "transformer-encoder", "--inputs", encoderInputs, "--output", out, "--heads", "3"],
+        [
+          "run", encoder, "--arch", "transformer-encoder", "--inputs", encoderInputs, "--output", out,
+          "--heads", "3",
+        ],
         message: "3 heads do not divide the attention width 8")
       XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output is written on failure")
     }
