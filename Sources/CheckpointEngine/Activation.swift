@@ -35,9 +35,3 @@ public enum Activation: String, Sendable, CaseIterable {
     }
   }
 }
-
-/// The logistic sigmoid, `1 / (1 + e^(−x))`.
-@inline(__always)
-func sigmoid(_ x: Float) -> Float {
-  1 / (1 + expf(-x))
-}

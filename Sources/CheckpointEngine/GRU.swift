@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// A multi-layer, optionally bidirectional GRU.
 ///
 /// With `resetAfter` (PyTorch `nn.GRU`, Keras `reset_after=True`):
@@ -112,12 +106,14 @@ struct GRU: Sendable {
                   let x = gip + (b * steps + t) * g3
                   let r = ghp + b * g3
                   for j in 0..<hidden {
-                    let reset = sigmoid(x[rOff + j] + r[rOff + j])
-                    let update = sigmoid(x[zOff + j] + r[zOff + j])
-                    // Keep r and z for the candidate step.
-                    r[rOff + j] = reset
-                    r[zOff + j] = update
-                    if !resetAfter { rhb[b * hidden + j] = reset * hp[b * hidden + j] }
+                    r[rOff + j] += x[rOff + j]
+                    r[zOff + j] += x[zOff + j]
+                  }
+                  // Keep r and z in place for the candidate step.
+                  VectorMath.sigmoid(r + rOff, count: hidden)
+                  VectorMath.sigmoid(r + zOff, count: hidden)
+                  if !resetAfter {
+                    for j in 0..<hidden { rhb[b * hidden + j] = r[rOff + j] * hp[b * hidden + j] }
                   }
                 }
                 if !resetAfter {
@@ -130,12 +126,13 @@ struct GRU: Sendable {
                   let x = gip + (b * steps + t) * g3
                   let r = ghp + b * g3
                   for j in 0..<hidden {
-                    let reset = r[rOff + j]
+                    r[nOff + j] =
+                      resetAfter ? x[nOff + j] + r[rOff + j] * r[nOff + j] : x[nOff + j] + r[nOff + j]
+                  }
+                  VectorMath.tanh(r + nOff, count: hidden)
+                  for j in 0..<hidden {
                     let update = r[zOff + j]
-                    let candidate =
-                      resetAfter ? tanhf(x[nOff + j] + reset * r[nOff + j]) : tanhf(x[nOff + j] + r[nOff + j])
-                    let previous = hp[b * hidden + j]
-                    hp[b * hidden + j] = (1 - update) * candidate + update * previous
+                    hp[b * hidden + j] = (1 - update) * r[nOff + j] + update * hp[b * hidden + j]
                   }
                   (yb.baseAddress! + (b * steps + t) * ldy + column).update(
                     from: hp + b * hidden, count: hidden)

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// A multi-layer, optionally bidirectional LSTM with optional projection (PyTorch `nn.LSTM`
 /// semantics; Keras `LSTM` is the same cell with kernels stored transposed).
 ///
@@ -107,15 +101,17 @@ struct LSTM: Sendable {
                   let cRow = cb.baseAddress! + b * hidden
                   let target =
                     cell.projection == nil ? hb.baseAddress! + b * out : fb.baseAddress! + b * hidden
+                  // Gates i, f (sigmoid), g (tanh), o (sigmoid), eight lanes at a time.
+                  VectorMath.sigmoid(row, count: 2 * hidden)
+                  VectorMath.tanh(row + 2 * hidden, count: hidden)
+                  VectorMath.sigmoid(row + 3 * hidden, count: hidden)
                   for j in 0..<hidden {
-                    let i = sigmoid(row[j])
-                    let f = sigmoid(row[hidden + j])
-                    let gg = tanhf(row[2 * hidden + j])
-                    let o = sigmoid(row[3 * hidden + j])
-                    let cNew = f * cRow[j] + i * gg
+                    let cNew = row[hidden + j] * cRow[j] + row[j] * row[2 * hidden + j]
                     cRow[j] = cNew
-                    target[j] = o * tanhf(cNew)
+                    target[j] = cNew
                   }
+                  VectorMath.tanh(target, count: hidden)
+                  for j in 0..<hidden { target[j] *= row[3 * hidden + j] }
                 }
                 if let projection = cell.projection {
                   projection.multiply(

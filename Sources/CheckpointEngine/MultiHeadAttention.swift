@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// Multi-head scaled dot-product attention (PyTorch `nn.MultiheadAttention`, Keras
 /// `MultiHeadAttention`, HF self/cross attention).
 ///
@@ -62,12 +56,17 @@ struct MultiHeadAttention: Sendable {
                     }
                     var largest = -Float.infinity
                     for s in 0..<sources { largest = max(largest, row[s]) }
-                    var sum: Float = 0
-                    for s in 0..<sources {
-                      let e = expf(row[s] - largest)
-                      row[s] = e
-                      sum += e
+                    for s in 0..<sources { row[s] -= largest }
+                    VectorMath.exp(row, count: sources)
+                    // Masked keys weigh exactly zero (a fully masked row gives NaN, as in PyTorch).
+                    if let keep {
+                      for s in 0..<sources where !keep[b * sources + s] { row[s] = 0 }
                     }
+                    if causal, t + 1 < sources {
+                      for s in (t + 1)..<sources { row[s] = 0 }
+                    }
+                    var sum: Float = 0
+                    for s in 0..<sources { sum += row[s] }
                     let inverse = 1 / sum
                     for s in 0..<sources { row[s] *= inverse }
                   }

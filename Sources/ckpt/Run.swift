@@ -70,7 +70,9 @@ extension Ckpt {
         }
         let inputArrays = try FormatRegistry.read(path: inputs)
         let loaded = Date()
+        let cpuBefore = clock()
         let results = try CheckpointError.locating(file: inputs) { try assembled.run(inputArrays) }
+        let cpuSeconds = Double(clock() - cpuBefore) / Double(CLOCKS_PER_SEC)
         let computed = Date()
         try FormatRegistry.write(results, to: output, format: "npz")
         if outputOptions.json {
@@ -92,6 +94,7 @@ extension Ckpt {
               ),
               ("load_seconds", .double(loaded.timeIntervalSince(started))),
               ("run_seconds", .double(computed.timeIntervalSince(loaded))),
+              ("run_cpu_seconds", .double(cpuSeconds)),
             ]).prettyText)
         } else if !outputOptions.quiet {
           emit(assembled.summary)

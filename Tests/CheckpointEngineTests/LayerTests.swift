@@ -89,3 +89,22 @@ final class LayerTests: XCTestCase {
     XCTAssertTrue(model.summary.contains("11 layer(s) × 1 direction(s), input 3, hidden 2"), model.summary)
   }
 }
+
+/// The vectorised exp, sigmoid and tanh against libm.
+final class VectorMathTests: XCTestCase {
+  func testAgainstLibm() {
+    let inputs = stride(from: Float(-30), through: 30, by: 0.0137).map { $0 }
+    var e = inputs.map { min($0, 20) }
+    var s = inputs
+    var t = inputs
+    e.withUnsafeMutableBufferPointer { VectorMath.exp($0.baseAddress!, count: $0.count) }
+    s.withUnsafeMutableBufferPointer { VectorMath.sigmoid($0.baseAddress!, count: $0.count) }
+    t.withUnsafeMutableBufferPointer { VectorMath.tanh($0.baseAddress!, count: $0.count) }
+    for (index, x) in inputs.enumerated() {
+      let exact = Foundation.exp(Double(min(x, 20)))
+      XCTAssertEqual(Double(e[index]), exact, accuracy: exact * 4e-7, "exp(\(x))")
+      XCTAssertEqual(Double(s[index]), 1 / (1 + Foundation.exp(-Double(x))), accuracy: 3e-7, "sigmoid(\(x))")
+      XCTAssertEqual(Double(t[index]), Foundation.tanh(Double(x)), accuracy: 3e-7, "tanh(\(x))")
+    }
+  }
+}
