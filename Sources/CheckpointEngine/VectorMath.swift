@@ -10,8 +10,15 @@ enum VectorMath {
 
   @inline(__always)
   static func exp(_ x: Vector) -> Vector {
-    let x = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
-    let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    // Only lane-wise float arithmetic (no generic conversions), so it compiles to vector code.
+    var x = x
+    x = x.replacing(with: -87.3, where: x .< -87.3)
+    x = x.replacing(with: 88.3, where: x .> 88.3)
+    // Round x·log2(e) to the nearest integer n with the 1.5·2²³ trick; the sum's low
+    // mantissa bits then hold n + 127, which shifted into the exponent field is 2ⁿ.
+    let magic: Float = 12_582_912
+    let shifted = x * 1.442_695_040_888_963_4 + (magic + 127)
+    let n = shifted - (magic + 127)
     var r = x - n * 0.693_359_375
     r = r + n * 2.121_944_4e-4
     var p = Vector(repeating: 1.987_569_150_0e-4)
@@ -21,8 +28,8 @@ enum VectorMath {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * (r * r) + r + 1
-    let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
-    return p * unsafeBitCast(bits, to: Vector.self)
+    let scale = unsafeBitCast(unsafeBitCast(shifted, to: SIMD8<Int32>.self) &<< 23, to: Vector.self)
+    return p * scale
   }
 
   @inline(__always)
