@@ -68,8 +68,10 @@ extension RecurrentRecognizer.Found {
         let expectedIn = l == 0 ? inputs : nd * output
         let input = try parameters.dense(
           names.input, layout: weightLayout, inFeatures: expectedIn, outFeatures: 4 * hidden, module: module)
+        // Stored [in, out]: the per-step products run on small-matrix kernels (see DenseWeight).
         let recurrent = try parameters.dense(
-          names.recurrent, layout: weightLayout, inFeatures: output, outFeatures: 4 * hidden, module: module)
+          names.recurrent, layout: weightLayout, inFeatures: output, outFeatures: 4 * hidden, module: module
+        ).inOutLayout()
         var bias = [Float](repeating: 0, count: 4 * hidden)
         for name in [names.inputBias, names.recurrentBias].compactMap({ $0 }) where parameters.contains(name)
         {
@@ -113,7 +115,8 @@ extension RecurrentRecognizer.Found {
         let input = try parameters.dense(
           names.input, layout: weightLayout, inFeatures: expectedIn, outFeatures: 3 * hidden, module: module)
         let recurrent = try parameters.dense(
-          names.recurrent, layout: weightLayout, inFeatures: hidden, outFeatures: 3 * hidden, module: module)
+          names.recurrent, layout: weightLayout, inFeatures: hidden, outFeatures: 3 * hidden, module: module
+        ).inOutLayout()
         var inputBias = [Float](repeating: 0, count: 3 * hidden)
         var recurrentBias = inputBias
         if layout == .pytorch {

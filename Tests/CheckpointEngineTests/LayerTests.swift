@@ -53,6 +53,36 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(Array(causal.values[0..<2]), [1, 0], "the first query sees only itself")
   }
 
+  func testBlockedSmallProductsMatchTheDirectProduct() {
+    // 2 rows × 1000 × 2000 with an [in, out] weight is split into column blocks.
+    let (rows, inputs, outputs) = (2, 1000, 2000)
+    let x = (0..<(rows * inputs)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
+    let w = (0..<(inputs * outputs)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
+    let weight = DenseWeight(values: w, inFeatures: inputs, outFeatures: outputs, layout: .inOut)
+    XCTAssertEqual(weight.inOutLayout().values, w)
+    var y = [Float](repeating: 1, count: rows * outputs)
+    let range = 3..<1999
+    x.withUnsafeBufferPointer { xb in
+      y.withUnsafeMutableBufferPointer { yb in
+        weight.multiply(
+          xb.baseAddress!, rows: rows, ldx: inputs, outputs: range, into: yb.baseAddress! + range.lowerBound,
+          ldy: outputs, beta: 1)
+      }
+    }
+    for row in 0..<rows {
+      for column in [0, 3, 500, 991, 992, 1998, 1999] {
+        var expected: Double = 1
+        if range.contains(column) {
+          for k in 0..<inputs { expected += Double(x[row * inputs + k]) * Double(w[k * outputs + column]) }
+        }
+        XCTAssertEqual(Double(y[row * outputs + column]), expected, accuracy: 1e-3, "[\(row), \(column)]")
+      }
+    }
+    // The transposing copy holds the same matrix.
+    let outIn = DenseWeight(values: [1, 2, 3, 4, 5, 6], inFeatures: 3, outFeatures: 2, layout: .outIn)
+    XCTAssertEqual(outIn.inOutLayout().values, [1, 4, 2, 5, 3, 6])
+  }
+
   func testHalfAndBFloatDecoding() {
     XCTAssertEqual(TensorValues.halfToFloat(0x3C00), 1)
     XCTAssertEqual(TensorValues.halfToFloat(0xC000), -2)

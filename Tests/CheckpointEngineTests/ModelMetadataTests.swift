@@ -8,7 +8,8 @@ import XCTest
 final class ModelMetadataTests: XCTestCase {
   func testMetadataSuppliesHeadsActivationNormAndEps() throws {
     let fixture = try EngineFixtures.load("encoder_pre_gelu_pytorch")
-    var checkpoint = try FormatRegistry.read(path: TestFixtures.path("engine/encoder_pre_gelu_pytorch.safetensors"))
+    var checkpoint = try FormatRegistry.read(
+      path: TestFixtures.path("engine/encoder_pre_gelu_pytorch.safetensors"))
     checkpoint.metadata["config"] =
       #"{"encoder": {"num_heads": 2, "activation": "gelu", "normalize_first": true, "layer_norm_epsilon": 1e-6}}"#
     let model = try Model(checkpoint, architecture: .transformerEncoder)
@@ -16,10 +17,12 @@ final class ModelMetadataTests: XCTestCase {
       model.summary,
       "Transformer encoder (pytorch): 2 layer(s), d_model 8, heads 2, gelu, pre-norm, eps 1e-06, final norm")
     try EngineFixtures.assertMatches(
-      try model.run(try FormatRegistry.read(path: fixture.inputs)), try FormatRegistry.read(path: fixture.outputs),
+      try model.run(try FormatRegistry.read(path: fixture.inputs)),
+      try FormatRegistry.read(path: fixture.outputs),
       label: "metadata")
     // Flags win over metadata.
-    let flagged = try Model(checkpoint, architecture: .transformerEncoder, options: EngineOptions(activation: .relu))
+    let flagged = try Model(
+      checkpoint, architecture: .transformerEncoder, options: EngineOptions(activation: .relu))
     XCTAssertTrue(flagged.summary.contains("heads 2, relu, pre-norm"), flagged.summary)
   }
 }
