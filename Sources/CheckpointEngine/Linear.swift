@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A dense weight matrix as a framework stores it.
 ///
 /// PyTorch stores `nn.Linear.weight` as `[out, in]`; Keras stores a `Dense`
@@ -28,15 +30,27 @@ struct DenseWeight: Sendable {
     into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0
   ) {
     let range = outputs ?? 0..<outFeatures
-    let block = DenseWeight.smallProductBudget / max(1, rows * inFeatures) / 16 * 16
-    if layout == .inOut, rows <= 32, block >= 16, range.count > block {
-      var start = range.lowerBound
-      while start < range.upperBound {
+    let budget = DenseWeight.smallProductBudget / max(1, rows * inFeatures) / 16 * 16
+    if layout == .inOut, rows <= 32, budget >= 16, range.count > budget {
+      // Equal blocks, as many as the budget needs, rounded up to a multiple of the threads.
+      let threads = EngineThreads.count
+      var blocks = (range.count + budget - 1) / budget
+      blocks = (blocks + threads - 1) / threads * threads
+      let block = ((range.count + blocks - 1) / blocks + 15) / 16 * 16
+      let count = (range.count + block - 1) / block
+      let output = UnsafeSendablePointer(y)
+      let input = UnsafeSendablePointer(UnsafeMutablePointer(mutating: x))
+      let body: @Sendable (Int) -> Void = { index in
+        let start = range.lowerBound + index * block
         let end = min(start + block, range.upperBound)
-        multiplyBlock(
-          x, rows: rows, ldx: ldx, outputs: start..<end, into: y + (start - range.lowerBound), ldy: ldy,
-          beta: beta)
-        start = end
+        self.multiplyBlock(
+          UnsafePointer(input.pointer), rows: rows, ldx: ldx, outputs: start..<end,
+          into: output.pointer + (start - range.lowerBound), ldy: ldy, beta: beta)
+      }
+      if threads > 1 {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+      } else {
+        for index in 0..<count { body(index) }
       }
       return
     }
@@ -101,4 +115,10 @@ struct Linear: Sendable {
     }
     weight.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy, beta: bias == nil ? 0 : 1)
   }
+}
+
+/// A raw pointer handed to worker threads that write disjoint parts of its memory.
+struct UnsafeSendablePointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Float>
+  init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
