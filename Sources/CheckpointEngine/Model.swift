@@ -65,7 +65,7 @@ public struct Model: Sendable {
     case .lstm, .gru:
       let kind: RecurrentRecognizer.Kind = architecture == .lstm ? .lstm : .gru
       let found = RecurrentRecognizer(parameters: parameters).modules()
-      let module = try Model.single(found, kind: kind)
+      let module = try Model.single(found, kind: kind, parameters: parameters)
       layout = module.layout
       if architecture == .lstm {
         let lstm = try module.lstm(parameters)
@@ -135,7 +135,9 @@ public struct Model: Sendable {
     }
   }
 
-  private static func single(_ found: [RecurrentRecognizer.Found], kind: RecurrentRecognizer.Kind) throws
+  private static func single(
+    _ found: [RecurrentRecognizer.Found], kind: RecurrentRecognizer.Kind, parameters: ParameterSet
+  ) throws
     -> RecurrentRecognizer.Found
   {
     let matching = found.filter { $0.kind == kind }
@@ -154,6 +156,9 @@ public struct Model: Sendable {
       return matching[0]
     }
     // Keras: one layer per module; the layers of the file make the stack.
+    if let config = parameters.kerasConfig {
+      for module in matching { try config.checkRecurrent(module.prefix) }
+    }
     guard matching.count == found.count, let stack = RecurrentRecognizer.Found.stacked(matching) else {
       throw EngineError.missingModule("the file mixes LSTM and GRU layers; cannot tell the stack")
     }

@@ -11,9 +11,12 @@ struct ParameterSet {
   private(set) var names: [String] = []
   /// The checkpoint's metadata.
   var metadata: [String: String]
+  /// The Keras 2 `model_config`, when the file carries one.
+  var kerasConfig: KerasModelConfig?
 
   init(_ checkpoint: Checkpoint) {
     metadata = checkpoint.metadata
+    kerasConfig = KerasModelConfig(checkpoint.metadata)
     for tensor in checkpoint.tensors {
       let name = ParameterSet.normalize(tensor.name)
       guard byName[name] == nil else { continue }

@@ -109,7 +109,12 @@ struct RecurrentRecognizer {
     for cell in cells {
       byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index))
     }
-    return byLayer.keys.sorted(by: kerasOrder).compactMap { layer in
+    // Model order from a Keras 2 model_config when it lists every layer; else Keras numbering.
+    var keys = byLayer.keys.sorted(by: kerasOrder)
+    if let config = parameters.kerasConfig, keys.allSatisfy({ config.position(of: $0) != nil }) {
+      keys.sort { (config.position(of: $0) ?? 0) < (config.position(of: $1) ?? 0) }
+    }
+    return keys.compactMap { layer in
       let entries = (byLayer[layer] ?? []).sorted { !$0.backward && $1.backward }
       guard let first = entries.first else { return nil }
       var kind = Kind.lstm

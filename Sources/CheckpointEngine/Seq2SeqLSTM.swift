@@ -30,6 +30,9 @@ struct Seq2SeqRecognizer {
         "seq2seq-lstm needs two LSTMs (encoder and decoder); found \(lstms.count)"
           + (lstms.isEmpty ? "" : " (\(lstms.map { "'\($0.prefix)'" }.joined(separator: ", ")))"))
     }
+    if let config = parameters.kerasConfig {
+      for module in lstms { try config.checkRecurrent(module.prefix) }
+    }
     var (first, second) = (lstms[0], lstms[1])
     if hint(first.prefix, "dec") || hint(second.prefix, "enc") { swap(&first, &second) }
     let layout = first.layout

@@ -25,4 +25,20 @@ final class ModelMetadataTests: XCTestCase {
       checkpoint, architecture: .transformerEncoder, options: EngineOptions(activation: .relu))
     XCTAssertTrue(flagged.summary.contains("heads 2, relu, pre-norm"), flagged.summary)
   }
+
+  func testKerasModelConfigRefusesHardSigmoid() throws {
+    _ = EngineFixtures.registered
+    var checkpoint = try FormatRegistry.read(path: TestFixtures.path("engine/lstm_keras2.h5"))
+    let config = try XCTUnwrap(checkpoint.metadata["model_config"])
+    XCTAssertNoThrow(try Model(checkpoint, architecture: .lstm))
+    checkpoint.metadata["model_config"] = config.replacingOccurrences(
+      of: #""recurrent_activation": "sigmoid""#, with: #""recurrent_activation": "hard_sigmoid""#)
+    XCTAssertThrowsError(try Model(checkpoint, architecture: .lstm)) { error in
+      XCTAssertEqual((error as? CheckpointError)?.kind, .unsupported)
+      XCTAssertTrue(
+        "\(error)".contains(
+          "Keras layer 'bidirectional' (Bidirectional(LSTM)) uses recurrent_activation 'hard_sigmoid'; "
+            + "the engine implements 'sigmoid'"), "\(error)")
+    }
+  }
 }
