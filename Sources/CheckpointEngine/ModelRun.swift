@@ -72,7 +72,7 @@ extension Model {
       throw EngineError.invalidInput(
         name, "expected shape [B, T, \(features)] (batch-first, B and T ≥ 1), got \(Shape.describe(shape))")
     }
-    guard tensor.dtype.isFloatingPoint, !tensor.dtype.isBlockQuantized else {
+    guard [DType.f32, .f64, .f16, .bf16].contains(tensor.dtype) else {
       throw EngineError.invalidInput(name, "expected floating-point values, got \(tensor.dtype)")
     }
     return Matrix(shape: shape, values: try TensorValues.floats(tensor))

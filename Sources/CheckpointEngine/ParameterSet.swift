@@ -90,6 +90,9 @@ struct ParameterSet {
         ? (shape[0] * shape[1], shape[2]) : (shape[0], shape.dropFirst().reduce(1, *))
     }
     let (inF, outF) = layout == .outIn ? (cols, rows) : (rows, cols)
+    guard inF > 0, outF > 0 else {
+      throw EngineError.badWeight(fileName(name), "\(module): empty weight of shape \(Shape.describe(shape))")
+    }
     if let inFeatures, inFeatures != inF {
       throw EngineError.badWeight(
         fileName(name),
@@ -109,7 +112,7 @@ struct ParameterSet {
     guard let shape = shape(name) else {
       throw EngineError.missingModule("\(module): missing tensor '\(name)'")
     }
-    guard shape.reduce(1, *) == count else {
+    guard count > 0, shape.reduce(1, *) == count else {
       throw EngineError.badWeight(
         fileName(name), "\(module): shape \(Shape.describe(shape)) does not fit; expected \(count) elements")
     }

@@ -98,6 +98,10 @@ struct Seq2SeqRecognizer {
     }
     candidates.removeAll { $0 == name }
     let shape = parameters.shape(name) ?? [0, 0]
+    guard shape[0] > 0, shape[1] > 0 else {
+      throw EngineError.badWeight(
+        parameters.fileName(name), "\(role) embedding: empty table \(Shape.describe(shape))")
+    }
     let table = try parameters.floats(name, module: "\(role) embedding")
     return (name, Embedding(table: table, vocabulary: shape[0], features: shape[1]))
   }

@@ -134,6 +134,17 @@ final class ModelErrorTests: XCTestCase {
     }
   }
 
+  func testEmptyWeightIsRefused() throws {
+    var broken = try checkpoint("gru_pytorch")
+    for name in ["weight_hh_l0", "weight_ih_l0"] {
+      let index = try XCTUnwrap(broken.tensors.firstIndex { $0.name == name })
+      broken.tensors[index] = try floats(name, [0, name == "weight_hh_l0" ? 0 : 6])
+    }
+    assertError(.invalidShape, containing: "empty weight of shape [0, 6]") {
+      _ = try Model(broken, architecture: .gru)
+    }
+  }
+
   func testHeadsNotDividingEmbedding() throws {
     assertError(.invalidArgument, containing: "3 heads do not divide the attention width 8") {
       _ = try Model(
