@@ -8,6 +8,8 @@ Files (in Fixtures/safetensors/):
   (the Rust serializer writes them in HashMap order, so only their content is compared).
 - sharded/: huggingface_hub.save_torch_state_dict of a tiny torch nn.Transformer
   (d_model 16, 2 encoder and 2 decoder layers) with max_shard_size="20KB".
+- index_transformers.json: the sharded index plus awkward names, dumped the way transformers writes
+  indexes (json.dumps(index, indent=2, sort_keys=True) + "\n"), to check ckpt's index writer.
 - expected.json: per file, its metadata and per tensor dtype, shape and the sha256 of its bytes.
 """
 import hashlib
@@ -103,5 +105,14 @@ def generate(out_dir: pathlib.Path):
         "order": list(model.state_dict().keys()),
         "shards": shards,
     }
+
+    styled = {
+        "metadata": {"total_size": index["metadata"]["total_size"]},
+        "weight_map": {
+            **index["weight_map"],
+            "unicode.\u00e9/\u540d\U0001F600 \"q\" \\ \n\t\x01\x7f~": "model-00001-of-00003.safetensors",
+        },
+    }
+    (out_dir / "index_transformers.json").write_text(json.dumps(styled, indent=2, sort_keys=True) + "\n")
 
     (out_dir / "expected.json").write_text(json.dumps(files, indent=1, sort_keys=True) + "\n")

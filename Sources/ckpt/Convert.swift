@@ -33,7 +33,7 @@ extension Ckpt {
 
     @Option(
       help: ArgumentHelp(
-        "Split safetensors output into shards of at most this size (e.g. 5GB, 500MiB), written with an index.",
+        "Split safetensors output into shards of at most this size (e.g. 5GB, 500MiB); OUTPUT names the index (model.safetensors.index.json).",
         valueName: "size"))
     var shardSize: String?
 

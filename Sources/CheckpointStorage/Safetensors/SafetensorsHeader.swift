@@ -111,6 +111,12 @@ public struct SafetensorsHeader: Sendable, Equatable {
     try validateLayout(fileSize: fileSize)
   }
 
+  /// The file offset of a data-region offset, for messages (offsets come from the file and may be huge).
+  private func fileByte(_ dataOffset: Int) -> String {
+    let (value, overflow) = dataStart.addingReportingOverflow(dataOffset)
+    return overflow ? "\(dataStart) + \(dataOffset)" : String(value)
+  }
+
   /// Checks that tensors tile the data region exactly: contiguous from 0, sizes
   /// matching dtype and shape, the last one ending at the end of the file.
   private func validateLayout(fileSize: Int) throws {
@@ -125,7 +131,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
           : "overlaps the previous tensor by \(expected - range.lowerBound) bytes"
         throw CheckpointError(
           .corrupt,
-          "data_offsets [\(range.lowerBound), \(range.upperBound)] (file byte \(dataStart + range.lowerBound)) "
+          "data_offsets [\(range.lowerBound), \(range.upperBound)] (file byte \(fileByte(range.lowerBound))) "
             + "\(problem), which ends at data offset \(expected)",
           tensor: name, offset: entry.fieldOffset)
       }
@@ -142,12 +148,11 @@ public struct SafetensorsHeader: Sendable, Equatable {
       expected = range.upperBound
     }
     let available = fileSize - dataStart
-    if expected > available {
-      let last = entries.last
+    if expected > available, let short = entries.first(where: { $0.dataOffsets.upperBound > available }) {
       throw CheckpointError(
         .truncated,
-        "tensor data ends at file byte \(dataStart + expected) but the file has \(fileSize) bytes",
-        tensor: last?.info.name, offset: dataStart + (last?.dataOffsets.lowerBound ?? 0))
+        "tensor data ends at file byte \(fileByte(short.dataOffsets.upperBound)) but the file has \(fileSize) bytes",
+        tensor: short.info.name, offset: dataStart + short.dataOffsets.lowerBound)
     }
     if expected < available {
       throw CheckpointError(
@@ -173,7 +178,8 @@ public struct SafetensorsHeader: Sendable, Equatable {
             throw CheckpointError(.corrupt, "duplicate __metadata__ in the header", offset: 8 + error.offset)
           }
           throw CheckpointError(
-            .duplicateName, "duplicate tensor name '\(key)' in the header", tensor: key, offset: 8 + error.offset)
+            .duplicateName, "duplicate tensor name '\(key)' in the header", tensor: key,
+            offset: 8 + error.offset)
         }
         throw CheckpointError(.corrupt, "duplicate key '\(key)' in the header", offset: 8 + error.offset)
       }
@@ -195,7 +201,9 @@ public struct SafetensorsHeader: Sendable, Equatable {
     }
   }
 
-  private static func parseMetadata(_ value: JSONValue, text: [UInt8], at offset: Int) throws -> [String: String]? {
+  private static func parseMetadata(_ value: JSONValue, text: [UInt8], at offset: Int) throws -> [String:
+    String]?
+  {
     if value == .null { return nil }
     guard let members = value.objectValue else {
       throw CheckpointError(.corrupt, "__metadata__ is not an object of strings", offset: 8 + offset)
@@ -262,7 +270,8 @@ public struct SafetensorsHeader: Sendable, Equatable {
       case .integer, .unsignedInteger:
         guard let value = dim.intValue else {
           throw CheckpointError(
-            .invalidShape, "dimension \(dim.compactText) overflows", tensor: name, offset: offset(of: "shape"))
+            .invalidShape, "dimension \(dim.compactText) overflows", tensor: name, offset: offset(of: "shape")
+          )
         }
         shape.append(value)
       default:
@@ -286,7 +295,8 @@ public struct SafetensorsHeader: Sendable, Equatable {
       case .integer, .unsignedInteger:
         guard let value = bound.intValue else {
           throw CheckpointError(
-            .corrupt, "data offset \(bound.compactText) overflows", tensor: name, offset: offset(of: "data_offsets"))
+            .corrupt, "data offset \(bound.compactText) overflows", tensor: name,
+            offset: offset(of: "data_offsets"))
         }
         bounds.append(value)
       default:
@@ -364,8 +374,8 @@ extension SafetensorsHeader {
     }
     var text = Array(JSONValue.object(members).compactText.utf8)
     text.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - text.count % 8) % 8))
-    var header = SafetensorsHeader(length: text.count, entries: entries, metadata: nil)
-    header.metadata = metadata.isEmpty ? nil : metadata
+    let header = SafetensorsHeader(
+      length: text.count, entries: entries, metadata: metadata.isEmpty ? nil : metadata)
     return (header, text)
   }
 

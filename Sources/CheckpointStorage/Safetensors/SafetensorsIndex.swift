@@ -48,10 +48,10 @@ public struct SafetensorsIndex: Sendable {
     return rendered
   }
 
-  /// The shard files in order of first mention.
+  /// The shard files, sorted by name (for `model-00001-of-00003.safetensors`
+  /// names, in shard number order).
   public var shards: [String] {
-    var seen = Set<String>()
-    return weightMap.map(\.shard).filter { seen.insert($0).inserted }
+    Set(weightMap.map(\.shard)).sorted { SafetensorsDTypes.codePointPrecedes($0, $1) }
   }
 
   /// Reads and validates the index file at `path`.
@@ -88,7 +88,9 @@ public struct SafetensorsIndex: Sendable {
     }
     let positions = JSONMemberOffsets.members(in: text, objectAt: start)
     func offset(of key: String) -> Int {
-      guard let index = members.firstIndex(where: { $0.0 == key }), index < positions.count else { return start }
+      guard let index = members.firstIndex(where: { $0.0 == key }), index < positions.count else {
+        return start
+      }
       return positions[index].value
     }
 

@@ -17,7 +17,8 @@ import CheckpointCore
 /// mismatch is recorded in the metadata under ``totalSizeNoteKey`` instead of
 /// failing. Metadata is the index's `metadata` rendered as strings plus each
 /// shard's `__metadata__` (the index and earlier shards win on conflicts).
-/// Tensors are listed shard by shard, each shard in data order.
+/// Tensors are listed shard by shard (shards sorted by file name, which is
+/// shard number order for Hugging Face names), each shard in data order.
 ///
 /// A folder holding exactly one `*.safetensors.index.json` reads as that index.
 ///
@@ -64,7 +65,8 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         let name = entry.info.name
         if let other = foundIn[name] {
           throw CheckpointError(
-            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath, tensor: name,
+            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath,
+            tensor: name,
             offset: entry.fieldOffset)
         }
         guard let listing = listed[name] else {
@@ -74,7 +76,8 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         }
         guard listing.shard == shard else {
           throw CheckpointError(
-            .corrupt, "tensor is in shard \(shard) but the index maps it to \(listing.shard)", file: shardPath,
+            .corrupt, "tensor is in shard \(shard) but the index maps it to \(listing.shard)",
+            file: shardPath,
             tensor: name, offset: entry.fieldOffset)
         }
         foundIn[name] = shard
@@ -115,7 +118,7 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         shards.append([index])
         continue
       }
-      if currentSize + size > limit {
+      if size > limit - currentSize {
         shards.append(current)
         current = []
         currentSize = 0
