@@ -86,7 +86,9 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
     .testTarget(
       name: "CheckpointHDF5Tests",
-      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointTestSupport", "ckpt"]
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointTestSupport", "ckpt",
+      ]
     ),
     .testTarget(
       name: "CheckpointEngineTests",

@@ -137,10 +137,10 @@ def tf_keras_part(out):
 
     # layer_names longer than HDF5's 64 KiB object-header limit: tf_keras
     # splits the attribute into layer_names0..N.
-    long = "x" * 240
+    long = "x" * 1000  # names are saved as bytes: 66 names of 1004 bytes pass 64512
     inputs = keras.Input((2,))
     x = inputs
-    for i in range(280):
+    for i in range(66):
         x = keras.layers.Activation("linear", name=f"{long}_{i:03d}")(x)
     x = keras.layers.Dense(2, name="head")(x)
     split = keras.Model(inputs, x)

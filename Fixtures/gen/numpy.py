@@ -108,6 +108,27 @@ def generate(out_dir: pathlib.Path):
     np.savez(out_dir / "empty.npz")
     expected["empty.npz"] = {"kind": "npz", "order": [], "tensors": {}}
 
+    # Written to a stream that cannot seek: sizes and CRCs follow the data in
+    # data descriptors (flag bit 3), the local headers hold zeros.
+    class _Unseekable:
+        def __init__(self, f):
+            self._f = f
+
+        def write(self, data):
+            return self._f.write(data)
+
+        def flush(self):
+            self._f.flush()
+
+        def read(self, *args):  # numpy wants a file-like object to have it
+            raise OSError("write-only stream")
+
+    streamed = {"x": arrays["weight"], "y": arrays["mask"]}
+    with open(out_dir / "streamed.npz", "wb") as f:
+        np.savez_compressed(_Unseekable(f), **streamed)
+    expected["streamed.npz"] = {
+        "kind": "npz", "order": list(streamed), "tensors": {k: _record(v) for k, v in streamed.items()}}
+
     # A fully zip64 archive (zip64 extras in local and central headers, zip64
     # end records) from Python's own zipfile, by lowering its zip64 threshold.
     saved = zipfile.ZIP64_LIMIT

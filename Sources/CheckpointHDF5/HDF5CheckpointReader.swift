@@ -8,7 +8,8 @@ import CheckpointCore
 ///   are named `<layer>/<weight name>` (`lstm/lstm/lstm_cell/kernel:0`) in
 ///   `layer_names` then `weight_names` order; the string attributes
 ///   (`backend`, `keras_version`, `model_config`, `training_config`) become
-///   metadata. The format is reported as `keras`.
+///   metadata. The format is reported as `keras`. A full-model file's
+///   `optimizer_weights` group is training state, not the model: it is left out.
 /// - Keras 3 (`.weights.h5`): datasets at `…/vars/<N>` under `layers/` (or
 ///   `_layer_checkpoint_dependencies/`) and `vars/`. Tensors keep their full
 ///   paths; reported as `keras3`.
@@ -41,7 +42,8 @@ enum HDF5CheckpointReader {
       for weightName in Keras2Layout.stringList(layer, "weight_names") {
         guard let node = layer.node(at: weightName), node.kind == .dataset else {
           throw CheckpointError(
-            .corrupt, "weight_names of layer '\(layerName)' lists '\(weightName)' but there is no such dataset")
+            .corrupt,
+            "weight_names of layer '\(layerName)' lists '\(weightName)' but there is no such dataset")
         }
         let name = layerName + "/" + weightName
         guard used.insert(node.path).inserted else { continue }
@@ -50,7 +52,9 @@ enum HDF5CheckpointReader {
     }
     var attributes = root.attributes
     if weightsRoot.path != root.path {
-      attributes += weightsRoot.attributes.filter { attribute in !attributes.contains { $0.name == attribute.name } }
+      attributes += weightsRoot.attributes.filter { attribute in
+        !attributes.contains { $0.name == attribute.name }
+      }
     }
     let structural = attributes.filter { !Keras2Layout.isSplitAttribute($0.name, "layer_names") }
     return try Checkpoint(format: Keras2Format.identifier, tensors: tensors, metadata: metadata(structural))

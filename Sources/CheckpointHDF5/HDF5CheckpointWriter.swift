@@ -29,7 +29,8 @@ enum HDF5CheckpointWriter {
     if let compression = options.compression, compression.codec == .zlib {
       guard layout != .keras3 else {
         throw CheckpointError(
-          .invalidArgument, "Keras 3 .weights.h5 files are not compressed; write generic HDF5 (--format hdf5)")
+          .invalidArgument, "Keras 3 .weights.h5 files are not compressed; write generic HDF5 (--format hdf5)"
+        )
       }
       level = compression.level
     }
@@ -59,7 +60,8 @@ enum HDF5CheckpointWriter {
   ) throws {
     try CheckpointError.locating(tensor: tensor.name) {
       let bytes = try tensor.load()
-      try writer.writeDataset(path, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes, compression: level)
+      try writer.writeDataset(
+        path, dtype: tensor.dtype, shape: tensor.shape, bytes: bytes, compression: level)
       options.progress?.advance(bytes: bytes.count)
     }
   }
@@ -100,7 +102,8 @@ enum HDF5CheckpointWriter {
 
   /// `layer_names` as one attribute, or split into `layer_names0..N` the way
   /// tf.keras does when the list exceeds HDF5's 64 KiB object-header limit
-  /// (`np.array_split` into the fewest parts whose fixed-width size fits).
+  /// (`np.array_split` into the fewest parts whose fixed-width size, the
+  /// longest UTF-8 name times the count, fits).
   static func splitList(_ list: [String], name: String) -> [(String, [String])] {
     let width = list.map(\.utf8.count).max() ?? 0
     var parts = 1

@@ -22,15 +22,15 @@ struct HDF5Datatype {
   /// - Parameter dtypeAttribute: the dataset's `dtype` attribute, which names the
   ///   real type of opaque data (`bfloat16`).
   static func classify(_ type: hid_t, dtypeAttribute: String?) throws -> HDF5Datatype {
-    let bytes = try HDF5Library.call("H5Tget_size") { Int(bitPattern: UInt(H5Tget_size(type))) - 0 }
-    guard bytes > 0 else { throw CheckpointError(.corrupt, "H5Tget_size failed") }
-    let typeClass = try HDF5Library.call("H5Tget_class") { H5Tget_class(type).rawValue }
-    switch H5T_class_t(rawValue: typeClass) {
+    let bytes = try HDF5Library.size("H5Tget_size") { Int(H5Tget_size(type)) }
+    switch try HDF5Library.enumeration("H5Tget_class", { H5Tget_class(type) }) {
     case H5T_INTEGER:
-      let signed = try HDF5Library.call("H5Tget_sign") { H5Tget_sign(type).rawValue } == H5T_SGN_2.rawValue
+      let signed = try HDF5Library.enumeration("H5Tget_sign", { H5Tget_sign(type) }) == H5T_SGN_2
       let order = try byteOrder(type)
       let description = "\(signed ? "i" : "u")\(bytes * 8)\(order)"
-      guard try isPlain(type, bytes: bytes) else { return HDF5Datatype(dtype: nil, description: description + " (padded)") }
+      guard try isPlain(type, bytes: bytes) else {
+        return HDF5Datatype(dtype: nil, description: description + " (padded)")
+      }
       let dtype: DType?
       switch (signed, bytes) {
       case (true, 1): dtype = .i8
@@ -43,7 +43,8 @@ struct HDF5Datatype {
       case (false, 8): dtype = .u64
       default: dtype = nil
       }
-      return HDF5Datatype(dtype: dtype, description: description, memoryType: try littleEndianCopy(type, dtype))
+      return HDF5Datatype(
+        dtype: dtype, description: description, memoryType: try littleEndianCopy(type, dtype))
     case H5T_FLOAT:
       let order = try byteOrder(type)
       let description = "f\(bytes * 8)\(order)"
@@ -53,7 +54,7 @@ struct HDF5Datatype {
       var mpos = 0
       var msize = 0
       try HDF5Library.call("H5Tget_fields") { H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) }
-      let bias = HDF5Library.locked { H5Tget_ebias(type) }
+      let bias = try HDF5Library.size("H5Tget_ebias") { Int(H5Tget_ebias(type)) }
       let fields = [spos, epos, esize, mpos, msize]
       let dtype: DType?
       switch bytes {
@@ -63,7 +64,9 @@ struct HDF5Datatype {
       case 2 where fields == [15, 7, 8, 0, 7] && bias == 127: dtype = .bf16
       default: dtype = nil
       }
-      guard try isPlain(type, bytes: bytes) else { return HDF5Datatype(dtype: nil, description: description + " (padded)") }
+      guard try isPlain(type, bytes: bytes) else {
+        return HDF5Datatype(dtype: nil, description: description + " (padded)")
+      }
       return HDF5Datatype(
         dtype: dtype, description: dtype == nil ? description + " (non-IEEE layout)" : description,
         memoryType: try littleEndianCopy(type, dtype))
@@ -76,7 +79,7 @@ struct HDF5Datatype {
       return HDF5Datatype(dtype: nil, description: description)
     case H5T_ENUM:
       // NumPy booleans in h5py: an 8-bit enum {FALSE = 0, TRUE = 1}.
-      let members = HDF5Library.locked { H5Tget_nmembers(type) }
+      let members = try HDF5Library.call("H5Tget_nmembers") { H5Tget_nmembers(type) }
       if bytes == 1, members == 2, try enumNames(type) == ["FALSE", "TRUE"] {
         let copy = try HDF5Object.make("H5Tcopy", .datatype) { H5Tcopy(type) }
         return HDF5Datatype(dtype: .bool, description: "bool (enum)", memoryType: copy)
@@ -94,8 +97,7 @@ struct HDF5Datatype {
   }
 
   private static func byteOrder(_ type: hid_t) throws -> String {
-    let order = HDF5Library.locked { H5Tget_order(type) }
-    switch order {
+    switch try HDF5Library.enumeration("H5Tget_order", { H5Tget_order(type) }) {
     case H5T_ORDER_BE: return " big-endian"
     case H5T_ORDER_LE, H5T_ORDER_NONE: return ""
     default: return " mixed-endian"
@@ -104,16 +106,16 @@ struct HDF5Datatype {
 
   /// Whether all bits of the element are significant (no padding or offset).
   private static func isPlain(_ type: hid_t, bytes: Int) throws -> Bool {
-    let bits = HDF5Library.locked { Int(H5Tget_precision(type)) }
+    let bits = try HDF5Library.size("H5Tget_precision") { Int(H5Tget_precision(type)) }
     let offset = try HDF5Library.call("H5Tget_offset") { H5Tget_offset(type) }
-    let order = HDF5Library.locked { H5Tget_order(type) }
+    let order = try HDF5Library.enumeration("H5Tget_order", { H5Tget_order(type) })
     return bits == bytes * 8 && offset == 0 && (order == H5T_ORDER_LE || order == H5T_ORDER_BE || bytes == 1)
   }
 
   private static func littleEndianCopy(_ type: hid_t, _ dtype: DType?) throws -> HDF5Object? {
     guard dtype != nil else { return nil }
     let copy = try HDF5Object.make("H5Tcopy", .datatype) { H5Tcopy(type) }
-    if HDF5Library.locked({ H5Tget_size(type) }) > 1 {
+    if try HDF5Library.size("H5Tget_size", { Int(H5Tget_size(type)) }) > 1 {
       try HDF5Library.call("H5Tset_order") { H5Tset_order(copy.id, H5T_ORDER_LE) }
     }
     return copy

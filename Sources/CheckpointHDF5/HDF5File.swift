@@ -78,16 +78,20 @@ final class HDF5File: @unchecked Sendable {
         guard visited.insert(object.addr).inserted else { continue }
         let child = try HDF5Object.make("H5Gopen2", .group) { H5Gopen2(group.id, linkName, ckh5_P_DEFAULT()) }
         children.append(
-          try walkGroup(child, name: linkName, path: childPath, depth: depth + 1, visited: &visited, count: &count))
+          try walkGroup(
+            child, name: linkName, path: childPath, depth: depth + 1, visited: &visited, count: &count))
       case H5O_TYPE_DATASET:
-        let dataset = try HDF5Object.make("H5Dopen2", .dataset) { H5Dopen2(group.id, linkName, ckh5_P_DEFAULT()) }
+        let dataset = try HDF5Object.make("H5Dopen2", .dataset) {
+          H5Dopen2(group.id, linkName, ckh5_P_DEFAULT())
+        }
         let attributes = try self.attributes(of: dataset.id, at: childPath)
         let info = try CheckpointError.locating(tensor: childPath) {
           try datasetInfo(dataset, attributes: attributes)
         }
         children.append(
           HDF5Node(
-            name: linkName, path: childPath, kind: .dataset, attributes: attributes, children: [], dataset: info))
+            name: linkName, path: childPath, kind: .dataset, attributes: attributes, children: [],
+            dataset: info))
       default:
         continue
       }
@@ -118,7 +122,9 @@ final class HDF5File: @unchecked Sendable {
     let length = try HDF5Library.call("H5Lget_name_by_idx") {
       H5Lget_name_by_idx(group, ".", index, H5_ITER_INC, position, nil, 0, ckh5_P_DEFAULT())
     }
-    guard length > 0, length < 1 << 20 else { throw CheckpointError(.corrupt, "link name of \(length) bytes") }
+    guard length > 0, length < 1 << 20 else {
+      throw CheckpointError(.corrupt, "link name of \(length) bytes")
+    }
     var buffer = [CChar](repeating: 0, count: length + 1)
     try HDF5Library.call("H5Lget_name_by_idx") {
       H5Lget_name_by_idx(group, ".", index, H5_ITER_INC, position, &buffer, length + 1, ckh5_P_DEFAULT())
@@ -131,12 +137,14 @@ final class HDF5File: @unchecked Sendable {
   private func datasetInfo(_ dataset: HDF5Object, attributes: [HDF5Attribute]) throws -> HDF5DatasetInfo {
     let type = try HDF5Object.make("H5Dget_type", .datatype) { H5Dget_type(dataset.id) }
     var dtypeAttribute: String?
-    if case .string(let name)? = attributes.first(where: { $0.name == "dtype" })?.value { dtypeAttribute = name }
+    if case .string(let name)? = attributes.first(where: { $0.name == "dtype" })?.value {
+      dtypeAttribute = name
+    }
     let datatype = try HDF5Datatype.classify(type.id, dtypeAttribute: dtypeAttribute)
     let space = try HDF5Object.make("H5Dget_space", .dataspace) { H5Dget_space(dataset.id) }
     let shape = try Self.shape(of: space.id)
     let plist = try HDF5Object.make("H5Dget_create_plist", .propertyList) { H5Dget_create_plist(dataset.id) }
-    let layoutCode = H5Pget_layout(plist.id)
+    let layoutCode = try HDF5Library.enumeration("H5Pget_layout", { H5Pget_layout(plist.id) })
     var layout = "contiguous"
     var chunks: [Int]?
     switch layoutCode {
@@ -174,13 +182,14 @@ final class HDF5File: @unchecked Sendable {
     }
     let stored = HDF5Library.locked { H5Dget_storage_size(dataset.id) }
     return HDF5DatasetInfo(
-      dtype: datatype.dtype, typeDescription: datatype.description, shape: shape, layout: layout, chunks: chunks,
+      dtype: datatype.dtype, typeDescription: datatype.description, shape: shape, layout: layout,
+      chunks: chunks,
       filters: filters, storedBytes: Int(clamping: stored))
   }
 
   /// The dimensions of a dataspace: `[]` for scalar, `nil` for null.
   static func shape(of space: hid_t) throws -> [Int]? {
-    let kind = HDF5Library.locked { H5Sget_simple_extent_type(space) }
+    let kind = try HDF5Library.enumeration("H5Sget_simple_extent_type", { H5Sget_simple_extent_type(space) })
     switch kind {
     case H5S_SCALAR: return []
     case H5S_NULL: return nil
@@ -190,7 +199,9 @@ final class HDF5File: @unchecked Sendable {
       var dims = [hsize_t](repeating: 0, count: Int(rank))
       try HDF5Library.call("H5Sget_simple_extent_dims") { H5Sget_simple_extent_dims(space, &dims, nil) }
       return try dims.map { value in
-        guard value <= UInt64(Int.max) else { throw CheckpointError(.invalidShape, "dimension \(value) too large") }
+        guard value <= UInt64(Int.max) else {
+          throw CheckpointError(.invalidShape, "dimension \(value) too large")
+        }
         return Int(value)
       }
     default:
@@ -209,7 +220,9 @@ final class HDF5File: @unchecked Sendable {
       throw CheckpointError(.corrupt, "dataset declares \(count) bytes but stores only \(storedBytes)")
     }
     return try HDF5Library.locked {
-      let dataset = try HDF5Object.make("H5Dopen2", .dataset) { H5Dopen2(handle.id, "/" + path, ckh5_P_DEFAULT()) }
+      let dataset = try HDF5Object.make("H5Dopen2", .dataset) {
+        H5Dopen2(handle.id, "/" + path, ckh5_P_DEFAULT())
+      }
       let type = try HDF5Object.make("H5Dget_type", .datatype) { H5Dget_type(dataset.id) }
       var dtypeAttribute: String?
       if dtype == .bf16 || dtype == .f8e4m3 || dtype == .f8e5m2 {
@@ -263,8 +276,8 @@ final class HDF5File: @unchecked Sendable {
     let space = try HDF5Object.make("H5Aget_space", .dataspace) { H5Aget_space(attribute.id) }
     guard let shape = try Self.shape(of: space.id) else { return .other("empty") }
     let elements = try Shape.elementCount(shape)
-    let typeClass = HDF5Library.locked { H5Tget_class(type.id) }
-    let size = HDF5Library.locked { Int(H5Tget_size(type.id)) }
+    let typeClass = try HDF5Library.enumeration("H5Tget_class", { H5Tget_class(type.id) })
+    let size = try HDF5Library.size("H5Tget_size") { Int(H5Tget_size(type.id)) }
     let (total, overflow) = elements.multipliedReportingOverflow(by: max(size, 8))
     guard !overflow, total <= Self.maximumAttributeBytes else {
       throw CheckpointError(.corrupt, "attribute of \(elements) elements of \(size) bytes is too large")
@@ -295,7 +308,7 @@ final class HDF5File: @unchecked Sendable {
     guard count > 0 else { return [] }
     let variable = try HDF5Library.call("H5Tis_variable_str") { H5Tis_variable_str(type) } > 0
     let memoryType = try HDF5Object.make("H5Tcopy", .datatype) { H5Tcopy(ckh5_T_C_S1()) }
-    let charset = HDF5Library.locked { H5Tget_cset(type) }
+    let charset = try HDF5Library.enumeration("H5Tget_cset", { H5Tget_cset(type) })
     if charset == H5T_CSET_UTF8 {
       try HDF5Library.call("H5Tset_cset") { H5Tset_cset(memoryType.id, H5T_CSET_UTF8) }
     }
@@ -305,17 +318,18 @@ final class HDF5File: @unchecked Sendable {
       try HDF5Library.call("H5Aread") { H5Aread(attribute.id, memoryType.id, &pointers) }
       let space = try HDF5Object.make("H5Aget_space", .dataspace) { H5Aget_space(attribute.id) }
       defer {
-        HDF5Library.locked { _ = H5Dvlen_reclaim(memoryType.id, space.id, ckh5_P_DEFAULT(), &pointers) }
+        _ = try? HDF5Library.call("H5Dvlen_reclaim") {
+          H5Dvlen_reclaim(memoryType.id, space.id, ckh5_P_DEFAULT(), &pointers)
+        }
       }
       return pointers.map { $0.map { String(cString: $0) } ?? "" }
     }
-    let size = HDF5Library.locked { Int(H5Tget_size(type)) }
-    guard size > 0 else { throw CheckpointError(.corrupt, "string attribute of size 0") }
+    let size = try HDF5Library.size("H5Tget_size") { Int(H5Tget_size(type)) }
     try HDF5Library.call("H5Tset_size") { H5Tset_size(memoryType.id, size) }
     try HDF5Library.call("H5Tset_strpad") { H5Tset_strpad(memoryType.id, H5T_STR_NULLPAD) }
     var buffer = [UInt8](repeating: 0, count: count * size)
     try HDF5Library.call("H5Aread") { H5Aread(attribute.id, memoryType.id, &buffer) }
-    let padding = HDF5Library.locked { H5Tget_strpad(type) }
+    let padding = try HDF5Library.enumeration("H5Tget_strpad", { H5Tget_strpad(type) })
     return (0..<count).map { index in
       var bytes = buffer[(index * size)..<((index + 1) * size)]
       if let zero = bytes.firstIndex(of: 0) { bytes = bytes[..<zero] }

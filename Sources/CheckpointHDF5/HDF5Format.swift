@@ -24,8 +24,10 @@ public enum HDF5Format: CheckpointFormat {
   }
 
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
-    let keras2 = !checkpoint.tensors.isEmpty && checkpoint.tensors.allSatisfy { Keras2Layout.isWeightName($0.name) }
-    try HDF5CheckpointWriter.write(checkpoint, to: path, layout: keras2 ? .keras2 : .generic, options: options)
+    let keras2 =
+      !checkpoint.tensors.isEmpty && checkpoint.tensors.allSatisfy { Keras2Layout.isWeightName($0.name) }
+    try HDF5CheckpointWriter.write(
+      checkpoint, to: path, layout: keras2 ? .keras2 : .generic, options: options)
   }
 }
 
@@ -77,5 +79,7 @@ public enum Keras3Format: CheckpointFormat {
 /// The HDF5-backed formats, for ``FormatRegistry/register(_:)``.
 public enum HDF5Formats {
   /// `hdf5`, `keras` and `keras3`.
-  public static let all: [any CheckpointFormat.Type] = [HDF5Format.self, Keras2Format.self, Keras3Format.self]
+  public static let all: [any CheckpointFormat.Type] = [
+    HDF5Format.self, Keras2Format.self, Keras3Format.self,
+  ]
 }

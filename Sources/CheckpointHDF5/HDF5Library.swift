@@ -4,7 +4,9 @@ import Foundation
 
 /// The one gate to libhdf5.
 ///
-/// Every call into the C library goes through ``call(_:_:)``, which
+/// Every call into the C library goes through ``call(_:kind:_:)`` (or its
+/// siblings ``size(_:_:)`` and ``enumeration(_:_:)`` for functions that signal
+/// failure with 0 or a negative enum), which
 ///
 /// - holds a single process-wide lock, so libhdf5 is never entered from two
 ///   threads at once (Debian's build is thread-safe, but other builds are not,
@@ -13,25 +15,24 @@ import Foundation
 ///   into a ``CheckpointError`` that carries HDF5's own error stack, walked
 ///   from the innermost failing function outwards.
 ///
-/// libhdf5's automatic printing of the error stack to stderr is switched off
-/// the first time the library is used.
+/// Only closes (in ``HDF5Object``'s `deinit`) and `H5Dget_storage_size`
+/// (whose 0 means "nothing allocated" as well as failure) use ``locked(_:)``
+/// directly.
+///
+/// libhdf5's automatic printing of the error stack to stderr is switched off.
 enum HDF5Library {
   /// The lock around every libhdf5 call. Recursive, so a helper that holds it
   /// may call other helpers.
   private static let lock = NSRecursiveLock()
 
-  /// Whether `H5open` ran and automatic error printing is off.
-  nonisolated(unsafe) private static var initialized = false
-
-  /// Runs `body` under the lock.
+  /// Runs `body` under the lock, with automatic error printing off.
+  ///
+  /// A thread-safe libhdf5 keeps one error stack, and one auto-print setting,
+  /// per thread, so printing is switched off on every entry (a cheap field store).
   static func locked<R>(_ body: () throws -> R) rethrows -> R {
     lock.lock()
     defer { lock.unlock() }
-    if !initialized {
-      initialized = true
-      H5open()
-      H5Eset_auto2(ckh5_E_DEFAULT(), nil, nil)
-    }
+    H5Eset_auto2(ckh5_E_DEFAULT(), nil, nil)
     return try body()
   }
 
@@ -46,6 +47,27 @@ enum HDF5Library {
       if result < 0 {
         throw CheckpointError(kind, "\(function) failed\(errorStackText())")
       }
+      return result
+    }
+  }
+
+  /// Calls a libhdf5 function that returns a size, where 0 means failure
+  /// (`H5Tget_size`, `H5Tget_precision`, `H5Tget_ebias`).
+  static func size(_ function: String, _ body: () -> Int) throws -> Int {
+    try locked {
+      let result = body()
+      if result <= 0 { throw CheckpointError(.corrupt, "\(function) failed\(errorStackText())") }
+      return result
+    }
+  }
+
+  /// Calls a libhdf5 function that returns a C enum whose negative value means
+  /// failure (`H5Tget_class`, `H5Tget_order`, `H5Sget_simple_extent_type`, ...).
+  static func enumeration<E: RawRepresentable>(_ function: String, _ body: () -> E) throws -> E
+  where E.RawValue: BinaryInteger {
+    try locked {
+      let result = body()
+      if result.rawValue < 0 { throw CheckpointError(.corrupt, "\(function) failed\(errorStackText())") }
       return result
     }
   }

@@ -103,7 +103,8 @@ public enum HDF5Safety {
         try reader.skip(1)  // file consistency flags
       }
     default:
-      throw CheckpointError(.badFormat, "unknown HDF5 superblock version \(version)", file: path, offset: base + 8)
+      throw CheckpointError(
+        .badFormat, "unknown HDF5 superblock version \(version)", file: path, offset: base + 8)
     }
     guard [2, 4, 8].contains(offsetSize), [2, 4, 8].contains(lengthSize) else {
       throw CheckpointError(
@@ -119,7 +120,7 @@ public enum HDF5Safety {
     }
     let undefined: UInt64 = offsetSize == 8 ? .max : (1 << (8 * UInt64(offsetSize))) - 1
     let baseAddress = try address()
-    if version <= 1 { _ = try address() } else { _ = try address() }  // free-space info / superblock extension
+    _ = try address()  // v0/1: free-space info address; v2/3: superblock extension address
     let eofOffset = base + reader.position
     let endOfFile = try address()
     guard endOfFile != undefined, baseAddress != undefined else {
@@ -128,24 +129,52 @@ public enum HDF5Safety {
     // libhdf5 records the end of file as an absolute size (user block included).
     guard endOfFile <= UInt64(file.size) else {
       throw CheckpointError(
-        .truncated, "file is \(file.size) bytes but the superblock says its data ends at \(endOfFile)", file: path,
+        .truncated, "file is \(file.size) bytes but the superblock says its data ends at \(endOfFile)",
+        file: path,
         offset: eofOffset)
     }
     return file.size
   }
 
-  /// Runs the probe in a child process (when ``probeCommand`` is set).
+  /// A file as it was when probed: a changed file (size, time, inode) is probed again.
+  private struct Identity: Hashable {
+    var path: String
+    var attributes: [String]
+  }
+
+  nonisolated(unsafe) private static var probed = Set<Identity>()
+
+  private static func identity(of path: String) -> Identity? {
+    guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+    let keys: [FileAttributeKey] = [.systemNumber, .systemFileNumber, .size, .modificationDate]
+    return Identity(path: path, attributes: keys.map { "\(attributes[$0] ?? "")" })
+  }
+
+  /// Runs the probe in a child process (when ``probeCommand`` is set). A file
+  /// that passed once in this process, unchanged since, is not probed again
+  /// (`inspect --tree` opens it twice).
   ///
   /// - Throws: `.corrupt` when the child crashes, hangs or reports an error.
   public static func probeInChildProcess(path: String) throws {
     guard let command = probeCommand, let executable = command.first else { return }
+    let before = identity(of: path)
+    if let before, lock.withLock({ probed.contains(before) }) { return }
+    try runChild(executable: executable, arguments: Array(command.dropFirst()), path: path)
+    if let before, identity(of: path) == before { lock.withLock { _ = probed.insert(before) } }
+  }
+
+  private static func runChild(executable: String, arguments: [String], path: String) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = Array(command.dropFirst()) + [path]
+    process.arguments = arguments + [path]
     let errorPipe = Pipe()
     process.standardError = errorPipe
     process.standardOutput = FileHandle.nullDevice
     process.standardInput = FileHandle.nullDevice
+    // A crash is expected on hostile files: skip the Swift runtime's backtracer.
+    var environment = ProcessInfo.processInfo.environment
+    environment["SWIFT_BACKTRACE"] = "enable=no"
+    process.environment = environment
     let finished = DispatchSemaphore(value: 0)
     process.terminationHandler = { _ in finished.signal() }
     do {
@@ -157,7 +186,8 @@ public enum HDF5Safety {
     let errorData = errorPipe.fileHandleForReading.readDataToEndOfFile()
     if finished.wait(timeout: .now() + probeTimeout) == .timedOut {
       process.terminate()
-      throw CheckpointError(.corrupt, "libhdf5 did not finish reading the file's headers (probe timed out)", file: path)
+      throw CheckpointError(
+        .corrupt, "libhdf5 did not finish reading the file's headers (probe timed out)", file: path)
     }
     let text = String(decoding: errorData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     switch (process.terminationReason, process.terminationStatus) {
@@ -165,7 +195,8 @@ public enum HDF5Safety {
       return
     case (.uncaughtSignal, let signal):
       throw CheckpointError(
-        .corrupt, "malformed HDF5 file: libhdf5 crashed with signal \(signal) while probing it in a child process",
+        .corrupt,
+        "malformed HDF5 file: libhdf5 crashed with signal \(signal) while probing it in a child process",
         file: path)
     default:
       // The child reports `kind<TAB>message` on its last line.

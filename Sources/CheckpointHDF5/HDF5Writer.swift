@@ -62,7 +62,8 @@ final class HDF5Writer {
   static func validate(name: String) throws {
     let parts = name.split(separator: "/", omittingEmptySubsequences: false)
     guard !name.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-      throw CheckpointError(.invalidArgument, "tensor name cannot be an HDF5 path (empty, '.' or '..' part)",
+      throw CheckpointError(
+        .invalidArgument, "tensor name cannot be an HDF5 path (empty, '.' or '..' part)",
         tensor: name)
     }
   }
@@ -89,7 +90,7 @@ final class HDF5Writer {
     }
     let creation = try HDF5Object.make("H5Pcreate", .propertyList) { H5Pcreate(ckh5_P_DATASET_CREATE()) }
     if let level = compression, !shape.isEmpty {
-      guard HDF5Library.locked({ H5Zfilter_avail(H5Z_FILTER_DEFLATE) }) > 0 else {
+      guard try HDF5Library.call("H5Zfilter_avail", { H5Zfilter_avail(H5Z_FILTER_DEFLATE) }) > 0 else {
         throw CheckpointError(.unsupported, "this libhdf5 has no gzip filter")
       }
       let chunks = Self.chunkShape(shape, elementSize: dtype.blockBytes).map { hsize_t($0) }
@@ -102,7 +103,7 @@ final class HDF5Writer {
     }
     datasets.insert(path)
     if bytes.count > 0 {
-      try bytes.withUnsafeBytes { raw in
+      _ = try bytes.withUnsafeBytes { raw in
         try HDF5Library.call("H5Dwrite", kind: .io) {
           H5Dwrite(dataset.id, type.id, ckh5_S_ALL(), ckh5_S_ALL(), ckh5_P_DEFAULT(), raw.baseAddress)
         }
@@ -161,7 +162,7 @@ final class HDF5Writer {
     }
     // Variable-length strings are written as an array of C string pointers.
     var storage = strings.map { strdup($0) }
-    defer { storage.forEach { free($0) } }
+    defer { for pointer in storage { free(pointer) } }
     try HDF5Library.call("H5Awrite", kind: .io) { H5Awrite(attribute.id, type.id, &storage) }
   }
 

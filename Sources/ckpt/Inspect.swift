@@ -24,6 +24,9 @@ extension Ckpt {
     @Option(help: "Read only this top-level entry of a nested checkpoint (e.g. model).")
     var key: String?
 
+    @Flag(help: "Also show the tree: HDF5 groups and datasets, Keras layers and their weights.")
+    var tree = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -34,6 +37,7 @@ extension Ckpt {
           emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
         } else if !output.quiet {
           emit(Inspect.text(checkpoint, path: path, detection: detection))
+          if tree { emit("\n" + (try Inspect.treeText(checkpoint, path: path))) }
         }
       }
     }

@@ -48,7 +48,15 @@ public enum NPYFormat: CheckpointFormat {
     }
   }
 
+  /// Writes the checkpoint's single tensor; `options.compression` other than
+  /// none and `options.shardSize` are refused.
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    try refuseSharding(options, path: path)
+    if let compression = options.compression, compression.codec != .none {
+      throw CheckpointError(
+        .invalidArgument, ".npy files are not compressed; write .npz for --compress \(compression)",
+        file: path)
+    }
     guard checkpoint.tensors.count == 1, let tensor = checkpoint.tensors.first else {
       throw CheckpointError(
         .invalidArgument,
@@ -57,11 +65,19 @@ public enum NPYFormat: CheckpointFormat {
     }
     let header = try encodedHeader(for: tensor)
     try AtomicFile.write(to: path) { file in
-      options.progress?.begin(label: "npy", totalBytes: tensor.byteCount)
       let bytes = try tensor.load()
       try file.write(header)
       try file.write(bytes)
-      options.progress?.advance(bytes: bytes.count)
+    }
+  }
+
+  /// Refuses `--shard-size`: numpy files are never sharded.
+  static func refuseSharding(_ options: WriteOptions, path: String) throws {
+    guard options.shardSize == nil else {
+      throw CheckpointError(
+        .invalidArgument,
+        "numpy files are not sharded; --shard-size applies to safetensors output (model.safetensors.index.json)",
+        file: path)
     }
   }
 

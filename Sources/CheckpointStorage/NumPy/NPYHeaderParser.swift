@@ -102,7 +102,7 @@ struct NPYHeaderParser {
       return .bool(try parseBool())
     case UInt8(ascii: "("):
       return .integers(try parseTuple())
-    case UInt8(ascii: "["):
+    case UInt8(ascii: "[") where key == "descr":
       throw CheckpointError(
         .unsupportedDType,
         "structured (record) dtypes are not supported: '\(key)' is a list of fields",

@@ -93,7 +93,9 @@ public enum NPZFormat: CheckpointFormat {
     return tensor
   }
 
+  /// Writes `checkpoint` as one archive; `options.shardSize` is refused (npz is not sharded).
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    try NPYFormat.refuseSharding(options, path: path)
     let method: ZipMethod
     switch options.compression?.codec ?? .none {
     case .none: method = .stored
@@ -103,7 +105,6 @@ public enum NPZFormat: CheckpointFormat {
     let headers = try checkpoint.tensors.map { try NPYFormat.encodedHeader(for: $0) }
     try AtomicFile.write(to: path) { file in
       let archive = ZipWriter(file: file)
-      options.progress?.begin(label: "npz", totalBytes: checkpoint.byteCount)
       for (tensor, header) in zip(checkpoint.tensors, headers) {
         let bytes = try tensor.load()
         try CheckpointError.locating(tensor: tensor.name) {
@@ -115,7 +116,6 @@ public enum NPZFormat: CheckpointFormat {
             }
           }
         }
-        options.progress?.advance(bytes: bytes.count)
       }
       try archive.finish()
     }

@@ -107,7 +107,7 @@ public final class ZipReader: @unchecked Sendable {
   /// Refuses a deflate entry that declares more than deflate can produce.
   static func checkRatio(_ name: String, compressed: Int, uncompressed: Int) throws {
     let (product, overflow) = compressed.multipliedReportingOverflow(by: 1032)
-    guard overflow || uncompressed <= product + 1024 else {
+    guard overflow || uncompressed - 1024 <= product else {
       throw CheckpointError(
         .corrupt,
         "zip entry '\(name)' declares \(uncompressed) bytes from \(compressed) compressed bytes, "

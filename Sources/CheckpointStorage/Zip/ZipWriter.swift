@@ -1,10 +1,13 @@
 import CheckpointCore
+import Dispatch
 
 /// Writes a zip archive entry by entry into an ``OutputFile``.
 ///
 /// Each ``add(name:bytes:method:alignment:)`` writes a local header and the
 /// entry's data (deflated data streams straight to the file; its local
-/// header is patched with the final size afterwards); ``finish()`` writes the
+/// header is patched with the final size afterwards; stored entries of 4 MiB
+/// or more have their CRC-32 computed on another thread while the data is
+/// written, then patched in); ``finish()`` writes the
 /// central directory and end records. Zip64 extra fields and end records are
 /// written only when a size, offset or count needs them. Times are fixed at
 /// 1980-01-01 00:00 so the same input gives the same bytes; non-ASCII names
@@ -45,7 +48,8 @@ public final class ZipWriter {
   ///   - method: `.stored` or `.deflate(level:)` with a level 0–9.
   ///   - alignment: the entry's data starts at a file offset that is a
   ///     multiple of this (for memory mapping). Values above 1 add a padding
-  ///     extra field (id "FB", as PyTorch's writer does) to the local header.
+  ///     extra field to the local header as PyTorch's writer does: id "FB",
+  ///     filled with "Z" bytes, present even when no padding is needed.
   /// - Throws: ``CheckpointError`` `.invalidArgument` for a bad name, level or
   ///   alignment or after ``finish()``, `.duplicateName` for a repeated name,
   ///   `.io` when writing fails.
@@ -53,6 +57,11 @@ public final class ZipWriter {
     name: String, bytes: UnsafeRawBufferPointer, method: ZipMethod = .stored, alignment: Int = 1
   ) throws {
     try add(name: name, parts: [bytes], method: method, alignment: alignment)
+  }
+
+  /// Adds an entry holding `bytes` (small entries: a pickle, a version file).
+  public func add(name: String, bytes: [UInt8], method: ZipMethod = .stored, alignment: Int = 1) throws {
+    try bytes.withUnsafeBytes { try add(name: name, parts: [$0], method: method, alignment: alignment) }
   }
 
   /// Adds an entry whose data is the concatenation of `parts` (a header and
@@ -79,13 +88,15 @@ public final class ZipWriter {
     }
 
     var size = 0
-    var crc: UInt32 = 0
     for part in parts {
       let (sum, overflow) = size.addingReportingOverflow(part.count)
       guard !overflow else { throw CheckpointError(.invalidArgument, "zip entry '\(name)' is too large") }
       size = sum
-      crc = Zlib.crc32(part, seed: crc)
     }
+    // Large stored entries compute their CRC on another thread while the data
+    // is written, and patch it into the local header afterwards.
+    let concurrentCRC = method == .stored && size >= ZipWriter.concurrentCRCThreshold
+    var crc: UInt32 = concurrentCRC ? 0 : ZipWriter.crc32(parts)
 
     var flags: UInt16 = nameBytes.allSatisfy { $0 < 0x80 } ? 0 : ZipRecord.utf8Flag
     if case .deflate(let level) = method { flags |= ZipRecord.deflateFlags(level: level) }
@@ -119,7 +130,12 @@ public final class ZipWriter {
     var compressedSize = size
     switch method {
     case .stored:
-      for part in parts { try file.write(part) }
+      if concurrentCRC {
+        crc = try ZipWriter.crc32(parts, whileRunning: { for part in parts { try file.write(part) } })
+        try file.patch(crc.littleEndianBytes, at: headerOffset + 14)
+      } else {
+        for part in parts { try file.write(part) }
+      }
     case .deflate(let level):
       let dataStart = file.position
       let stream = try DeflateStream(level: level, framing: .raw)
@@ -257,6 +273,41 @@ public final class ZipWriter {
       header.append(contentsOf: zip64)
     }
     return header
+  }
+
+  /// Stored entries at least this large get their CRC computed concurrently with the write.
+  static let concurrentCRCThreshold = 4 << 20
+
+  /// The CRC-32 of the concatenated `parts`.
+  private static func crc32(_ parts: [UnsafeRawBufferPointer]) -> UInt32 {
+    parts.reduce(0) { Zlib.crc32($1, seed: $0) }
+  }
+
+  /// The CRC-32 of `parts`, computed on another thread while `body` runs.
+  ///
+  /// Waits for the computation even when `body` throws: `parts` must stay valid until then.
+  private static func crc32(
+    _ parts: [UnsafeRawBufferPointer], whileRunning body: () throws -> Void
+  ) throws -> UInt32 {
+    final class Job: @unchecked Sendable {
+      let parts: [UnsafeRawBufferPointer]
+      var result: UInt32 = 0
+      init(_ parts: [UnsafeRawBufferPointer]) { self.parts = parts }
+    }
+    let job = Job(parts)
+    let done = DispatchSemaphore(value: 0)
+    DispatchQueue.global(qos: .userInitiated).async {
+      job.result = crc32(job.parts)
+      done.signal()
+    }
+    do {
+      try body()
+    } catch {
+      done.wait()
+      throw error
+    }
+    done.wait()
+    return job.result
   }
 
   /// 1.0 for stored, 2.0 for deflate, 4.5 with zip64 fields.
