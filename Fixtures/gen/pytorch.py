@@ -2,8 +2,9 @@
 
 Writes into Fixtures/pytorch/:
 - lstm.pt, gru.pt, transformer.pt, seq2seq.pt: `state_dict()`s of small real modules.
-- views.pt: a tensor with its transpose, a slice, a row, a second name for the same tensor,
-  a 0-d tensor and a zero-size tensor (several tensors sharing one storage).
+- views.pt: a tensor with its transpose, a slice, a stepped view, a row, a column, a second name
+  for the same tensor, an expanded (stride 0) view, a 0-d and a zero-size tensor (several tensors
+  sharing one storage).
 - dtypes.pt: one tensor per supported dtype (f32 f16 bf16 f64 i64 i32 i16 i8 u8 bool).
 - nested.pt: a training checkpoint {"model", "optimizer" (Adam after one step), "epoch", ...}.
 - legacy.pt (`_use_new_zipfile_serialization=False`) and scripted.pt (`torch.jit.save`):
@@ -54,10 +55,6 @@ def _flatten(obj, prefix, tensors, metadata):
             _flatten(v, f"{prefix}.{i}" if prefix else str(i), tensors, metadata)
     else:
         metadata[prefix] = obj
-
-
-class Seq2Seq(object):
-    pass
 
 
 def _models():
@@ -128,9 +125,8 @@ def _malicious(out_dir):
     for name, (obj, protocol) in cases.items():
         data = pickle.dumps(obj, protocol=protocol)
         with zipfile.ZipFile(folder / f"{name}.pt", "w", zipfile.ZIP_STORED) as z:
-            z.writestr(f"{name}/data.pkl", data)
-            z.writestr(f"{name}/byteorder", "little")
-            z.writestr(f"{name}/version", "3\n")
+            for record, content in (("data.pkl", data), ("byteorder", b"little"), ("version", b"3\n")):
+                z.writestr(zipfile.ZipInfo(f"{name}/{record}", date_time=(1980, 1, 1, 0, 0, 0)), content)
     # The memo case must really go through BINGET before STACK_GLOBAL.
     import pickletools
     ops = [op.name for op, _, _ in pickletools.genops(pickle.dumps(cases["memo_stack_global"][0], protocol=4))]
@@ -159,7 +155,9 @@ def generate(out_dir):
     views["alias"] = base
     views["scalar"] = torch.tensor(3.5)
     views["empty"] = torch.zeros(0, 3)
-    views["column_of_expanded"] = torch.arange(3, dtype=torch.int64)[1:]
+    views["offset_i64"] = torch.arange(3, dtype=torch.int64)[1:]
+    views["expanded"] = torch.arange(3, dtype=torch.int16).expand(4, 3)  # stride (0, 1)
+    views["column"] = base[:, 4:5]
     torch.save(views, out_dir / "views.pt")
     expected["views.pt"] = {"tensors": _describe(views), "order": list(views.keys())}
 

@@ -11,7 +11,8 @@ public enum FormatRegistry {
     // Formats register here as they land.
     SafetensorsFormat.self,
     ShardedSafetensorsFormat.self,
-    // PyTorch before npz: both are zips; TorchFormat claims only zips of torch records.
+    // PyTorch before npz: both are zips; TorchFormat claims only zips whose first entry is a
+    // torch record (`<top>/data.pkl`, `<top>/byteorder`, ...).
     TorchFormat.self,
     // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
     NPYFormat.self,

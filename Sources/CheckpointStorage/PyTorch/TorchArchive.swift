@@ -11,6 +11,9 @@ import CheckpointCore
 /// scalars become metadata. Tensor bytes are read on ``Tensor/load()`` and
 /// materialised from the storage view exactly (offset, size, stride).
 ///
+/// A record that several tensors view is read once and kept while the tensors
+/// live (``TorchRecordCache``), so aliases load as the same memory.
+///
 /// Pre-1.6 (non-zip) files and TorchScript archives are refused with an
 /// `.unsupported` error; no other loader is ever tried.
 enum TorchArchive {
@@ -79,9 +82,14 @@ enum TorchArchive {
     try CheckpointError.locating(file: path) { try found.walk(root, path: "", depth: 0) }
     withExtendedLifetime(result.arena) {}
 
+    let cache = TorchRecordCache()
+    var views: [String: Int] = [:]
+    for (_, view) in found.tensors { views[view.storage.key, default: 0] += 1 }
     let tensors = try found.tensors.map { name, view in
       try CheckpointError.locating(file: path, tensor: name) {
-        try makeTensor(name: name, view: view, zip: zip, top: top)
+        try makeTensor(
+          name: name, view: view, zip: zip, top: top,
+          cache: views[view.storage.key, default: 0] > 1 ? cache : nil)
       }
     }
     return try CheckpointError.locating(file: path) {
@@ -128,9 +136,9 @@ enum TorchArchive {
     }
   }
 
-  private static func makeTensor(name: String, view: TorchTensorReference, zip: ZipReader, top: String) throws
-    -> Tensor
-  {
+  private static func makeTensor(
+    name: String, view: TorchTensorReference, zip: ZipReader, top: String, cache: TorchRecordCache?
+  ) throws -> Tensor {
     let dtype = view.storage.dtype
     let info = TensorInfo(name: name, dtype: dtype, shape: view.shape)
     let byteCount = try info.byteCount()
@@ -140,15 +148,12 @@ enum TorchArchive {
     }
     var tensor = Tensor(info: info, byteCount: byteCount) {
       guard byteCount > 0 else { return .empty }
-      let record = try zip.read(entry)
+      let record = try cache?.record(view.storage.key) { try zip.read(entry) } ?? zip.read(entry)
       return try TorchStridedCopy.materialise(view, from: record)
     }
-    if entry.method != .stored, view.isContiguous,
-      let elementSize = dtype.elementSize, view.storage.count > 0
-    {
-      // Compressed records: report the share of the record this view covers.
-      tensor.storedByteCount =
-        entry.compressedSize / max(1, view.storage.count * elementSize / max(1, byteCount))
+    if entry.method != .stored, byteCount == entry.uncompressedSize {
+      // A deflated record read whole: report its size on disk.
+      tensor.storedByteCount = entry.compressedSize
     }
     return tensor
   }
@@ -192,7 +197,9 @@ private final class StorageTable {
   }
 }
 
-/// Walks the unpickled tree: tensors by dotted path, scalars as metadata.
+/// Walks the unpickled tree: tensors by dotted path, scalars as metadata
+/// (strings as they are; numbers, booleans, `None` and tuples/lists of them as
+/// JSON text; dtypes by name). Bytes values are not kept.
 private struct TreeWalk {
   var tensors: [(String, TorchTensorReference)] = []
   var metadata: [String: String] = [:]
@@ -246,6 +253,7 @@ private struct TreeWalk {
   static func scalarText(_ value: PickleValue, depth: Int) -> String? {
     if depth == 0, case .string(let s) = value { return s }
     if depth == 0, case .float(let d) = value { return "\(d)" }  // 0.25, 1e-08, nan, inf
+    if depth == 0, case .global(let global) = value { return global.qualifiedName }  // torch.bfloat16
     return json(value, depth: depth)?.compactText
   }
 

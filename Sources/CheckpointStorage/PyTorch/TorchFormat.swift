@@ -52,10 +52,3 @@ public enum TorchFormat: CheckpointFormat, KeyedCheckpointFormat {
     try TorchWriter.write(checkpoint, to: path, options: options)
   }
 }
-
-/// A format whose checkpoints nest, so that a sub-dict can be selected on
-/// reading (`ckpt inspect --key model`).
-public protocol KeyedCheckpointFormat: CheckpointFormat {
-  /// Reads only the top-level entry `key`.
-  static func read(path: String, key: String) throws -> Checkpoint
-}

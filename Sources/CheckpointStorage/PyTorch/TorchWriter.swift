@@ -8,11 +8,13 @@ import CheckpointCore
 /// storage, `archive/data.pkl` (see ``PickleWriter``) and `archive/version`.
 /// Tensors stream one at a time: loaded, written, dropped.
 ///
-/// Shared storage is written once: a tensor with the same dtype, shape and
-/// bytes as one already written (two names for one tensor, tied weights)
-/// refers to that storage instead of writing a copy — candidates are found by
-/// CRC-32 and confirmed by comparing every byte. Those tensors alias after
-/// `torch.load`, as they do after `torch.save` of tied weights.
+/// Shared storage is written once: a tensor whose loaded bytes are the very
+/// memory of a tensor already written, with the same dtype and shape (two names
+/// for one tensor, tied weights — the PyTorch reader keeps shared records, see
+/// ``TorchRecordCache``), refers to that storage instead of a copy. Tensors that merely
+/// have equal values are written separately, so nothing aliases after
+/// `torch.load` that did not alias before. Views that are not one contiguous
+/// run (a transpose of a written tensor) are written as their own storage.
 enum TorchWriter {
   /// The top folder name.
   static let top = "archive"
@@ -27,18 +29,22 @@ enum TorchWriter {
       let zip = ZipWriter(file: file)
       try add(zip, "byteorder", Array("little".utf8))
       var entries: [PickleWriter.Entry] = []
-      var written: [Signature: [Int]] = [:]  // signature → indices of tensors owning a storage
+      var written: [Signature: Int] = [:]  // where each written tensor's bytes lived → its index
       var storageCount = 0
       for (index, tensor) in checkpoint.tensors.enumerated() {
         let bytes = try tensor.load()
         let elements = try Shape.elementCount(tensor.shape)
-        let signature = Signature(
-          dtype: tensor.dtype, shape: tensor.shape, crc: Zlib.crc32(bytes))
+        let signature = bytes.withUnsafeBytes {
+          Signature(
+            address: $0.baseAddress.map { UInt(bitPattern: $0) }, dtype: tensor.dtype, shape: tensor.shape)
+        }
         var storageKey: String?
-        for candidate in written[signature, default: []] {
-          if try checkpoint.tensors[candidate].load() == bytes {
+        if signature.address != nil, let candidate = written[signature] {
+          // The address may have been reused since; the candidate's bytes, loaded now
+          // while ours are alive, share our memory only if it is the same storage.
+          let again = try checkpoint.tensors[candidate].load()
+          if again.withUnsafeBytes({ $0.baseAddress }) == bytes.withUnsafeBytes({ $0.baseAddress }) {
             storageKey = entries[candidate].storageKey
-            break
           }
         }
         if storageKey == nil {
@@ -47,14 +53,13 @@ enum TorchWriter {
           try bytes.withUnsafeBytes { raw in
             try zip.add(name: top + "/data/" + key, bytes: raw, method: .stored, alignment: 64)
           }
-          written[signature, default: []].append(index)
           storageKey = key
         }
+        written[signature] = index
         entries.append(
           PickleWriter.Entry(
             name: tensor.name, storageKey: storageKey ?? "", dtype: tensor.dtype, storageCount: elements,
             shape: tensor.shape))
-        options.progress?.advance(bytes: tensor.byteCount)
       }
       try add(zip, "data.pkl", try PickleWriter.stateDict(entries))
       try add(zip, "version", Array("3\n".utf8))
@@ -63,9 +68,9 @@ enum TorchWriter {
   }
 
   private struct Signature: Hashable {
+    var address: UInt?
     var dtype: DType
     var shape: [Int]
-    var crc: UInt32
   }
 
   private static func add(_ zip: ZipWriter, _ name: String, _ bytes: [UInt8]) throws {
