@@ -123,6 +123,17 @@ def pytorch(out):
     _save(out, "transformer_pre_gelu_pytorch", "transformer", {"src": _np(src), "tgt": _np(tgt)},
           {"out": _np(o)}, ["--heads", "4", "--activation", "gelu", "--norm-first"])
 
+    # A bias-free encoder layer (bias=False: no Linear, attention or LayerNorm offsets).
+    torch.manual_seed(6)
+    enc = nn.TransformerEncoder(
+        nn.TransformerEncoderLayer(E, 2, dim_feedforward=12, dropout=0.0, batch_first=True, bias=False), 1,
+        enable_nested_tensor=False).eval()
+    with torch.no_grad():
+        ys = enc(xs, src_key_padding_mask=keep == 0)
+    _torch_checkpoint(out, "encoder_nobias_pytorch", enc, pt=False)
+    _save(out, "encoder_nobias_pytorch", "transformer-encoder", {"x": _np(xs), "mask": keep.numpy().astype(np.int64)},
+          {"y": _np(ys)}, ["--heads", "2"])
+
     # seq2seq-lstm: encoder embedding + LSTM, decoder embedding + LSTM started from the
     # encoder's final (h, c), then a Linear output projection (logits).
     class Encoder(nn.Module):

@@ -115,10 +115,13 @@ struct TransformerBuilder {
     return Linear(weight: dense, bias: values)
   }
 
+  /// A LayerNorm; without a stored offset (PyTorch `bias=False`) the offset is zero.
   func layerNorm(_ names: TransformerRecognizer.NormNames, embed: Int, module: String) throws -> LayerNorm {
-    LayerNorm(
-      gamma: try parameters.vector(names.gamma, count: embed, module: module),
-      beta: try parameters.vector(names.beta, count: embed, module: module), eps: settings.eps)
+    let gamma = try parameters.vector(names.gamma, count: embed, module: module)
+    let beta =
+      parameters.contains(names.beta)
+      ? try parameters.vector(names.beta, count: embed, module: module) : [Float](repeating: 0, count: embed)
+    return LayerNorm(gamma: gamma, beta: beta, eps: settings.eps)
   }
 
   private func feedForward(_ names: TransformerRecognizer.LayerNames, embed: Int, module: String) throws

@@ -31,7 +31,8 @@ final class ParityTests: XCTestCase {
     XCTAssertEqual(
       try EngineFixtures.all(),
       [
-        "encoder_bert_hf", "encoder_post_gelu_tanh_pytorch", "encoder_post_relu_keras3",
+        "encoder_bert_hf", "encoder_nobias_pytorch", "encoder_post_gelu_tanh_pytorch",
+        "encoder_post_relu_keras3",
         "encoder_post_relu_pytorch", "encoder_pre_gelu_keras3", "encoder_pre_gelu_pytorch", "gru_keras2",
         "gru_keras3", "gru_pytorch", "gru_reset_before_keras2", "gru_reset_before_keras3", "lstm_keras2",
         "lstm_keras3", "lstm_proj_pytorch", "lstm_pytorch", "seq2seq_lstm_keras2", "seq2seq_lstm_keras3",
@@ -42,6 +43,10 @@ final class ParityTests: XCTestCase {
 
   func testEncoderBERTHF() throws {
     try assertParity("encoder_bert_hf")
+  }
+
+  func testEncoderNoBiasPyTorch() throws {
+    try assertParity("encoder_nobias_pytorch")
   }
 
   func testEncoderPostGELUTanhPyTorch() throws {
