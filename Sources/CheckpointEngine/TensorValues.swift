@@ -9,6 +9,14 @@ enum TensorValues {
     return try CheckpointError.locating(tensor: tensor.name) {
       try bytes.withUnsafeBytes { raw -> [Float] in
         switch tensor.dtype {
+        case .f32 where UInt32(littleEndian: 1) == 1:
+          // Little-endian host: the bytes are the values.
+          return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0, let source = raw.baseAddress, let target = buffer.baseAddress {
+              UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * 4)
+            }
+            initialized = count
+          }
         case .f32:
           return (0..<count).map {
             Float(
