@@ -1,5 +1,3 @@
-import Dispatch
-
 /// A multi-layer, optionally bidirectional LSTM with optional projection (PyTorch `nn.LSTM`
 /// semantics; Keras `LSTM` is the same cell with kernels stored transposed).
 ///
@@ -38,12 +36,7 @@ struct LSTM: Sendable {
   }
 
   /// Runs the LSTM on `x` `[B, T, I]` from states `h0` `[L·D, B, R]`, `c0` `[L·D, B, H]` (zeros if nil).
-  ///
-  /// Each time step splits the hidden units over `threads` workers: each computes its units'
-  /// four gate columns of `h·W_hh` and their cell update, so one barrier per step suffices.
-  func forward(_ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, threads: Int = EngineThreads.count)
-    -> Output
-  {
+  func forward(_ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil) -> Output {
     let batch = x.shape[0]
     let steps = x.shape[1]
     let hidden = hiddenSize
@@ -64,7 +57,7 @@ struct LSTM: Sendable {
         }
         run(
           cell, input: input, batch: batch, steps: steps, reverse: direction == 1, h: &h, c: &c,
-          y: &y, column: direction * out, threads: threads)
+          y: &y, column: direction * out)
         hN.values.replaceSubrange((stateIndex * batch * out)..<((stateIndex + 1) * batch * out), with: h)
         cN.values.replaceSubrange(
           (stateIndex * batch * hidden)..<((stateIndex + 1) * batch * hidden), with: c)
@@ -77,19 +70,15 @@ struct LSTM: Sendable {
   // swift-format-ignore: FunctionParameterCount
   private func run(
     _ cell: Cell, input: Matrix, batch: Int, steps: Int, reverse: Bool, h: inout [Float],
-    c: inout [Float], y: inout Matrix, column: Int, threads: Int
+    c: inout [Float], y: inout Matrix, column: Int
   ) {
     let hidden = hiddenSize
     let out = outputSize
     let g4 = 4 * hidden
     let ldy = y.columns
-    // Workers get at least 32 units each.
-    let parts = max(1, min(threads, hidden / 32))
     // Input projection of every time step in one product: G = X·W_ihᵀ + b.
     var gates = [Float](repeating: 0, count: batch * steps * g4)
-    // o·tanh(c) before the projection (with proj_size), and the double buffer for h.
     var full = [Float](repeating: 0, count: batch * hidden)
-    var next = [Float](repeating: 0, count: batch * out)
     gates.withUnsafeMutableBufferPointer { g in
       let gp = g.baseAddress!
       for row in 0..<(batch * steps) { (gp + row * g4).update(from: cell.bias, count: g4) }
@@ -99,67 +88,38 @@ struct LSTM: Sendable {
       }
       y.values.withUnsafeMutableBufferPointer { yb in
         h.withUnsafeMutableBufferPointer { hb in
-          next.withUnsafeMutableBufferPointer { nb in
-            c.withUnsafeMutableBufferPointer { cb in
-              full.withUnsafeMutableBufferPointer { fb in
-                var previous = UnsafeSendablePointer(hb.baseAddress!)
-                var current = UnsafeSendablePointer(nb.baseAddress!)
-                let gates = UnsafeSendablePointer(gp)
-                let cells = UnsafeSendablePointer(cb.baseAddress!)
-                let projected = UnsafeSendablePointer(fb.baseAddress!)
-                for s in 0..<steps {
-                  let t = reverse ? steps - 1 - s : s
-                  let (source, target) = (previous, cell.projection == nil ? current : projected)
-                  let ldTarget = cell.projection == nil ? out : hidden
-                  let body: @Sendable (Int) -> Void = { part in
-                    let units = (part * hidden / parts)..<((part + 1) * hidden / parts)
-                    // Recurrent term of these units' four gates, added in place to the rows of
-                    // step t (stride T·4H).
-                    for gate in 0..<4 {
-                      let lower = gate * hidden + units.lowerBound
-                      cell.recurrent.multiply(
-                        UnsafePointer(source.pointer), rows: batch, ldx: out,
-                        outputs: lower..<(lower + units.count), into: gates.pointer + t * g4 + lower,
-                        ldy: steps * g4, beta: 1, threads: 1)
-                    }
-                    let (j0, n) = (units.lowerBound, units.count)
-                    for b in 0..<batch {
-                      let row = gates.pointer + (b * steps + t) * g4
-                      let cRow = cells.pointer + b * hidden
-                      let hRow = target.pointer + b * ldTarget
-                      // Gates i, f (sigmoid), g (tanh), o (sigmoid), eight lanes at a time.
-                      VectorMath.sigmoid(row + j0, count: n)
-                      VectorMath.sigmoid(row + hidden + j0, count: n)
-                      VectorMath.tanh(row + 2 * hidden + j0, count: n)
-                      VectorMath.sigmoid(row + 3 * hidden + j0, count: n)
-                      for j in units {
-                        let cNew = row[hidden + j] * cRow[j] + row[j] * row[2 * hidden + j]
-                        cRow[j] = cNew
-                        hRow[j] = cNew
-                      }
-                      VectorMath.tanh(hRow + j0, count: n)
-                      for j in units { hRow[j] *= row[3 * hidden + j] }
-                    }
+          c.withUnsafeMutableBufferPointer { cb in
+            full.withUnsafeMutableBufferPointer { fb in
+              for s in 0..<steps {
+                let t = reverse ? steps - 1 - s : s
+                // Recurrent term, added in place to the rows of step t (stride T·4H).
+                cell.recurrent.multiply(
+                  UnsafePointer(hb.baseAddress!), rows: batch, ldx: out, into: gp + t * g4,
+                  ldy: steps * g4, beta: 1)
+                for b in 0..<batch {
+                  let row = gp + (b * steps + t) * g4
+                  let cRow = cb.baseAddress! + b * hidden
+                  let target =
+                    cell.projection == nil ? hb.baseAddress! + b * out : fb.baseAddress! + b * hidden
+                  // Gates i, f (sigmoid), g (tanh), o (sigmoid), eight lanes at a time.
+                  VectorMath.sigmoid(row, count: 2 * hidden)
+                  VectorMath.tanh(row + 2 * hidden, count: hidden)
+                  VectorMath.sigmoid(row + 3 * hidden, count: hidden)
+                  for j in 0..<hidden {
+                    let cNew = row[hidden + j] * cRow[j] + row[j] * row[2 * hidden + j]
+                    cRow[j] = cNew
+                    target[j] = cNew
                   }
-                  if parts > 1 {
-                    DispatchQueue.concurrentPerform(iterations: parts, execute: body)
-                  } else {
-                    body(0)
-                  }
-                  if let projection = cell.projection {
-                    projection.multiply(
-                      UnsafePointer(projected.pointer), rows: batch, ldx: hidden, into: current.pointer,
-                      ldy: out)
-                  }
-                  for b in 0..<batch {
-                    (yb.baseAddress! + (b * steps + t) * ldy + column).update(
-                      from: current.pointer + b * out, count: out)
-                  }
-                  swap(&previous, &current)
+                  VectorMath.tanh(target, count: hidden)
+                  for j in 0..<hidden { target[j] *= row[3 * hidden + j] }
                 }
-                // The last step's h is in `previous`; keep it in `h`.
-                if previous.pointer != hb.baseAddress! {
-                  hb.baseAddress!.update(from: previous.pointer, count: batch * out)
+                if let projection = cell.projection {
+                  projection.multiply(
+                    UnsafePointer(fb.baseAddress!), rows: batch, ldx: hidden, into: hb.baseAddress!, ldy: out)
+                }
+                for b in 0..<batch {
+                  (yb.baseAddress! + (b * steps + t) * ldy + column).update(
+                    from: hb.baseAddress! + b * out, count: out)
                 }
               }
             }

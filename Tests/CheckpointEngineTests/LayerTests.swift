@@ -83,50 +83,6 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(outIn.inOutLayout().values, [1, 4, 2, 5, 3, 6])
   }
 
-  func testLSTMStepsSplitOverThreadsMatchOneThread() {
-    // Hidden 96 over 3 workers (32 units each), bidirectional, 2 layers; and with a projection.
-    var seed: UInt32 = 1
-    func random(_ count: Int) -> [Float] {
-      (0..<count).map { _ in
-        seed = seed &* 1_664_525 &+ 1_013_904_223
-        return Float(seed >> 8) / Float(1 << 24) - 0.5
-      }
-    }
-    for projection in [nil, 16] as [Int?] {
-      let (inputs, hidden) = (5, 96)
-      let out = projection ?? hidden
-      func cell(_ inFeatures: Int) -> LSTM.Cell {
-        LSTM.Cell(
-          input: DenseWeight(
-            values: random(4 * hidden * inFeatures), inFeatures: inFeatures, outFeatures: 4 * hidden,
-            layout: .outIn),
-          recurrent: DenseWeight(
-            values: random(4 * hidden * out), inFeatures: out, outFeatures: 4 * hidden, layout: .outIn
-          )
-          .inOutLayout(),
-          bias: random(4 * hidden),
-          projection: projection.map {
-            DenseWeight(values: random($0 * hidden), inFeatures: hidden, outFeatures: $0, layout: .outIn)
-          })
-      }
-      let lstm = LSTM(
-        layers: [[cell(inputs), cell(inputs)], [cell(2 * out), cell(2 * out)]], inputSize: inputs,
-        hiddenSize: hidden,
-        outputSize: out)
-      let x = Matrix(shape: [3, 7, inputs], values: random(3 * 7 * inputs))
-      let one = lstm.forward(x, threads: 1)
-      let three = lstm.forward(x, threads: 3)
-      XCTAssertLessThanOrEqual(one.y.maxAbsDifference(to: three.y), 1e-6)
-      XCTAssertLessThanOrEqual(one.hN.maxAbsDifference(to: three.hN), 1e-6)
-      XCTAssertLessThanOrEqual(one.cN.maxAbsDifference(to: three.cN), 1e-6)
-      XCTAssertEqual(one.hN.shape, [4, 3, out])
-      // The final state is the last step of y (forward direction of the top layer).
-      XCTAssertEqual(
-        Array(one.hN.values[(2 * 3 * out)..<(2 * 3 * out + out)]),
-        Array(one.y.values[(6 * 2 * out)..<(6 * 2 * out + out)]))
-    }
-  }
-
   func testHalfAndBFloatDecoding() {
     XCTAssertEqual(TensorValues.halfToFloat(0x3C00), 1)
     XCTAssertEqual(TensorValues.halfToFloat(0xC000), -2)
