@@ -106,7 +106,8 @@ def run(ckpt, work):
             cpu_ratio = cpu / t["cpu"]
             rows.append([label, threads, f"{t['forward'] * 1e3:.0f} ms", f"{forward * 1e3:.0f} ms", f"{ratio:.2f}",
                          f"{t['cpu'] * 1e3:.0f} ms", f"{cpu * 1e3:.0f} ms", f"{cpu_ratio:.2f}",
-                         "met" if min(ratio, cpu_ratio) <= GOAL else "NOT met", f"{wall:.2f} s",
+                         f"wall {'met' if ratio <= GOAL else 'NOT met'}, CPU {'met' if cpu_ratio <= GOAL else 'NOT met'}",
+                         f"{wall:.2f} s",
                          f"{rss / 1048576:.0f} MiB", f"{error:.1e}"])
     return "\n".join([
         "## Engine: `ckpt run` vs PyTorch forward pass",
