@@ -12,15 +12,14 @@ extension Ckpt {
     static let configuration = CommandConfiguration(
       abstract: "Run a forward pass of a checkpoint's model on inputs from an .npz file.",
       discussion: """
-        The model is assembled from tensor names and shapes (PyTorch, Keras 2, Keras 3 with
-        keras_hub, Hugging Face BERT/BART naming). Arrays are batch-first, PyTorch conventions:
-          lstm, gru             x [B,T,I] -> y [B,T,D*H], h_n [L*D,B,H] (and c_n for lstm)
-          transformer-encoder   x [B,S,E], optional mask [B,S] (1 = keep) -> y [B,S,E]
-          transformer           src [B,S,E], tgt [B,T,E] -> out [B,T,E] (causal decoder)
-          seq2seq-lstm          src [B,S], tgt [B,T] integer tokens -> logits [B,T,V]
-        What names and shapes cannot tell comes from the flags, else from the file's metadata,
-        else PyTorch's defaults (8 heads, relu, post-norm, eps 1e-5). Computes in float32 with
-        BLAS (OPENBLAS_NUM_THREADS sets the threads on Linux).
+        The model is assembled from tensor names and shapes (PyTorch, Keras 2, Keras 3 with keras_hub, Hugging Face BERT/BART naming). Arrays are batch-first, with PyTorch's conventions:
+
+          lstm, gru            x [B,T,I] -> y [B,T,D*H], h_n [L*D,B,H] (+ c_n)
+          transformer-encoder  x [B,S,E], optional mask [B,S] (1 = keep) -> y
+          transformer          src [B,S,E], tgt [B,T,E] -> out [B,T,E]
+          seq2seq-lstm         src [B,S], tgt [B,T] tokens -> logits [B,T,V]
+
+        The decoder's self-attention is causal. What names and shapes cannot tell comes from the flags, else from the file's metadata, else PyTorch's defaults (8 heads, relu, post-norm, eps 1e-5). Computes in float32 on BLAS; OPENBLAS_NUM_THREADS sets the threads.
         """
     )
 

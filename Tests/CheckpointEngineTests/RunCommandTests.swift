@@ -37,6 +37,22 @@ final class RunCommandTests: XCTestCase {
     }
   }
 
+  func testHelpStatesTheContract() throws {
+    let help = try TestFixtures.runCkpt(["run", "--help"])
+    XCTAssertEqual(help.status, 0)
+    for line in [
+      "  lstm, gru            x [B,T,I] -> y [B,T,D*H], h_n [L*D,B,H] (+ c_n)",
+      "  transformer-encoder  x [B,S,E], optional mask [B,S] (1 = keep) -> y",
+      "  transformer          src [B,S,E], tgt [B,T,E] -> out [B,T,E]",
+      "  seq2seq-lstm         src [B,S], tgt [B,T] tokens -> logits [B,T,V]",
+      "USAGE: ckpt run <model> --arch <arch> --inputs <inputs> --output <output> [--heads <heads>] "
+        + "[--activation <activation>] [--norm-first] [--eps <eps>]",
+      "(default relu). (values: relu, gelu, gelu_tanh)",
+    ] {
+      XCTAssertTrue(help.stdout.contains(line), "missing: \(line)\n\(help.stdout)")
+    }
+  }
+
   func testJSONOutput() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let stdout = try run("encoder_bert_hf", model: ".safetensors", extra: ["--json"], in: folder)
