@@ -27,13 +27,12 @@ struct DenseWeight: Sendable {
   /// for 8 rows × 512 × 2048).
   func multiply(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, outputs: Range<Int>? = nil,
-    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0
+    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0, threads: Int = EngineThreads.count
   ) {
     let range = outputs ?? 0..<outFeatures
     let budget = DenseWeight.smallProductBudget / max(1, rows * inFeatures) / 16 * 16
     if layout == .inOut, rows <= 32, budget >= 16, range.count > budget {
       // Equal blocks, as many as the budget needs, rounded up to a multiple of the threads.
-      let threads = EngineThreads.count
       var blocks = (range.count + budget - 1) / budget
       blocks = (blocks + threads - 1) / threads * threads
       let block = ((range.count + blocks - 1) / blocks + 15) / 16 * 16
