@@ -33,7 +33,8 @@ struct KerasModelConfig {
   func position(of name: String) -> Int? { layers.firstIndex { $0.name == name } }
 
   /// Refuses recurrent layers whose settings the engine does not implement.
-  func checkRecurrent(_ name: String) throws {
+  func checkRecurrent(_ path: String) throws {
+    let name = path.split(separator: ".").last.map(String.init) ?? path
     guard let layer = layers.first(where: { $0.name == name }) else { return }
     let config = layer.config
     let expectations: [(key: String, value: String)] = [

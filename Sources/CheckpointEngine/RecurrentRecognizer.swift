@@ -110,9 +110,12 @@ struct RecurrentRecognizer {
       byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index))
     }
     // Model order from a Keras 2 model_config when it lists every layer; else Keras numbering.
-    var keys = byLayer.keys.sorted(by: kerasOrder)
-    if let config = parameters.kerasConfig, keys.allSatisfy({ config.position(of: $0) != nil }) {
-      keys.sort { (config.position(of: $0) ?? 0) < (config.position(of: $1) ?? 0) }
+    func name(_ key: String) -> String { key.split(separator: ".").last.map(String.init) ?? key }
+    var keys = byLayer.keys.sorted { a, b in
+      name(a) == name(b) ? a < b : kerasOrder(name(a), name(b))
+    }
+    if let config = parameters.kerasConfig, keys.allSatisfy({ config.position(of: name($0)) != nil }) {
+      keys.sort { (config.position(of: name($0)) ?? 0) < (config.position(of: name($1)) ?? 0) }
     }
     return keys.compactMap { layer in
       let entries = (byLayer[layer] ?? []).sorted { !$0.backward && $1.backward }
@@ -130,13 +133,23 @@ struct RecurrentRecognizer {
     }
   }
 
+  /// The layer a Keras cell belongs to: its path without `cell` / `*_cell`, the
+  /// `forward_*` / `backward_*` wrapper part and Keras 2's repeated layer name
+  /// (`bidirectional/bidirectional/forward_lstm/lstm_cell/` → `bidirectional`); nested
+  /// models keep their path (`layers/functional/layers/lstm/cell/` → `functional.layers.lstm`).
   private func kerasCell(prefix: String, input: String, recurrent: String, bias: String?, layout: Layout)
     -> (layer: String, backward: Bool, names: CellNames, layout: Layout, index: Int)
   {
     var parts = prefix.split(separator: ".").map(String.init)
     if parts.first == "layers" && layout == .keras3 { parts.removeFirst() }
-    let layer = parts.first ?? prefix
-    let backward = parts.dropFirst().contains { $0.hasPrefix("backward") }
+    if let last = parts.last, last == "cell" || last.hasSuffix("_cell") { parts.removeLast() }
+    var backward = false
+    if let last = parts.last, last.hasPrefix("forward") || last.hasPrefix("backward") {
+      backward = last.hasPrefix("backward")
+      parts.removeLast()
+    }
+    if parts.count >= 2, parts[parts.count - 1] == parts[parts.count - 2] { parts.removeLast() }
+    let layer = parts.isEmpty ? prefix : parts.joined(separator: ".")
     let index = parameters.names.firstIndex(of: input) ?? 0
     return (layer, backward, CellNames(input: input, recurrent: recurrent, inputBias: bias), layout, index)
   }

@@ -117,6 +117,13 @@ final class LayerTests: XCTestCase {
     let model = try Model(try Checkpoint(tensors: tensors), architecture: .lstm)
     XCTAssertEqual(model.layout, .keras3)
     XCTAssertTrue(model.summary.contains("11 layer(s) × 1 direction(s), input 3, hidden 2"), model.summary)
+    // Inside a nested model the layers keep their own path.
+    let nested = try tensors.map {
+      $0.renamed($0.name.replacingOccurrences(of: "layers/", with: "layers/functional/layers/"))
+    }
+    let nestedModel = try Model(try Checkpoint(tensors: nested), architecture: .lstm)
+    XCTAssertTrue(
+      nestedModel.summary.contains("11 layer(s) × 1 direction(s), input 3, hidden 2"), nestedModel.summary)
   }
 }
 
