@@ -118,7 +118,7 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(model.layout, .keras3)
     XCTAssertTrue(model.summary.contains("11 layer(s) × 1 direction(s), input 3, hidden 2"), model.summary)
     // Inside a nested model the layers keep their own path.
-    let nested = try tensors.map {
+    let nested = tensors.map {
       $0.renamed($0.name.replacingOccurrences(of: "layers/", with: "layers/functional/layers/"))
     }
     let nestedModel = try Model(try Checkpoint(tensors: nested), architecture: .lstm)
