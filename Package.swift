@@ -10,6 +10,8 @@ let package = Package(
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+    .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
+    .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -31,6 +33,12 @@ let package = Package(
       name: "CCrypto",
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+    ),
+    // CBLAS: OpenBLAS on Linux (pkg-config `openblas`), Accelerate on macOS (see shim.h).
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
     ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
@@ -57,6 +65,13 @@ let package = Package(
     // Conversion: layout detection and (later) layout mapping rules.
     .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
 
+    // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
+    .target(
+      name: "CheckpointEngine",
+      dependencies: ["CheckpointCore", "CBLAS"],
+      linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+    ),
+
     // The command-line tool, thin over the libraries.
     .executableTarget(
       name: "ckpt",
@@ -66,6 +81,7 @@ let package = Package(
         "CheckpointConversion",
         "CheckpointHDF5",
         "CheckpointKit",
+        "CheckpointEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -87,6 +103,14 @@ let package = Package(
       name: "CheckpointHDF5Tests",
       dependencies: [
         "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointTestSupport",
+        "ckpt",
+      ]
+    ),
+    .testTarget(
+      name: "CheckpointEngineTests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointEngine",
+        "CheckpointTestSupport",
         "ckpt",
       ]
     ),
