@@ -10,6 +10,10 @@ Files (in Fixtures/gguf/):
   subnormals, a NaN and an infinity, equal ± maxima).
 - quant_q8_0.bin / quant_q4_0.bin / quant_bf16.bin: gguf.quants.quantize of that array
   (bytes exactly as gguf-py produces them); quant_f16.bin: numpy astype(float16).
+- models/transformer.safetensors: a torch nn.Transformer (d_model 32, 4 heads, 2 encoder and
+  2 decoder layers, feed-forward 64; metadata config {"nhead": 4}) and models/seq2seq_lstm.safetensors:
+  embedding + 1-layer LSTM encoder and decoder (hidden 32) + Linear projection, vocabulary 48: the
+  fixture models of Docs/quantization.md (dimensions multiples of 32, so Q8_0/Q4_0 apply).
 - expected.json: per .gguf file, the metadata (type and value as gguf-py's GGUFReader reports them)
   and per tensor its GGML type, numpy shape and the sha256 of the bytes GGUFReader returns.
 """
@@ -143,7 +147,49 @@ def _write_aligned(path):
     w.close()
 
 
+def _models(out_dir):
+    try:
+        import torch
+        import torch.nn as nn
+        from safetensors.torch import save_file
+    except ImportError:
+        print("warning: torch is not installed; skipping the quantization fixture models")
+        return
+    models = out_dir / "models"
+    models.mkdir(exist_ok=True)
+    torch.manual_seed(11)
+    tr = nn.Transformer(32, 4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64, dropout=0.0,
+                        batch_first=True).eval()
+    state = {k: v.detach().contiguous().clone() for k, v in tr.state_dict().items()}
+    save_file(state, str(models / "transformer.safetensors"), metadata={"config": json.dumps({"nhead": 4})})
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(48, 32)
+            self.lstm = nn.LSTM(32, 32, num_layers=1, batch_first=True)
+
+    class Decoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(48, 32)
+            self.lstm = nn.LSTM(32, 32, num_layers=1, batch_first=True)
+            self.out = nn.Linear(32, 48)
+
+    class Seq2Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = Encoder()
+            self.decoder = Decoder()
+
+    torch.manual_seed(12)
+    s2s = Seq2Seq().eval()
+    state = {k: v.detach().contiguous().clone() for k, v in s2s.state_dict().items()}
+    save_file(state, str(models / "seq2seq_lstm.safetensors"))
+
+
 def generate(out_dir):
+    _models(out_dir)
     expected = {}
     _write_all_types(out_dir / "all_types.gguf")
     _write_aligned(out_dir / "aligned64.gguf")

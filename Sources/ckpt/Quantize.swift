@@ -1,5 +1,6 @@
 import ArgumentParser
 import CheckpointCore
+import CheckpointEngine
 import CheckpointKit
 import CheckpointQuantization
 import CheckpointStorage
@@ -20,7 +21,9 @@ extension Ckpt {
         with an F32 scale per channel stored as NAME.scale. Q8_0/Q4_0 are ggml's blocks,
         bit-identical to gguf-py's quants.quantize, and need an output format that stores them
         (.gguf). The report gives, per tensor, the RMSE, the max abs error and the SNR in dB of
-        the dequantized values against the original.
+        the dequantized values against the original, and, when the forward engine recognises the
+        model (transformer, seq2seq-lstm, transformer-encoder, lstm, gru), the cosine similarity
+        and max abs error of the quantized model's outputs against the original's on seeded inputs.
         """
     )
 
@@ -35,6 +38,12 @@ extension Ckpt {
 
     @Option(help: ArgumentHelp("Keep tensors whose name matches this regular expression.", valueName: "regex"))
     var exclude: String?
+
+    @Option(help: "Attention heads for the end-to-end check, when the shapes do not record them.")
+    var heads: Int?
+
+    @Flag(help: "Skip the end-to-end check through the forward engine.")
+    var noEndToEnd = false
 
     @OptionGroup var outputOptions: OutputOptions
 
@@ -63,7 +72,9 @@ extension Ckpt {
         try FormatRegistry.write(quantized, to: output, options: WriteOptions(progress: progress))
         progress?.end()
         let seconds = Date().timeIntervalSince(started)
-        let endToEnd = outputOptions.quiet && !outputOptions.json ? nil : EndToEndCheck.run(original: original, quantized: quantized)
+        let endToEnd =
+          noEndToEnd || (outputOptions.quiet && !outputOptions.json)
+          ? nil : try EndToEndCheck.run(original: original, quantized: quantized, options: EngineOptions(heads: heads))
         if outputOptions.json {
           var members: [(String, JSONValue)] = [
             ("scheme", .string(scheme.rawValue)),
