@@ -29,7 +29,9 @@ extension Model {
     case .gru(let gru): return try Checkpoint(tensors: [floats("x", features: gru.inputSize)])
     case .encoder(let encoder): return try Checkpoint(tensors: [floats("x", features: encoder.embed)])
     case .transformer(let encoder, let decoder):
-      return try Checkpoint(tensors: [floats("src", features: encoder.embed), floats("tgt", features: decoder.embed)])
+      return try Checkpoint(tensors: [
+        floats("src", features: encoder.embed), floats("tgt", features: decoder.embed),
+      ])
     case .seq2seq(let model):
       return try Checkpoint(tensors: [
         tokens("src", vocabulary: model.encoderEmbedding.vocabulary),

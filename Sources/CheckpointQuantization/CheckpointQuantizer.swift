@@ -125,7 +125,8 @@ final class QuantizationPipeline: @unchecked Sendable {
     if case .success(let output) = result {
       report.record(
         TensorQuantizationReport(
-          name: tensor.name, dtypeIn: tensor.dtype, dtypeOut: scheme.outputDType, statistics: output.statistics,
+          name: tensor.name, dtypeIn: tensor.dtype, dtypeOut: scheme.outputDType,
+          statistics: output.statistics,
           keptReason: nil))
     }
     condition.lock()

@@ -35,7 +35,9 @@ public enum FloatDecoding {
   }
 
   /// Decodes `count` values of `dtype` at `source` into `destination` (split over threads).
-  static func decode(_ source: UnsafeRawPointer, dtype: DType, count: Int, into destination: UnsafeMutablePointer<Float>) {
+  static func decode(
+    _ source: UnsafeRawPointer, dtype: DType, count: Int, into destination: UnsafeMutablePointer<Float>
+  ) {
     let unit = dtype.blockElements
     ParallelChunks.run(units: count / unit, minimumUnits: 65_536 / unit) { range in
       let start = range.lowerBound * unit
@@ -46,7 +48,8 @@ public enum FloatDecoding {
         UnsafeMutableRawPointer(out).copyMemory(from: source + start * 4, byteCount: n * 4)
       case .f16:
         for i in 0..<n {
-          out[i] = HalfPrecision.float(halfBits: (source + (start + i) * 2).loadUnaligned(as: UInt16.self).littleEndian)
+          out[i] = HalfPrecision.float(
+            halfBits: (source + (start + i) * 2).loadUnaligned(as: UInt16.self).littleEndian)
         }
       case .bf16:
         for i in 0..<n {
@@ -55,7 +58,8 @@ public enum FloatDecoding {
         }
       case .f64:
         for i in 0..<n {
-          out[i] = Float(Double(bitPattern: (source + (start + i) * 8).loadUnaligned(as: UInt64.self).littleEndian))
+          out[i] = Float(
+            Double(bitPattern: (source + (start + i) * 8).loadUnaligned(as: UInt64.self).littleEndian))
         }
       case .q8_0:
         Q8_0Block.dequantize(source + range.lowerBound * 34, blocks: range.count, into: out)

@@ -4,7 +4,9 @@
 public enum Int8Channel {
   /// Quantizes one row of `count` floats into `destination`; returns the row's scale.
   @inlinable
-  public static func quantize(_ x: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Int8>)
+  public static func quantize(
+    _ x: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Int8>
+  )
     -> Float
   {
     var amax: Float = 0

@@ -12,7 +12,9 @@ public enum Q4_0Block {
 
   /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (18 bytes each).
   @inlinable
-  public static func quantize(_ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer) {
+  public static func quantize(
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+  ) {
     for block in 0..<blocks {
       let x = source + block * 32
       let out = destination + block * 18
@@ -81,7 +83,9 @@ public enum Q4_0Block {
 
   /// Dequantizes `blocks` blocks at `source` into `destination` (`(q − 8) × d` in float32).
   @inlinable
-  public static func dequantize(_ source: UnsafeRawPointer, blocks: Int, into destination: UnsafeMutablePointer<Float>) {
+  public static func dequantize(
+    _ source: UnsafeRawPointer, blocks: Int, into destination: UnsafeMutablePointer<Float>
+  ) {
     for block in 0..<blocks {
       let b = source + block * 18
       let h = UInt16(b.load(as: UInt8.self)) | UInt16(b.load(fromByteOffset: 1, as: UInt8.self)) << 8

@@ -14,7 +14,9 @@ public enum Q8_0Block {
 
   /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (34 bytes each).
   @inlinable
-  public static func quantize(_ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer) {
+  public static func quantize(
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+  ) {
     for block in 0..<blocks {
       let x = source + block * 32
       let out = destination + block * 34
@@ -66,7 +68,9 @@ public enum Q8_0Block {
 
   /// Dequantizes `blocks` blocks at `source` into `destination` (`q × d` in float32).
   @inlinable
-  public static func dequantize(_ source: UnsafeRawPointer, blocks: Int, into destination: UnsafeMutablePointer<Float>) {
+  public static func dequantize(
+    _ source: UnsafeRawPointer, blocks: Int, into destination: UnsafeMutablePointer<Float>
+  ) {
     for block in 0..<blocks {
       let b = source + block * 34
       let h = UInt16(b.load(as: UInt8.self)) | UInt16(b.load(fromByteOffset: 1, as: UInt8.self)) << 8

@@ -22,8 +22,10 @@ public enum TensorQuantizer {
     _ bytes: TensorBytes, dtype: DType, shape: [Int], scheme: QuantizationScheme
   ) throws -> Output {
     let count = try Shape.elementCount(shape)
-    guard try dtype.byteCount(elements: count) == bytes.count, [.f32, .f16, .bf16, .f64].contains(dtype) else {
-      throw CheckpointError(.unsupportedDType, "cannot quantize \(dtype) data of shape \(Shape.describe(shape))")
+    guard try dtype.byteCount(elements: count) == bytes.count, [.f32, .f16, .bf16, .f64].contains(dtype)
+    else {
+      throw CheckpointError(
+        .unsupportedDType, "cannot quantize \(dtype) data of shape \(Shape.describe(shape))")
     }
     return try withFloats(bytes, dtype: dtype, count: count) { x in
       switch scheme {
@@ -122,7 +124,8 @@ public enum TensorQuantizer {
     var scaleValues = [Float](repeating: 0, count: rows)
     let bytes = scaleValues.withUnsafeMutableBufferPointer { scales in
       TensorBytes.allocate(count: rows * columns) { out in
-        guard let base = out.baseAddress?.assumingMemoryBound(to: Int8.self), let scaleBase = scales.baseAddress
+        guard let base = out.baseAddress?.assumingMemoryBound(to: Int8.self),
+          let scaleBase = scales.baseAddress
         else { return }
         ParallelChunks.run(units: rows, minimumUnits: max(1, 16_384 / max(1, columns))) { range in
           let restored = UnsafeMutablePointer<Float>.allocate(capacity: max(1, columns))

@@ -61,7 +61,8 @@ extension Ckpt {
           // Provenance read from a .ckz file is not user metadata: do not carry it on.
           checkpoint.metadata = CKZFormat.userMetadata(checkpoint.metadata)
         }
-        if let target = try format.map(FormatRegistry.format(named:)) ?? FormatRegistry.format(forExtensionOf: output),
+        if let target = try format.map(FormatRegistry.format(named:))
+          ?? FormatRegistry.format(forExtensionOf: output),
           !target.supportsBlockQuantization
         {
           // Formats without ggml blocks get Q8_0/Q4_0 tensors dequantized to F32.

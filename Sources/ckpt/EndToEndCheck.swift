@@ -38,7 +38,8 @@ struct EndToEndCheck {
   static let candidates: [Architecture] = [.transformer, .seq2seqLSTM, .transformerEncoder, .lstm, .gru]
 
   /// Runs both models when the forward engine recognises the architecture; `nil` otherwise.
-  static func run(original: Checkpoint, quantized: Checkpoint, options: EngineOptions = EngineOptions()) throws
+  static func run(original: Checkpoint, quantized: Checkpoint, options: EngineOptions = EngineOptions())
+    throws
     -> EndToEndCheck?
   {
     var found: (Architecture, Model)?
@@ -71,7 +72,8 @@ struct EndToEndCheck {
       }
       count += x.count
     }
-    let cosine = normA == 0 || normB == 0 ? (normA == normB ? 1 : 0) : dot / (normA.squareRoot() * normB.squareRoot())
+    let cosine =
+      normA == 0 || normB == 0 ? (normA == normB ? 1 : 0) : dot / (normA.squareRoot() * normB.squareRoot())
     return EndToEndCheck(
       architecture: architecture.rawValue, cosineSimilarity: cosine, maxAbsError: worst, values: count)
   }

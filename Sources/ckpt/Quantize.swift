@@ -36,7 +36,8 @@ extension Ckpt {
     @Option(help: "The quantization scheme.")
     var scheme: QuantizationScheme
 
-    @Option(help: ArgumentHelp("Keep tensors whose name matches this regular expression.", valueName: "regex"))
+    @Option(
+      help: ArgumentHelp("Keep tensors whose name matches this regular expression.", valueName: "regex"))
     var exclude: String?
 
     @Option(help: "Attention heads for the end-to-end check, when the shapes do not record them.")
@@ -74,7 +75,9 @@ extension Ckpt {
         let seconds = Date().timeIntervalSince(started)
         let endToEnd =
           noEndToEnd || (outputOptions.quiet && !outputOptions.json)
-          ? nil : try EndToEndCheck.run(original: original, quantized: quantized, options: EngineOptions(heads: heads))
+          ? nil
+          : try EndToEndCheck.run(
+            original: original, quantized: quantized, options: EngineOptions(heads: heads))
         if outputOptions.json {
           var members: [(String, JSONValue)] = [
             ("scheme", .string(scheme.rawValue)),

@@ -35,7 +35,9 @@ final class BlockQuantizationTests: XCTestCase {
     block[3] = 5
     var out = [Float](repeating: .nan, count: 32)
     block.withUnsafeBytes { raw in
-      out.withUnsafeMutableBufferPointer { Q8_0Block.dequantize(raw.baseAddress!, blocks: 1, into: $0.baseAddress!) }
+      out.withUnsafeMutableBufferPointer {
+        Q8_0Block.dequantize(raw.baseAddress!, blocks: 1, into: $0.baseAddress!)
+      }
     }
     XCTAssertEqual(Array(out[0..<3]), [-127, 5, 0])
     var q4 = [UInt8](repeating: 0x88, count: 18)
@@ -44,7 +46,9 @@ final class BlockQuantizationTests: XCTestCase {
     q4[2] = 0xF0  // q[0] = 0, q[16] = 15
     out = [Float](repeating: .nan, count: 32)
     q4.withUnsafeBytes { raw in
-      out.withUnsafeMutableBufferPointer { Q4_0Block.dequantize(raw.baseAddress!, blocks: 1, into: $0.baseAddress!) }
+      out.withUnsafeMutableBufferPointer {
+        Q4_0Block.dequantize(raw.baseAddress!, blocks: 1, into: $0.baseAddress!)
+      }
     }
     XCTAssertEqual(out[0], -16)
     XCTAssertEqual(out[16], 14)

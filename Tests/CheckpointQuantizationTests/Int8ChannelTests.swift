@@ -9,7 +9,8 @@ final class Int8ChannelTests: XCTestCase {
     let values: [Float] = [127, -63.5, 0.5, 1, 0, 0, 0, 0, 2.54, -1.27, .nan, .infinity]
     let bytes = values.withUnsafeBytes { TensorBytes($0) }
     let output = try TensorQuantizer.quantize(bytes, dtype: .f32, shape: [3, 4], scheme: .int8)
-    XCTAssertEqual(output.bytes.array.map { Int8(bitPattern: $0) }, [127, -64, 1, 1, 0, 0, 0, 0, 127, -64, 0, 127])
+    XCTAssertEqual(
+      output.bytes.array.map { Int8(bitPattern: $0) }, [127, -64, 1, 1, 0, 0, 0, 0, 127, -64, 0, 127])
     let scales = try XCTUnwrap(output.scales).array
     let floats = stride(from: 0, to: scales.count, by: 4).map { i in
       Float(bitPattern: scales[i..<i + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) })

@@ -18,7 +18,8 @@ final class QuantizeCLITests: XCTestCase {
       XCTAssertEqual(json["scheme"]?.stringValue, "q8_0")
       let tensors = try XCTUnwrap(json["tensors"]?.arrayValue)
       XCTAssertEqual(tensors.count, 64)
-      let weight = try XCTUnwrap(tensors.first { $0["name"]?.stringValue == "encoder.layers.0.linear1.weight" })
+      let weight = try XCTUnwrap(
+        tensors.first { $0["name"]?.stringValue == "encoder.layers.0.linear1.weight" })
       XCTAssertEqual(weight["dtype_in"]?.stringValue, "F32")
       XCTAssertEqual(weight["dtype_out"]?.stringValue, "Q8_0")
       XCTAssertNil(weight["kept_reason"])
@@ -59,12 +60,15 @@ final class QuantizeCLITests: XCTestCase {
   /// Q8_0 to F32 with a warning, and GGUF → .ckz keeps the blocks.
   func testConvertDequantizesForFormatsWithoutBlocks() throws {
     try TestFixtures.withTemporaryFolder { folder in
-      let refused = try TestFixtures.runCkpt(["quantize", seq2seq, folder + "/x.safetensors", "--scheme", "q8_0"])
+      let refused = try TestFixtures.runCkpt([
+        "quantize", seq2seq, folder + "/x.safetensors", "--scheme", "q8_0",
+      ])
       XCTAssertNotEqual(refused.status, 0)
       XCTAssertTrue(refused.stderr.contains("cannot store Q8_0 blocks"), refused.stderr)
 
       let gguf = folder + "/s.gguf"
-      XCTAssertEqual(try TestFixtures.runCkpt(["quantize", seq2seq, gguf, "--scheme", "q8_0", "--quiet"]).status, 0)
+      XCTAssertEqual(
+        try TestFixtures.runCkpt(["quantize", seq2seq, gguf, "--scheme", "q8_0", "--quiet"]).status, 0)
       let converted = try TestFixtures.runCkpt(["convert", gguf, folder + "/s.safetensors"])
       XCTAssertEqual(converted.status, 0, converted.stderr)
       XCTAssertTrue(converted.stderr.contains("dequantized 7 tensors to F32"), converted.stderr)
@@ -80,7 +84,8 @@ final class QuantizeCLITests: XCTestCase {
         XCTAssertEqual(try blocks[tensor.name]?.load(), try tensor.load(), tensor.name)
       }
       // And back to GGUF: the same blocks again.
-      XCTAssertEqual(try TestFixtures.runCkpt(["convert", folder + "/s.ckz", folder + "/back.gguf"]).status, 0)
+      XCTAssertEqual(
+        try TestFixtures.runCkpt(["convert", folder + "/s.ckz", folder + "/back.gguf"]).status, 0)
       let back = try FormatRegistry.read(path: folder + "/back.gguf")
       for tensor in quantized.tensors {
         XCTAssertEqual(try back[tensor.name]?.load(), try tensor.load(), tensor.name)
@@ -101,7 +106,8 @@ final class QuantizeCLITests: XCTestCase {
       let scale = try XCTUnwrap(written["encoder.layers.0.linear1.weight.scale"])
       XCTAssertEqual(scale.dtype, .f32)
       XCTAssertEqual(scale.shape, [64])
-      XCTAssertTrue(written.metadata["ckpt.int8_tensors"]?.contains("\"encoder.layers.0.linear1.weight\"") ?? false)
+      XCTAssertTrue(
+        written.metadata["ckpt.int8_tensors"]?.contains("\"encoder.layers.0.linear1.weight\"") ?? false)
     }
   }
 
@@ -112,7 +118,8 @@ final class QuantizeCLITests: XCTestCase {
       XCTAssertEqual(result.status, 0, result.stderr)
       let lines = result.stdout.split(separator: "\n").map(String.init)
       XCTAssertTrue(lines.first?.hasPrefix("TENSOR") ?? false, result.stdout)
-      XCTAssertTrue(lines.contains { $0.hasPrefix("decoder.out.weight") && $0.contains("BF16") }, result.stdout)
+      XCTAssertTrue(
+        lines.contains { $0.hasPrefix("decoder.out.weight") && $0.contains("BF16") }, result.stdout)
       XCTAssertTrue(lines.contains { $0.hasPrefix("end to end (seq2seq-lstm") }, result.stdout)
     }
   }

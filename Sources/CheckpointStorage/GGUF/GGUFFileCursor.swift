@@ -41,7 +41,8 @@ struct GGUFFileCursor {
   }
 
   /// Reads a little-endian integer.
-  mutating func read<T: FixedWidthInteger>(_: T.Type = T.self, _ what: @autoclosure () -> String) throws -> T {
+  mutating func read<T: FixedWidthInteger>(_: T.Type = T.self, _ what: @autoclosure () -> String) throws -> T
+  {
     let slice = try bytes(MemoryLayout<T>.size, what())
     var value: T = 0
     for (i, byte) in slice.enumerated() { value |= T(truncatingIfNeeded: byte) << (8 * i) }

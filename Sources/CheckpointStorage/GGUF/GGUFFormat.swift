@@ -31,22 +31,28 @@ public enum GGUFFormat: CheckpointFormat {
       let tensors = header.tensors.map { info -> Tensor in
         let offset = header.dataOffset + info.offset
         let count = info.byteCount
-        return Tensor(info: TensorInfo(name: info.name, dtype: info.dtype, shape: info.shape), byteCount: count) {
+        return Tensor(
+          info: TensorInfo(name: info.name, dtype: info.dtype, shape: info.shape), byteCount: count
+        ) {
           try CheckpointError.locating(file: path, offset: offset) {
-            count >= 1 << 16 ? try file.mapBytes(count: count, at: offset) : try file.readBytes(count: count, at: offset)
+            count >= 1 << 16
+              ? try file.mapBytes(count: count, at: offset) : try file.readBytes(count: count, at: offset)
           }
         }
       }
-      return try Checkpoint(format: identifier, tensors: tensors, metadata: GGUFMetadata.render(header.metadata))
+      return try Checkpoint(
+        format: identifier, tensors: tensors, metadata: GGUFMetadata.render(header.metadata))
     }
   }
 
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     guard options.shardSize == nil else {
-      throw CheckpointError(.invalidArgument, "GGUF output is not sharded; --shard-size applies to safetensors", file: path)
+      throw CheckpointError(
+        .invalidArgument, "GGUF output is not sharded; --shard-size applies to safetensors", file: path)
     }
     if let compression = options.compression, compression.codec != .none {
-      throw CheckpointError(.invalidArgument, "GGUF files are not compressed (--compress \(compression))", file: path)
+      throw CheckpointError(
+        .invalidArgument, "GGUF files are not compressed (--compress \(compression))", file: path)
     }
     let pairs = try GGUFMetadata.pairs(from: checkpoint.metadata)
     var alignment = GGUFHeader.defaultAlignment
@@ -93,7 +99,8 @@ public enum GGUFFormat: CheckpointFormat {
         }
         if tensor.dtype.isBlockQuantized, (tensor.shape.last ?? 1) % tensor.dtype.blockElements != 0 {
           throw CheckpointError(
-            .invalidShape, "\(tensor.dtype) rows must be a multiple of \(tensor.dtype.blockElements) elements")
+            .invalidShape, "\(tensor.dtype) rows must be a multiple of \(tensor.dtype.blockElements) elements"
+          )
         }
         GGUFValue.encode(string: tensor.name, into: &bytes)
         bytes.appendLittleEndian(UInt32(tensor.shape.count))

@@ -71,7 +71,9 @@ public struct GGUFHeader: Sendable {
       throw CheckpointError(
         .unsupported, "GGUF version \(version) looks byte-swapped (big-endian file?)", offset: 4)
     }
-    guard version != 1 else { throw CheckpointError(.unsupported, "GGUF version 1 is not supported", offset: 4) }
+    guard version != 1 else {
+      throw CheckpointError(.unsupported, "GGUF version 1 is not supported", offset: 4)
+    }
     guard version <= GGUFHeader.version else {
       throw CheckpointError(.unsupported, "GGUF version \(version) is newer than 3", offset: 4)
     }
@@ -97,7 +99,8 @@ public struct GGUFHeader: Sendable {
       let typeOffset = cursor.position
       let rawType = try cursor.read(UInt32.self, "type of '\(key)'")
       guard let type = GGUFValueType(rawValue: rawType) else {
-        throw CheckpointError(.corrupt, "metadata key '\(key)' has invalid GGUF type \(rawType)", offset: typeOffset)
+        throw CheckpointError(
+          .corrupt, "metadata key '\(key)' has invalid GGUF type \(rawType)", offset: typeOffset)
       }
       let value = try readValue(type, key: key, depth: 0, cursor: &cursor)
       metadata.append((key, value))
@@ -122,7 +125,8 @@ public struct GGUFHeader: Sendable {
       let name = try cursor.string("name of tensor \(index)")
       guard name.utf8.count < maximumNameLength else {
         throw CheckpointError(
-          .corrupt, "tensor name is \(name.utf8.count) bytes, names must be shorter than \(maximumNameLength)",
+          .corrupt,
+          "tensor name is \(name.utf8.count) bytes, names must be shorter than \(maximumNameLength)",
           tensor: name, offset: at)
       }
       guard names.insert(name).inserted else {
@@ -151,7 +155,8 @@ public struct GGUFHeader: Sendable {
     }
 
     let headerEnd = cursor.position
-    let (padded, overflow) = headerEnd.addingReportingOverflow((alignment - headerEnd % alignment) % alignment)
+    let (padded, overflow) = headerEnd.addingReportingOverflow(
+      (alignment - headerEnd % alignment) % alignment)
     guard !overflow else { throw CheckpointError(.corrupt, "header size overflows", offset: headerEnd) }
     let dataOffset = padded
 
@@ -175,7 +180,8 @@ public struct GGUFHeader: Sendable {
         guard rowLength % dtype.blockElements == 0 else {
           throw CheckpointError(
             .corrupt,
-            "\(dtype) rows of \(rowLength) elements are not a whole number of \(dtype.blockElements)-element blocks")
+            "\(dtype) rows of \(rowLength) elements are not a whole number of \(dtype.blockElements)-element blocks"
+          )
         }
         let bytes = try dtype.byteCount(elements: count)
         guard info.offset == UInt64(expectedOffset) else {
@@ -187,7 +193,8 @@ public struct GGUFHeader: Sendable {
         guard !o1, !o2, tensorEnd <= file.size else {
           throw CheckpointError(
             .truncated,
-            "data [\(expectedOffset), +\(bytes)) of the data section at \(dataOffset) ends past the end of the \(file.size)-byte file")
+            "data [\(expectedOffset), +\(bytes)) of the data section at \(dataOffset) ends past the end of the \(file.size)-byte file"
+          )
         }
         tensors.append(
           GGUFTensorInfo(
@@ -229,7 +236,8 @@ public struct GGUFHeader: Sendable {
     case .array:
       let at = cursor.position
       guard depth < maximumArrayDepth else {
-        throw CheckpointError(.corrupt, "arrays nested deeper than \(maximumArrayDepth) in '\(key)'", offset: at)
+        throw CheckpointError(
+          .corrupt, "arrays nested deeper than \(maximumArrayDepth) in '\(key)'", offset: at)
       }
       let rawType = try cursor.read(UInt32.self, "array type of '\(key)'")
       guard let elementType = GGUFValueType(rawValue: rawType) else {

@@ -81,7 +81,8 @@ public enum GGUFMetadata {
     var done = Set<String>([typesKey])
     if let typesText = metadata[typesKey] {
       guard let list = (try? JSONValue.parse(Array(typesText.utf8)))?.arrayValue else {
-        throw CheckpointError(.invalidArgument, "metadata \(typesKey) is not a JSON array of [key, type] pairs")
+        throw CheckpointError(
+          .invalidArgument, "metadata \(typesKey) is not a JSON array of [key, type] pairs")
       }
       for entry in list {
         guard let pair = entry.arrayValue, pair.count == 2, let key = pair[0].stringValue,
@@ -115,7 +116,8 @@ public enum GGUFMetadata {
       guard let value = parse(json: json, as: type) else { throw failure }
       return value
     }
-    guard let valueType = GGUFValueType(shortName: type), let value = parse(scalar: text, as: valueType) else {
+    guard let valueType = GGUFValueType(shortName: type), let value = parse(scalar: text, as: valueType)
+    else {
       throw failure
     }
     return value

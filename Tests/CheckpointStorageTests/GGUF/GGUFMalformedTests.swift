@@ -63,7 +63,9 @@ struct GGUFBuilder {
 
 final class GGUFMalformedTests: XCTestCase {
   /// Reads `bytes` as a GGUF file and loads every tensor; returns the error, if any.
-  private func error(reading bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line) -> CheckpointError? {
+  private func error(reading bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line)
+    -> CheckpointError?
+  {
     do {
       return try TestFixtures.withTemporaryFolder { folder in
         let path = folder + "/t.gguf"
@@ -89,7 +91,8 @@ final class GGUFMalformedTests: XCTestCase {
   ) {
     let error = error(reading: builder.bytes(), file: file, line: line)
     XCTAssertEqual(error?.kind, kind, "\(String(describing: error))", file: file, line: line)
-    XCTAssertTrue(error?.message.contains(text) ?? false, "\(String(describing: error))", file: file, line: line)
+    XCTAssertTrue(
+      error?.message.contains(text) ?? false, "\(String(describing: error))", file: file, line: line)
   }
 
   func testValidBuilderFileReads() throws {
@@ -100,7 +103,9 @@ final class GGUFMalformedTests: XCTestCase {
     var b = GGUFBuilder.valid()
     b.magic = Array("GGUG".utf8)
     assertRejected(b, .badFormat, "magic")
-    for (version, text) in [(UInt32(0), "version 0"), (1, "version 1"), (4, "newer"), (0x0300_0000, "byte-swapped")] {
+    for (version, text) in [
+      (UInt32(0), "version 0"), (1, "version 1"), (4, "newer"), (0x0300_0000, "byte-swapped"),
+    ] {
       b = GGUFBuilder.valid()
       b.version = version
       assertRejected(b, version == 0 ? .corrupt : .unsupported, text)
@@ -176,7 +181,10 @@ final class GGUFMalformedTests: XCTestCase {
   }
 
   func testAlignment() {
-    for (value, text) in [(GGUFValue.uint32(48), "not a power of 2"), (.uint32(0), "not a power of 2"), (.uint64(64), "expected u32")] {
+    for (value, text) in [
+      (GGUFValue.uint32(48), "not a power of 2"), (.uint32(0), "not a power of 2"),
+      (.uint64(64), "expected u32"),
+    ] {
       var b = GGUFBuilder.valid()
       b.kv("general.alignment", value)
       assertRejected(b, .corrupt, text)

@@ -62,17 +62,22 @@ final class GGUFReaderTests: XCTestCase {
     XCTAssertEqual(m["test.array.bool"], "[true,false,true]")
     XCTAssertEqual(m["test.array.nested"], "[[1,2],[3,4,5]]")
     let fields = try XCTUnwrap(try expected("all_types.gguf")["fields"]?.arrayValue)
-    let types = try XCTUnwrap(try JSONValue.parse(Array(try XCTUnwrap(m[GGUFMetadata.typesKey]).utf8)).arrayValue)
-    XCTAssertEqual(types.compactMap { $0.arrayValue?.first?.stringValue }, fields.compactMap { $0["key"]?.stringValue })
+    let types = try XCTUnwrap(
+      try JSONValue.parse(Array(try XCTUnwrap(m[GGUFMetadata.typesKey]).utf8)).arrayValue)
+    XCTAssertEqual(
+      types.compactMap { $0.arrayValue?.first?.stringValue }, fields.compactMap { $0["key"]?.stringValue })
     XCTAssertEqual(
       types.compactMap { $0.arrayValue?.last?.stringValue },
       [
         "string", "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "u64", "i64", "f64",
-        "array[i32]", "array[u8]", "array[f32]", "array[string]", "array[bool]", "array[array[i32]]", "string",
+        "array[i32]", "array[u8]", "array[f32]", "array[string]", "array[bool]", "array[array[i32]]",
+        "string",
       ])
     // gguf-py's values, compared through their typed parse.
     for field in fields {
-      guard let key = field["key"]?.stringValue, let value = field["value"], let text = m[key] else { continue }
+      guard let key = field["key"]?.stringValue, let value = field["value"], let text = m[key] else {
+        continue
+      }
       if case .integer(let v) = value { XCTAssertEqual(text, String(v), key) }
       if case .unsignedInteger(let v) = value { XCTAssertEqual(text, String(v), key) }
       if case .string(let s) = value, key == "test.f32" || key == "test.f64" {
@@ -92,9 +97,11 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(try TestFixtures.bytesAt(out), original, file)
       }
       let viaSafetensors = folder + "/a.safetensors"
-      try FormatRegistry.write(try FormatRegistry.read(path: TestFixtures.path("gguf/aligned64.gguf")), to: viaSafetensors)
+      try FormatRegistry.write(
+        try FormatRegistry.read(path: TestFixtures.path("gguf/aligned64.gguf")), to: viaSafetensors)
       try FormatRegistry.write(try FormatRegistry.read(path: viaSafetensors), to: folder + "/back.gguf")
-      XCTAssertEqual(try TestFixtures.bytesAt(folder + "/back.gguf"), try TestFixtures.bytes("gguf/aligned64.gguf"))
+      XCTAssertEqual(
+        try TestFixtures.bytesAt(folder + "/back.gguf"), try TestFixtures.bytes("gguf/aligned64.gguf"))
     }
   }
 
@@ -115,7 +122,8 @@ final class GGUFReaderTests: XCTestCase {
           return nil
         } catch { return error as? CheckpointError }
       }
-      let long = try Tensor(name: String(repeating: "n", count: 64), dtype: .u8, shape: [1], bytes: TensorBytes([1]))
+      let long = try Tensor(
+        name: String(repeating: "n", count: 64), dtype: .u8, shape: [1], bytes: TensorBytes([1]))
       XCTAssertEqual(attempt(long)?.kind, .unsupportedDType)
       let longF = try Tensor(
         name: String(repeating: "n", count: 64), dtype: .i8, shape: [1], bytes: TensorBytes([1]))
