@@ -15,34 +15,60 @@ public struct ErrorStatistics: Sendable, Equatable {
   public init() {}
 
   /// Adds `count` pairs of original and dequantized values.
+  ///
+  /// Runs 16 lanes at a time (`SIMD16<Float>`), flushing partial sums to `Double` every
+  /// 1024 values so long tensors keep their precision.
   @inlinable
   public mutating func add(original x: UnsafePointer<Float>, restored y: UnsafePointer<Float>, count n: Int) {
-    var signal: Double = 0
-    var error: Double = 0
-    var worst: Float = 0
-    var counted = 0
-    for i in 0..<n {
-      let a = x[i]
-      guard a.isFinite else { continue }
-      let e = a - y[i]
-      signal += Double(a) * Double(a)
-      error += Double(e) * Double(e)
-      let m = e.magnitude
-      if !(m <= worst) { worst = m }
-      counted += 1
+    var start = 0
+    while start < n {
+      let end = min(n, start + 1024)
+      var signal = SIMD16<Float>()
+      var error = SIMD16<Float>()
+      var worst = SIMD16<Float>()
+      var counted = SIMD16<Int32>()
+      var i = start
+      while i + 16 <= end {
+        let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+        let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
+        let finite = (unsafeBitCast(a, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF) .< 0x7F80_0000
+        let e = (a - b).replacing(with: 0, where: .!finite)
+        let v = a.replacing(with: 0, where: .!finite)
+        signal += v * v
+        error += e * e
+        let m = unsafeBitCast(unsafeBitCast(e, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+        // NaN errors (a finite value restored as NaN) stick: `.!(m .<= worst)` is true for NaN.
+        worst.replace(with: m, where: .!(m .<= worst))
+        counted &+= SIMD16<Int32>(repeating: 1).replacing(with: 0, where: .!finite)
+        i += 16
+      }
+      signalEnergy += Double(signal.sum())
+      errorEnergy += Double(error.sum())
+      var partialWorst: Float = 0
+      for lane in 0..<16 where !(worst[lane] <= partialWorst) { partialWorst = worst[lane] }
+      var partialCount = Int(counted.wrappedSum())
+      while i < end {
+        let a = x[i]
+        if a.isFinite {
+          let e = a - y[i]
+          signalEnergy += Double(a * a)
+          errorEnergy += Double(e * e)
+          if !(e.magnitude <= partialWorst) { partialWorst = e.magnitude }
+          partialCount += 1
+        }
+        i += 1
+      }
+      if !(Double(partialWorst) <= maxAbsError) { maxAbsError = Double(partialWorst) }
+      count += partialCount
+      start = end
     }
-    signalEnergy += signal
-    errorEnergy += error
-    maxAbsError = max(maxAbsError, Double(worst))
-    count += counted
   }
 
   /// Combines statistics of two parts.
   public mutating func merge(_ other: ErrorStatistics) {
     signalEnergy += other.signalEnergy
     errorEnergy += other.errorEnergy
-    maxAbsError = max(maxAbsError, other.maxAbsError)
-    if other.maxAbsError.isNaN { maxAbsError = .nan }
+    if !(other.maxAbsError <= maxAbsError) { maxAbsError = other.maxAbsError }
     count += other.count
   }
 

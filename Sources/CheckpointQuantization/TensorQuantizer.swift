@@ -74,19 +74,26 @@ public enum TensorQuantizer {
     let bytes = TensorBytes.allocate(count: blockCount * blockBytes) { out in
       guard let base = out.baseAddress else { return }
       ParallelChunks.run(units: blockCount, minimumUnits: 1024) { range in
-        let source = x + range.lowerBound * 32
-        let destination = base + range.lowerBound * blockBytes
-        let restored = UnsafeMutablePointer<Float>.allocate(capacity: range.count * 32)
+        // Slices of 256 blocks (32 KiB of floats) keep the quantize, dequantize and error
+        // passes in cache.
+        let restored = UnsafeMutablePointer<Float>.allocate(capacity: 256 * 32)
         defer { restored.deallocate() }
-        if scheme == .q8_0 {
-          Q8_0Block.quantize(source, blocks: range.count, into: destination)
-          Q8_0Block.dequantize(UnsafeRawPointer(destination), blocks: range.count, into: restored)
-        } else {
-          Q4_0Block.quantize(source, blocks: range.count, into: destination)
-          Q4_0Block.dequantize(UnsafeRawPointer(destination), blocks: range.count, into: restored)
-        }
         var statistics = ErrorStatistics()
-        statistics.add(original: source, restored: restored, count: range.count * 32)
+        var first = range.lowerBound
+        while first < range.upperBound {
+          let count = min(256, range.upperBound - first)
+          let source = x + first * 32
+          let destination = base + first * blockBytes
+          if scheme == .q8_0 {
+            Q8_0Block.quantize(source, blocks: count, into: destination)
+            Q8_0Block.dequantize(UnsafeRawPointer(destination), blocks: count, into: restored)
+          } else {
+            Q4_0Block.quantize(source, blocks: count, into: destination)
+            Q4_0Block.dequantize(UnsafeRawPointer(destination), blocks: count, into: restored)
+          }
+          statistics.add(original: source, restored: restored, count: count * 32)
+          first += count
+        }
         sink.merge(statistics)
       }
     }
