@@ -8,42 +8,46 @@ enum BlockMath {
   /// integer in two's complement.
   @usableFromInline static let integerMagic: Float = 12_582_912
 
-  @inlinable
+  @inlinable @inline(__always)
   static func load(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Float>.self)
   }
 
-  @inlinable
+  @inlinable @inline(__always)
   static func bits(_ v: SIMD16<Float>) -> SIMD16<UInt32> {
     unsafeBitCast(v, to: SIMD16<UInt32>.self)
   }
 
-  @inlinable
+  @inlinable @inline(__always)
   static func float(_ v: SIMD16<UInt32>) -> SIMD16<Float> {
     unsafeBitCast(v, to: SIMD16<Float>.self)
   }
 
   /// |v| by clearing the sign bits.
-  @inlinable
+  @inlinable @inline(__always)
   static func magnitude(_ v: SIMD16<Float>) -> SIMD16<Float> {
     float(bits(v) & 0x7FFF_FFFF)
   }
 
-  /// Whether any lane is NaN or infinite.
-  @inlinable
-  static func hasNonFinite(_ v: SIMD16<Float>) -> Bool {
-    any((bits(v) & 0x7FFF_FFFF) .>= 0x7F80_0000)
+  /// The largest magnitude bit pattern of `count` floats: for non-negative floats the bit
+  /// patterns order like the values, so this is `max |x|` when below `0x7F80_0000` and marks
+  /// an infinity or NaN otherwise. A plain loop: LLVM turns it into vector integer maxima.
+  @inlinable @inline(__always)
+  static func maximumMagnitudeBits(_ x: UnsafePointer<Float>, count: Int) -> UInt32 {
+    var result: UInt32 = 0
+    for i in 0..<count { result = max(result, x[i].bitPattern & 0x7FFF_FFFF) }
+    return result
   }
 
   /// floor(a) for 0 ≤ a < 2^23.
-  @inlinable
+  @inlinable @inline(__always)
   static func floorNonNegative(_ a: SIMD16<Float>) -> SIMD16<Float> {
     let nearest = (a + roundingMagic) - roundingMagic
     return nearest.replacing(with: nearest - 1, where: nearest .> a)
   }
 
   /// `roundf`: to nearest, halves away from zero, for |v| < 2^23.
-  @inlinable
+  @inlinable @inline(__always)
   static func roundHalfAway(_ v: SIMD16<Float>) -> SIMD16<Float> {
     let a = magnitude(v)
     let f = floorNonNegative(a)
@@ -52,7 +56,7 @@ enum BlockMath {
   }
 
   /// The low byte of each integral lane (|v| ≤ 2^22) in two's complement.
-  @inlinable
+  @inlinable @inline(__always)
   static func lowBytes(_ v: SIMD16<Float>) -> SIMD16<UInt8> {
     SIMD16<UInt8>(truncatingIfNeeded: bits(v + integerMagic))
   }

@@ -16,50 +16,53 @@ public struct ErrorStatistics: Sendable, Equatable {
 
   /// Adds `count` pairs of original and dequantized values.
   ///
-  /// Runs 16 lanes at a time (`SIMD16<Float>`), flushing partial sums to `Double` every
-  /// 1024 values so long tensors keep their precision.
+  /// Works in slices of 1024 values: a slice whose originals are all finite is summed 16
+  /// lanes at a time (`SIMD16<Float>`, flushed to `Double` per slice); a slice with NaN or
+  /// ±inf goes element by element, skipping them.
   @inlinable
   public mutating func add(original x: UnsafePointer<Float>, restored y: UnsafePointer<Float>, count n: Int) {
     var start = 0
     while start < n {
       let end = min(n, start + 1024)
-      var signal = SIMD16<Float>()
-      var error = SIMD16<Float>()
-      var worst = SIMD16<Float>()
-      var counted = SIMD16<Int32>()
-      var i = start
-      while i + 16 <= end {
-        let a = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-        let b = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD16<Float>.self)
-        let finite = (unsafeBitCast(a, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF) .< 0x7F80_0000
-        let e = (a - b).replacing(with: 0, where: .!finite)
-        let v = a.replacing(with: 0, where: .!finite)
-        signal += v * v
-        error += e * e
-        let m = unsafeBitCast(unsafeBitCast(e, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-        // NaN errors (a finite value restored as NaN) stick: `.!(m .<= worst)` is true for NaN.
-        worst.replace(with: m, where: .!(m .<= worst))
-        counted &+= SIMD16<Int32>(repeating: 1).replacing(with: 0, where: .!finite)
-        i += 16
-      }
-      signalEnergy += Double(signal.sum())
-      errorEnergy += Double(error.sum())
-      var partialWorst: Float = 0
-      for lane in 0..<16 where !(worst[lane] <= partialWorst) { partialWorst = worst[lane] }
-      var partialCount = Int(counted.wrappedSum())
-      while i < end {
-        let a = x[i]
-        if a.isFinite {
-          let e = a - y[i]
-          signalEnergy += Double(a * a)
-          errorEnergy += Double(e * e)
-          if !(e.magnitude <= partialWorst) { partialWorst = e.magnitude }
-          partialCount += 1
+      let length = end - start
+      let a = x + start
+      let b = y + start
+      var worstBits: UInt32 = 0
+      if BlockMath.maximumMagnitudeBits(a, count: length) < 0x7F80_0000 {
+        var signal = SIMD16<Float>()
+        var error = SIMD16<Float>()
+        var i = 0
+        while i + 16 <= length {
+          let u = BlockMath.load(a + i)
+          let e = u - BlockMath.load(b + i)
+          signal += u * u
+          error += e * e
+          i += 16
         }
-        i += 1
+        var signalSum = Double(signal.sum())
+        var errorSum = Double(error.sum())
+        while i < length {
+          let e = a[i] - b[i]
+          signalSum += Double(a[i] * a[i])
+          errorSum += Double(e * e)
+          i += 1
+        }
+        for j in 0..<length { worstBits = max(worstBits, (a[j] - b[j]).bitPattern & 0x7FFF_FFFF) }
+        signalEnergy += signalSum
+        errorEnergy += errorSum
+        count += length
+      } else {
+        for j in 0..<length where a[j].isFinite {
+          let e = a[j] - b[j]
+          signalEnergy += Double(a[j] * a[j])
+          errorEnergy += Double(e * e)
+          worstBits = max(worstBits, e.bitPattern & 0x7FFF_FFFF)
+          count += 1
+        }
       }
-      if !(Double(partialWorst) <= maxAbsError) { maxAbsError = Double(partialWorst) }
-      count += partialCount
+      // Bit patterns order like magnitudes, NaN above everything: a NaN error sticks.
+      let worst = Double(Float(bitPattern: worstBits))
+      if !(worst <= maxAbsError) { maxAbsError = worst }
       start = end
     }
   }

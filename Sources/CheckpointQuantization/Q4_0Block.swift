@@ -18,15 +18,13 @@ public enum Q4_0Block {
     for block in 0..<blocks {
       let x = source + block * 32
       let out = destination + block * 18
-      let v0 = BlockMath.load(x)
-      let v1 = BlockMath.load(x + 16)
-      if BlockMath.hasNonFinite(v0) || BlockMath.hasNonFinite(v1) {
+      let maxBits = BlockMath.maximumMagnitudeBits(x, count: 32)
+      if maxBits >= 0x7F80_0000 {
         quantizeSlowly(x, into: out)
         continue
       }
-      let amax = max(BlockMath.magnitude(v0).max(), BlockMath.magnitude(v1).max())
       var signedMax: Float = 0
-      for i in 0..<32 where x[i].magnitude == amax {
+      for i in 0..<32 where x[i].bitPattern & 0x7FFF_FFFF == maxBits {
         signedMax = x[i]
         break
       }
@@ -39,12 +37,14 @@ public enum Q4_0Block {
       let h = HalfPrecision.halfBits(d)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
-      let fifteen = SIMD16<Float>(repeating: 15)
-      let t0 = v0 * id + 8.5
-      let t1 = v1 * id + 8.5
-      let q0 = BlockMath.lowBytes(pointwiseMin(BlockMath.floorNonNegative(pointwiseMax(t0, .zero)), fifteen))
-      let q1 = BlockMath.lowBytes(pointwiseMin(BlockMath.floorNonNegative(pointwiseMax(t1, .zero)), fifteen))
-      (out + 2).storeBytes(of: q0 | (q1 &<< 4), as: SIMD16<UInt8>.self)
+      let v0 = BlockMath.load(x)
+      let v1 = BlockMath.load(x + 16)
+      // |x·id| ≤ 8 here, so t lies in (0, 17): floor, then clamp 16 to 15 as bytes.
+      let q0 = BlockMath.lowBytes(BlockMath.floorNonNegative(v0 * id + 8.5))
+      let q1 = BlockMath.lowBytes(BlockMath.floorNonNegative(v1 * id + 8.5))
+      for j in 0..<16 {
+        (out + 2 + j).storeBytes(of: min(q0[j], 15) | min(q1[j], 15) << 4, as: UInt8.self)
+      }
     }
   }
 

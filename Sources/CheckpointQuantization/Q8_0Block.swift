@@ -20,15 +20,16 @@ public enum Q8_0Block {
     for block in 0..<blocks {
       let x = source + block * 32
       let out = destination + block * 34
-      let v0 = BlockMath.load(x)
-      let v1 = BlockMath.load(x + 16)
-      let amax = max(BlockMath.magnitude(v0).max(), BlockMath.magnitude(v1).max())
+      let maxBits = BlockMath.maximumMagnitudeBits(x, count: 32)
+      let amax = Float(bitPattern: maxBits)
       let d = amax / 127
       let id: Float = d == 0 ? 0 : 1 / d
-      if BlockMath.hasNonFinite(v0) || BlockMath.hasNonFinite(v1) || !id.isFinite {
+      if maxBits >= 0x7F80_0000 || !id.isFinite {
         quantizeSlowly(x, into: out)
         continue
       }
+      let v0 = BlockMath.load(x)
+      let v1 = BlockMath.load(x + 16)
       let h = HalfPrecision.halfBits(d)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)

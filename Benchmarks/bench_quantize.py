@@ -1,0 +1,137 @@
+"""Benchmark of `ckpt quantize` (Q8_0, Q4_0) next to gguf-py on the same 256 MiB of F32
+weights, in the same run.
+
+`run(ckpt, work)` returns a markdown section (used by Benchmarks/run.py);
+`python3 Benchmarks/bench_quantize.py --ckpt .build/release/ckpt` prints it.
+
+The input is 256 MiB of float32 (16 tensors of 2048 x 2048, seeded normal x 0.02) in one
+safetensors file. What is timed (wall clock, median of REPEATS runs, page cache warm):
+- ckpt: `ckpt quantize in.safetensors out.gguf --scheme S --quiet`: reads the file, quantizes
+  every tensor (SIMD kernels, all cores), computes the per-tensor error report (dequantizes
+  again), writes and fsyncs the GGUF file;
+- gguf-py file -> GGUF: a Python process doing the same work with gguf-py the way llama.cpp's
+  converters do (safetensors.numpy.load_file, gguf.quants.quantize per tensor, GGUFWriter),
+  then fsync of the output like ckpt; no error report;
+- gguf-py quantize only: `gguf.quants.quantize` on the arrays already in memory (no I/O).
+The goal (>= 5x) is checked against the file -> GGUF time (the same work); the in-memory
+ratio is shown too. Both outputs are compared byte for byte in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import benchutil  # noqa: E402
+
+REPEATS = 3
+TENSORS = 16
+SHAPE = (2048, 2048)
+GOAL = 5.0
+
+GGUF_PY_SCRIPT = r"""
+import os, sys, gguf
+from gguf import GGMLQuantizationType as Q
+from safetensors.numpy import load_file
+src, out, scheme = sys.argv[1:4]
+qtype = {"q8_0": Q.Q8_0, "q4_0": Q.Q4_0}[scheme]
+w = gguf.GGUFWriter(out, "bench")
+for name, array in load_file(src).items():
+    w.add_tensor(name, gguf.quants.quantize(array, qtype), raw_dtype=qtype)
+w.write_header_to_file()
+w.write_kv_data_to_file()
+w.write_tensors_to_file()
+w.close()
+fd = os.open(out, os.O_RDONLY)  # same durability as ckpt, which fsyncs its output
+os.fsync(fd)
+os.close(fd)
+"""
+
+
+def _input(work: pathlib.Path) -> tuple[pathlib.Path, dict]:
+    from safetensors.numpy import save_file
+    rng = np.random.default_rng(256)
+    arrays = {f"layers.{i}.weight": (rng.standard_normal(SHAPE, dtype=np.float32) * np.float32(0.02))
+              for i in range(TENSORS)}
+    path = work / "in.safetensors"
+    save_file(arrays, str(path))
+    return path, arrays
+
+
+def _median_seconds(fn) -> float:
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run(ckpt: str, work: pathlib.Path) -> str:
+    import gguf
+    from gguf import GGMLQuantizationType as Q
+
+    work.mkdir(parents=True, exist_ok=True)
+    src, arrays = _input(work)
+    size = sum(a.nbytes for a in arrays.values())
+    script = work / "gguf_py_quantize.py"
+    script.write_text(GGUF_PY_SCRIPT)
+    rows = []
+    checks = []
+    for scheme, qtype in (("q8_0", Q.Q8_0), ("q4_0", Q.Q4_0)):
+        ours = work / f"ckpt_{scheme}.gguf"
+        theirs = work / f"gguf_py_{scheme}.gguf"
+        t_ckpt, rss = benchutil.measure([ckpt, "quantize", src, ours, "--scheme", scheme, "--quiet"], REPEATS)
+        t_pipeline, _ = benchutil.measure([sys.executable, script, src, theirs, scheme], REPEATS)
+        t_memory = _median_seconds(lambda: [gguf.quants.quantize(a, qtype) for a in arrays.values()])
+        reader_ours = gguf.GGUFReader(str(ours))
+        reader_theirs = gguf.GGUFReader(str(theirs))
+        same = all(
+            np.asarray(a.data).tobytes() == np.asarray(b.data).tobytes()
+            for a, b in zip(reader_ours.tensors, reader_theirs.tensors))
+        checks.append(f"{scheme}: {'identical' if same else 'DIFFERENT'} tensor bytes")
+        ratio = t_pipeline / t_ckpt
+        rows.append([
+            scheme.upper(), f"{t_ckpt:.3f} s ({size / t_ckpt / 1e6:.0f} MB/s, peak RSS {benchutil.mib(rss)})",
+            f"{t_pipeline:.3f} s", f"{t_memory:.3f} s", f"{ratio:.1f}x ({'meets' if ratio >= GOAL else 'misses'} >= {GOAL:.0f}x)",
+            f"{t_memory / t_ckpt:.1f}x",
+        ])
+        benchutil.drop_file(ours)
+        benchutil.drop_file(theirs)
+    benchutil.drop_file(src)
+    return "\n".join([
+        "## Quantization (Q8_0, Q4_0) vs gguf-py",
+        "",
+        f"{size / 1048576:.0f} MiB of float32 ({TENSORS} tensors of {SHAPE[0]} x {SHAPE[1]}), median of {REPEATS} runs, "
+        f"gguf {getattr(gguf, '__version__', '?')}, numpy {np.__version__}.",
+        "",
+        benchutil.table(
+            ["scheme", "ckpt quantize (file -> GGUF + report)", "gguf-py file -> GGUF", "gguf-py quantize only (in memory)",
+             "speed-up vs gguf-py file -> GGUF", "speed-up vs in-memory quantize"], rows),
+        "",
+        "Same run, outputs compared: " + "; ".join(checks) + ".",
+    ])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ckpt", required=True)
+    parser.add_argument("--work")
+    args = parser.parse_args()
+    if args.work:
+        print(run(args.ckpt, pathlib.Path(args.work)))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            print(run(args.ckpt, pathlib.Path(folder)))
+
+
+if __name__ == "__main__":
+    main()
