@@ -55,9 +55,10 @@ enum BlockMath {
     return float(bits(r) | (bits(v) & 0x8000_0000))
   }
 
-  /// The low byte of each integral lane (|v| ≤ 2^22) in two's complement.
+  /// Stores the low byte of each integral lane (|v| ≤ 2^22, two's complement) at `out`.
   @inlinable @inline(__always)
-  static func lowBytes(_ v: SIMD16<Float>) -> SIMD16<UInt8> {
-    SIMD16<UInt8>(truncatingIfNeeded: bits(v + integerMagic))
+  static func storeLowBytes(_ v: SIMD16<Float>, to out: UnsafeMutableRawPointer) {
+    let b = bits(v + integerMagic)
+    for j in 0..<16 { out.storeBytes(of: UInt8(truncatingIfNeeded: b[j]), toByteOffset: j, as: UInt8.self) }
   }
 }

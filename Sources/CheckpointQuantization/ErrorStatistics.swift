@@ -60,8 +60,8 @@ public struct ErrorStatistics: Sendable, Equatable {
           count += 1
         }
       }
-      // Bit patterns order like magnitudes, NaN above everything: a NaN error sticks.
-      let worst = Double(Float(bitPattern: worstBits))
+      // Bit patterns order like magnitudes; a NaN error (unusable value) counts as infinite.
+      let worst = Double(Float(bitPattern: min(worstBits, 0x7F80_0000)))
       if !(worst <= maxAbsError) { maxAbsError = worst }
       start = end
     }

@@ -10,19 +10,17 @@ public enum Q4_0Block {
   /// Values per block.
   public static let count = 32
 
-  /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (18 bytes each).
+  /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (18 bytes each),
+  /// adding the error of the dequantized values (`(q − 8) × d`) to `errors`.
   @inlinable
   public static func quantize(
-    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer,
+    errors: inout BlockErrorAccumulator
   ) {
     for block in 0..<blocks {
       let x = source + block * 32
       let out = destination + block * 18
       let maxBits = BlockMath.maximumMagnitudeBits(x, count: 32)
-      if maxBits >= 0x7F80_0000 {
-        quantizeSlowly(x, into: out)
-        continue
-      }
       var signedMax: Float = 0
       for i in 0..<32 where x[i].bitPattern & 0x7FFF_FFFF == maxBits {
         signedMax = x[i]
@@ -30,8 +28,13 @@ public enum Q4_0Block {
       }
       let d = signedMax / -8
       let id: Float = d == 0 ? 0 : 1 / d
-      guard id.isFinite else {
+      if maxBits >= 0x7F80_0000 || !id.isFinite {
         quantizeSlowly(x, into: out)
+        var restored = [Float](repeating: 0, count: 32)
+        restored.withUnsafeMutableBufferPointer {
+          dequantize(UnsafeRawPointer(out), blocks: 1, into: $0.baseAddress!)
+        }
+        errors.addSlowly(x, restored: restored)
         continue
       }
       let h = HalfPrecision.halfBits(d)
@@ -39,13 +42,30 @@ public enum Q4_0Block {
       out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
       let v0 = BlockMath.load(x)
       let v1 = BlockMath.load(x + 16)
-      // |x·id| ≤ 8 here, so t lies in (0, 17): floor, then clamp 16 to 15 as bytes.
-      let q0 = BlockMath.lowBytes(BlockMath.floorNonNegative(v0 * id + 8.5))
-      let q1 = BlockMath.lowBytes(BlockMath.floorNonNegative(v1 * id + 8.5))
+      // |x·id| ≤ 8 here, so t lies in (0, 17): floor, then clamp 16 to 15.
+      let fifteen = SIMD16<Float>(repeating: 15)
+      let f0 = BlockMath.floorNonNegative(v0 * id + 8.5)
+      let f1 = BlockMath.floorNonNegative(v1 * id + 8.5)
+      let q0 = f0.replacing(with: fifteen, where: f0 .> fifteen)
+      let q1 = f1.replacing(with: fifteen, where: f1 .> fifteen)
+      let b0 = BlockMath.bits(q0 + BlockMath.integerMagic)
+      let b1 = BlockMath.bits(q1 + BlockMath.integerMagic)
       for j in 0..<16 {
-        (out + 2 + j).storeBytes(of: min(q0[j], 15) | min(q1[j], 15) << 4, as: UInt8.self)
+        let packed = UInt8(truncatingIfNeeded: b0[j] & 0xF) | UInt8(truncatingIfNeeded: b1[j] & 0xF) << 4
+        (out + 2 + j).storeBytes(of: packed, as: UInt8.self)
       }
+      let scale = HalfPrecision.float(halfBits: h)
+      errors.add(v0, v1, (q0 - 8) * scale, (q1 - 8) * scale)
     }
+  }
+
+  /// Quantizes without measuring the error.
+  @inlinable
+  public static func quantize(
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+  ) {
+    var errors = BlockErrorAccumulator()
+    quantize(source, blocks: blocks, into: destination, errors: &errors)
   }
 
   /// The scalar path for blocks with non-finite values or scales (numpy semantics).

@@ -12,10 +12,12 @@ public enum Q8_0Block {
   /// Values per block.
   public static let count = 32
 
-  /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (34 bytes each).
+  /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (34 bytes each),
+  /// adding the error of the dequantized values (`q × d`) to `errors`.
   @inlinable
   public static func quantize(
-    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer,
+    errors: inout BlockErrorAccumulator
   ) {
     for block in 0..<blocks {
       let x = source + block * 32
@@ -26,6 +28,11 @@ public enum Q8_0Block {
       let id: Float = d == 0 ? 0 : 1 / d
       if maxBits >= 0x7F80_0000 || !id.isFinite {
         quantizeSlowly(x, into: out)
+        var restored = [Float](repeating: 0, count: 32)
+        restored.withUnsafeMutableBufferPointer {
+          dequantize(UnsafeRawPointer(out), blocks: 1, into: $0.baseAddress!)
+        }
+        errors.addSlowly(x, restored: restored)
         continue
       }
       let v0 = BlockMath.load(x)
@@ -33,11 +40,22 @@ public enum Q8_0Block {
       let h = HalfPrecision.halfBits(d)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
-      let q0 = BlockMath.lowBytes(BlockMath.roundHalfAway(v0 * id))
-      let q1 = BlockMath.lowBytes(BlockMath.roundHalfAway(v1 * id))
-      (out + 2).storeBytes(of: q0, as: SIMD16<UInt8>.self)
-      (out + 18).storeBytes(of: q1, as: SIMD16<UInt8>.self)
+      let r0 = BlockMath.roundHalfAway(v0 * id)
+      let r1 = BlockMath.roundHalfAway(v1 * id)
+      BlockMath.storeLowBytes(r0, to: out + 2)
+      BlockMath.storeLowBytes(r1, to: out + 18)
+      let scale = HalfPrecision.float(halfBits: h)
+      errors.add(v0, v1, r0 * scale, r1 * scale)
     }
+  }
+
+  /// Quantizes without measuring the error.
+  @inlinable
+  public static func quantize(
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+  ) {
+    var errors = BlockErrorAccumulator()
+    quantize(source, blocks: blocks, into: destination, errors: &errors)
   }
 
   /// The scalar path for blocks with non-finite values or scales (numpy semantics).

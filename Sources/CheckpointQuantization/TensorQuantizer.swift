@@ -74,27 +74,16 @@ public enum TensorQuantizer {
     let bytes = TensorBytes.allocate(count: blockCount * blockBytes) { out in
       guard let base = out.baseAddress else { return }
       ParallelChunks.run(units: blockCount, minimumUnits: 1024) { range in
-        // Slices of 256 blocks (32 KiB of floats) keep the quantize, dequantize and error
-        // passes in cache.
-        let restored = UnsafeMutablePointer<Float>.allocate(capacity: 256 * 32)
-        defer { restored.deallocate() }
-        var statistics = ErrorStatistics()
-        var first = range.lowerBound
-        while first < range.upperBound {
-          let count = min(256, range.upperBound - first)
-          let source = x + first * 32
-          let destination = base + first * blockBytes
-          if scheme == .q8_0 {
-            Q8_0Block.quantize(source, blocks: count, into: destination)
-            Q8_0Block.dequantize(UnsafeRawPointer(destination), blocks: count, into: restored)
-          } else {
-            Q4_0Block.quantize(source, blocks: count, into: destination)
-            Q4_0Block.dequantize(UnsafeRawPointer(destination), blocks: count, into: restored)
-          }
-          statistics.add(original: source, restored: restored, count: count * 32)
-          first += count
+        // The kernels measure the error as they go: one pass over the data.
+        var errors = BlockErrorAccumulator()
+        let source = x + range.lowerBound * 32
+        let destination = base + range.lowerBound * blockBytes
+        if scheme == .q8_0 {
+          Q8_0Block.quantize(source, blocks: range.count, into: destination, errors: &errors)
+        } else {
+          Q4_0Block.quantize(source, blocks: range.count, into: destination, errors: &errors)
         }
-        sink.merge(statistics)
+        sink.merge(errors.finish())
       }
     }
     return Output(bytes: bytes, scales: nil, statistics: sink.value)

@@ -55,6 +55,40 @@ final class BlockQuantizationTests: XCTestCase {
     XCTAssertEqual(out[1], 0)
   }
 
+  /// The error the kernels measure while quantizing equals dequantizing the output and
+  /// comparing it with the input afterwards (NaN and ±inf originals skipped).
+  func testFusedErrorMatchesSeparatePass() throws {
+    let input = try QuantizationFixtures.input()
+    for scheme in [QuantizationScheme.q8_0, .q4_0] {
+      let output = try TensorQuantizer.quantize(
+        try QuantizationFixtures.inputBytes(), dtype: .f32,
+        shape: [QuantizationFixtures.rows, QuantizationFixtures.columns], scheme: scheme)
+      let restored = try FloatDecoding.decode(output.bytes, dtype: scheme.outputDType)
+      var expected = ErrorStatistics()
+      expected.add(original: input, restored: restored, count: input.count)
+      XCTAssertEqual(output.statistics.count, expected.count, "\(scheme)")
+      XCTAssertEqual(output.statistics.maxAbsError, expected.maxAbsError, "\(scheme)")
+      // The fixture's fp16-overflowing scales restore ±inf: both passes see an infinite error.
+      XCTAssertEqual(output.statistics.maxAbsError, .infinity, "\(scheme)")
+      XCTAssertEqual(output.statistics.errorEnergy.isNaN, expected.errorEnergy.isNaN, "\(scheme)")
+      if !expected.errorEnergy.isNaN {
+        XCTAssertEqual(output.statistics.errorEnergy, expected.errorEnergy, accuracy: expected.errorEnergy * 1e-4)
+      }
+      XCTAssertEqual(output.statistics.signalEnergy, expected.signalEnergy, accuracy: expected.signalEnergy * 1e-4)
+      // On rows with representable scales the figures are finite and agree.
+      let rows = [0, 1, 2, 4, 5, 7, 10, 11, 12]
+      let finiteInput = rows.flatMap { input[$0 * 256..<($0 + 1) * 256] }
+      let finiteOutput = try TensorQuantizer.quantize(
+        finiteInput.withUnsafeBytes { TensorBytes($0) }, dtype: .f32, shape: [rows.count, 256], scheme: scheme)
+      let finiteRestored = try FloatDecoding.decode(finiteOutput.bytes, dtype: scheme.outputDType)
+      var separate = ErrorStatistics()
+      separate.add(original: finiteInput, restored: finiteRestored, count: finiteInput.count)
+      XCTAssertEqual(finiteOutput.statistics.maxAbsError, separate.maxAbsError, "\(scheme)")
+      XCTAssertEqual(finiteOutput.statistics.rmse, separate.rmse, accuracy: separate.rmse * 1e-5, "\(scheme)")
+      XCTAssertTrue(finiteOutput.statistics.snrDB.isFinite)
+    }
+  }
+
   private func assertMatches(
     _ scheme: QuantizationScheme, file: String, blockBytes: Int, line: UInt = #line
   ) throws {
