@@ -48,12 +48,8 @@ public enum Q4_0Block {
       let f1 = BlockMath.floorNonNegative(v1 * id + 8.5)
       let q0 = f0.replacing(with: fifteen, where: f0 .> fifteen)
       let q1 = f1.replacing(with: fifteen, where: f1 .> fifteen)
-      let b0 = BlockMath.bits(q0 + BlockMath.integerMagic)
-      let b1 = BlockMath.bits(q1 + BlockMath.integerMagic)
-      for j in 0..<16 {
-        let packed = UInt8(truncatingIfNeeded: b0[j] & 0xF) | UInt8(truncatingIfNeeded: b1[j] & 0xF) << 4
-        (out + 2 + j).storeBytes(of: packed, as: UInt8.self)
-      }
+      // q[j] | q[j + 16] << 4, computed exactly in float (≤ 255) and stored as bytes.
+      BlockMath.storeLowBytes(q0 + q1 * 16, to: out + 2)
       let scale = HalfPrecision.float(halfBits: h)
       errors.add(v0, v1, (q0 - 8) * scale, (q1 - 8) * scale)
     }
