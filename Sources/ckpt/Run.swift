@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointQuantization
 import CheckpointStorage
 import Foundation
 
@@ -62,7 +63,9 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
         let architecture = try Architecture(parsing: arch)
-        let checkpoint = try FormatRegistry.read(path: model, format: format)
+        // Quantized weights (Q8_0/Q4_0 blocks, int8 with scales) run as float32.
+        let checkpoint = try Dequantizer.dequantizingAll(
+          FormatRegistry.read(path: model, format: format), halves: false)
         let options = EngineOptions(
           heads: heads, activation: activation, normFirst: normFirst ? true : nil, eps: eps)
         let assembled = try CheckpointError.locating(file: model) {

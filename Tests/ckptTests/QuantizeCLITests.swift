@@ -123,4 +123,37 @@ final class QuantizeCLITests: XCTestCase {
       XCTAssertTrue(lines.contains { $0.hasPrefix("end to end (seq2seq-lstm") }, result.stdout)
     }
   }
+
+  /// `ckpt run` takes quantized weights (int8 with scales here) and stays close to torch's outputs.
+  func testRunOnQuantizedWeights() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let model = TestFixtures.path("engine/transformer_pytorch.safetensors")
+      let quantized = folder + "/t.gguf"
+      let q = try TestFixtures.runCkpt([
+        "quantize", model, quantized, "--scheme", "int8", "--heads", "2", "--quiet",
+      ])
+      XCTAssertEqual(q.status, 0, q.stderr)
+      let run = try TestFixtures.runCkpt([
+        "run", quantized, "--arch", "transformer", "--heads", "2",
+        "--inputs", TestFixtures.path("engine/transformer_pytorch.inputs.npz"), "--output", folder + "/o.npz",
+      ])
+      XCTAssertEqual(run.status, 0, run.stderr)
+      let out = try XCTUnwrap(try FormatRegistry.read(path: folder + "/o.npz")["out"])
+      let reference = try XCTUnwrap(
+        try FormatRegistry.read(path: TestFixtures.path("engine/transformer_pytorch.outputs.npz"))["out"])
+      let a = try out.load().array
+      let b = try reference.load().array
+      XCTAssertEqual(a.count, b.count)
+      var worst: Float = 0
+      for i in stride(from: 0, to: min(a.count, b.count), by: 4) {
+        let x = Float(
+          bitPattern: UInt32(a[i]) | UInt32(a[i + 1]) << 8 | UInt32(a[i + 2]) << 16 | UInt32(a[i + 3]) << 24)
+        let y = Float(
+          bitPattern: UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24)
+        worst = max(worst, abs(x - y))
+      }
+      XCTAssertGreaterThan(worst, 0)
+      XCTAssertLessThan(worst, 0.05)
+    }
+  }
 }
