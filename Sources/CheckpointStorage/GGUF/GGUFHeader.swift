@@ -147,11 +147,9 @@ public struct GGUFHeader: Sendable {
         }
         dims.append(Int(ne))
       }
-      let typeAt = cursor.position
       let typeID = try cursor.read(UInt32.self, "ggml type")
       let offset = try cursor.read(UInt64.self, "data offset")
       infos.append((name, dims, typeID, offset, at))
-      _ = typeAt
     }
 
     let headerEnd = cursor.position
