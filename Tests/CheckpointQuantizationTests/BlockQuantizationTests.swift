@@ -72,14 +72,17 @@ final class BlockQuantizationTests: XCTestCase {
       XCTAssertEqual(output.statistics.maxAbsError, .infinity, "\(scheme)")
       XCTAssertEqual(output.statistics.errorEnergy.isNaN, expected.errorEnergy.isNaN, "\(scheme)")
       if !expected.errorEnergy.isNaN {
-        XCTAssertEqual(output.statistics.errorEnergy, expected.errorEnergy, accuracy: expected.errorEnergy * 1e-4)
+        XCTAssertEqual(
+          output.statistics.errorEnergy, expected.errorEnergy, accuracy: expected.errorEnergy * 1e-4)
       }
-      XCTAssertEqual(output.statistics.signalEnergy, expected.signalEnergy, accuracy: expected.signalEnergy * 1e-4)
+      XCTAssertEqual(
+        output.statistics.signalEnergy, expected.signalEnergy, accuracy: expected.signalEnergy * 1e-4)
       // On rows with representable scales the figures are finite and agree.
       let rows = [0, 1, 2, 4, 5, 7, 10, 11, 12]
       let finiteInput = rows.flatMap { input[$0 * 256..<($0 + 1) * 256] }
       let finiteOutput = try TensorQuantizer.quantize(
-        finiteInput.withUnsafeBytes { TensorBytes($0) }, dtype: .f32, shape: [rows.count, 256], scheme: scheme)
+        finiteInput.withUnsafeBytes { TensorBytes($0) }, dtype: .f32, shape: [rows.count, 256], scheme: scheme
+      )
       let finiteRestored = try FloatDecoding.decode(finiteOutput.bytes, dtype: scheme.outputDType)
       var separate = ErrorStatistics()
       separate.add(original: finiteInput, restored: finiteRestored, count: finiteInput.count)
