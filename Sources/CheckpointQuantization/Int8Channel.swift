@@ -9,6 +9,37 @@ public enum Int8Channel {
   )
     -> Float
   {
+    let maxBits = BlockMath.maximumMagnitudeBits(x, count: count)
+    if maxBits < 0x7F80_0000 {
+      // All finite: 16 lanes at a time (the scalar loop below handles the rest).
+      let scale = Float(bitPattern: maxBits) / 127
+      guard scale >= .leastNormalMagnitude else {
+        return quantizeSlowly(x, count: count, into: destination)
+      }
+      let limit = SIMD16<Float>(repeating: 127)
+      var i = 0
+      while i + 16 <= count {
+        let q = BlockMath.roundHalfAway(BlockMath.load(x + i) / scale)
+        let clamped = q.replacing(with: limit, where: q .> limit).replacing(with: -limit, where: q .< -limit)
+        BlockMath.storeLowBytes(clamped, to: UnsafeMutableRawPointer(destination + i))
+        i += 16
+      }
+      while i < count {
+        destination[i] = Int8(max(-127, min(127, (x[i] / scale).rounded(.toNearestOrAwayFromZero))))
+        i += 1
+      }
+      return scale
+    }
+    return quantizeSlowly(x, count: count, into: destination)
+  }
+
+  /// The element-by-element path (rows with NaN or ±inf, or a subnormal scale).
+  @usableFromInline
+  static func quantizeSlowly(
+    _ x: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Int8>
+  )
+    -> Float
+  {
     var amax: Float = 0
     for i in 0..<count {
       let a = x[i].magnitude

@@ -28,4 +28,28 @@ final class Int8ChannelTests: XCTestCase {
     XCTAssertEqual(statistics.maxAbsError, 2)
     XCTAssertEqual(statistics.snrDB, 10 * log10(204.0 / 4), accuracy: 1e-9)
   }
+
+  /// The 16-lane path gives the element-by-element path's bytes and scale (ties included).
+  func testVectorPathMatchesScalarPath() {
+    var generator = SystemRandomNumberGenerator()
+    for length in [16, 37, 100, 1000] {
+      var row = (0..<length).map { _ in Float.random(in: -2...2, using: &generator) }
+      row[3] = 2.54  // amax: scale 0.02, so 0.05 × k + 0.01 hit .5 ties
+      for k in stride(from: 4, to: length, by: 7) { row[k] = 0.01 + 0.02 * Float(k % 50) - 0.5 }
+      var fast = [Int8](repeating: 0, count: length)
+      var slow = [Int8](repeating: 0, count: length)
+      let a = row.withUnsafeBufferPointer { x in
+        fast.withUnsafeMutableBufferPointer {
+          Int8Channel.quantize(x.baseAddress!, count: length, into: $0.baseAddress!)
+        }
+      }
+      let b = row.withUnsafeBufferPointer { x in
+        slow.withUnsafeMutableBufferPointer {
+          Int8Channel.quantizeSlowly(x.baseAddress!, count: length, into: $0.baseAddress!)
+        }
+      }
+      XCTAssertEqual(a, b)
+      XCTAssertEqual(fast, slow, "length \(length)")
+    }
+  }
 }
