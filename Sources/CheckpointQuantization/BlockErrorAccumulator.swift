@@ -6,7 +6,7 @@
 public struct BlockErrorAccumulator {
   @usableFromInline var signal = SIMD16<Float>()
   @usableFromInline var error = SIMD16<Float>()
-  @usableFromInline var worstBits: UInt32 = 0
+  @usableFromInline var worst = SIMD16<Float>()
   @usableFromInline var blocks = 0
   /// The statistics flushed so far (call ``finish()`` for the total).
   public var statistics = ErrorStatistics()
@@ -23,11 +23,12 @@ public struct BlockErrorAccumulator {
     signal += x1 * x1
     error += e0 * e0
     error += e1 * e1
-    let b0 = BlockMath.bits(e0)
-    let b1 = BlockMath.bits(e1)
-    for j in 0..<16 {
-      worstBits = max(worstBits, b0[j] & 0x7FFF_FFFF, b1[j] & 0x7FFF_FFFF)
-    }
+    // A NaN error (an fp16 scale of inf times q = 0) never wins here, but such a block always
+    // has an infinite error too (its largest value restores to ±inf), so the maximum is inf.
+    let m0 = BlockMath.magnitude(e0)
+    let m1 = BlockMath.magnitude(e1)
+    worst = worst.replacing(with: m0, where: m0 .> worst)
+    worst = worst.replacing(with: m1, where: m1 .> worst)
     blocks += 1
     if blocks == 32 { flush() }
   }
@@ -43,11 +44,11 @@ public struct BlockErrorAccumulator {
     statistics.signalEnergy += Double(signal.sum())
     statistics.errorEnergy += Double(error.sum())
     statistics.count += blocks * 32
-    let worst = Double(Float(bitPattern: min(worstBits, 0x7F80_0000)))
-    if !(worst <= statistics.maxAbsError) { statistics.maxAbsError = worst }
+    let largest = Double(worst.max())
+    if !(largest <= statistics.maxAbsError) { statistics.maxAbsError = largest }
     signal = SIMD16<Float>()
     error = SIMD16<Float>()
-    worstBits = 0
+    worst = SIMD16<Float>()
     blocks = 0
   }
 

@@ -58,7 +58,6 @@ enum BlockMath {
   /// Stores the low byte of each integral lane (|v| ≤ 2^22, two's complement) at `out`.
   @inlinable @inline(__always)
   static func storeLowBytes(_ v: SIMD16<Float>, to out: UnsafeMutableRawPointer) {
-    let b = bits(v + integerMagic)
-    for j in 0..<16 { out.storeBytes(of: UInt8(truncatingIfNeeded: b[j]), toByteOffset: j, as: UInt8.self) }
+    out.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits(v + integerMagic)), as: SIMD16<UInt8>.self)
   }
 }

@@ -21,10 +21,25 @@ public enum Q4_0Block {
       let x = source + block * 32
       let out = destination + block * 18
       let maxBits = BlockMath.maximumMagnitudeBits(x, count: 32)
-      var signedMax: Float = 0
-      for i in 0..<32 where x[i].bitPattern & 0x7FFF_FFFF == maxBits {
-        signedMax = x[i]
-        break
+      let amax = Float(bitPattern: maxBits)
+      let v0 = BlockMath.load(x)
+      let v1 = BlockMath.load(x + 16)
+      // The signed maximum: count the lanes equal to +amax (low half) and −amax (high half) in
+      // one integer sum instead of a search whose exit mispredicts; mixed ties (and ±0 blocks)
+      // take the first one by a search, as gguf-py's argmax.
+      let plus = SIMD16<Float>(repeating: amax)
+      let none = SIMD16<Int32>()
+      let counts =
+        none.replacing(with: 1, where: v0 .== plus) &+ none.replacing(with: 1, where: v1 .== plus)
+        &+ none.replacing(with: 0x10000, where: v0 .== -plus)
+        &+ none.replacing(with: 0x10000, where: v1 .== -plus)
+      let sum = counts.wrappedSum()
+      var signedMax = sum >> 16 == 0 ? amax : -amax
+      if sum & 0xFFFF != 0, sum >> 16 != 0 {
+        for i in 0..<32 where x[i].bitPattern & 0x7FFF_FFFF == maxBits {
+          signedMax = x[i]
+          break
+        }
       }
       let d = signedMax / -8
       let id: Float = d == 0 ? 0 : 1 / d
@@ -40,8 +55,6 @@ public enum Q4_0Block {
       let h = HalfPrecision.halfBits(d)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
       out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
-      let v0 = BlockMath.load(x)
-      let v1 = BlockMath.load(x + 16)
       // |x·id| ≤ 8 here, so t lies in (0, 17): floor, then clamp 16 to 15.
       let fifteen = SIMD16<Float>(repeating: 15)
       let f0 = BlockMath.floorNonNegative(v0 * id + 8.5)
