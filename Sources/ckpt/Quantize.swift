@@ -14,15 +14,15 @@ extension Ckpt {
     static let configuration = CommandConfiguration(
       abstract: "Quantize a checkpoint (f16, bf16, int8, Q8_0, Q4_0) and report the error per tensor.",
       discussion: """
-        Default rules: only F32/F16/BF16/F64 tensors are quantized; 0-d and 1-D tensors (biases,
-        norms, scalars) stay float; names matching --exclude stay as they are; Q8_0/Q4_0 need a
-        last dimension that is a multiple of 32 (others stay float, and the report says why).
-        f16/bf16 round to nearest even. int8 is per output channel (first dimension), symmetric,
-        with an F32 scale per channel stored as NAME.scale. Q8_0/Q4_0 are ggml's blocks,
-        bit-identical to gguf-py's quants.quantize, and need an output format that stores them
-        (.gguf). The report gives, per tensor, the RMSE, the max abs error and the SNR in dB of
-        the dequantized values against the original, and, when the forward engine recognises the
-        model (transformer, seq2seq-lstm, transformer-encoder, lstm, gru), the cosine similarity
+        Default rules: only F32/F16/BF16/F64 tensors are quantized; 0-d and 1-D tensors (biases, \
+        norms, scalars) stay float; names matching --exclude stay as they are; Q8_0/Q4_0 need a \
+        last dimension that is a multiple of 32 (others stay float, and the report says why). \
+        f16/bf16 round to nearest even. int8 is per output channel (first dimension), symmetric, \
+        with an F32 scale per channel stored as NAME.scale. Q8_0/Q4_0 are ggml's blocks, \
+        bit-identical to gguf-py's quants.quantize, and need an output format that stores them \
+        (.gguf, .ckz). The report gives, per tensor, the RMSE, the max abs error and the SNR in dB of \
+        the dequantized values against the original, and, when the forward engine recognises the \
+        model (transformer, seq2seq-lstm, transformer-encoder, lstm, gru), the cosine similarity \
         and max abs error of the quantized model's outputs against the original's on seeded inputs.
         """
     )
@@ -62,7 +62,7 @@ extension Ckpt {
         if scheme.isBlockQuantized, !target.supportsBlockQuantization {
           throw CheckpointError(
             .invalidArgument,
-            "\(target.identifier) files cannot store \(scheme.outputDType) blocks; write .gguf",
+            "\(target.identifier) files cannot store \(scheme.outputDType) blocks; write .gguf or .ckz",
             file: output)
         }
         let original = try FormatRegistry.read(path: input)
