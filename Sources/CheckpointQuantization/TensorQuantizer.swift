@@ -96,25 +96,16 @@ public enum TensorQuantizer {
       ParallelChunks.run(units: count, minimumUnits: 32_768) { range in
         let restored = UnsafeMutablePointer<Float>.allocate(capacity: range.count)
         defer { restored.deallocate() }
-        var i = range.lowerBound
-        // 16 lanes at a time, the scalar conversions for the tail; both are bit-identical.
-        while i + 16 <= range.upperBound {
-          let v = BlockMath.load(x + i)
-          let h = bfloat ? HalfPrecisionVector.bfloat16Bits(v) : HalfPrecisionVector.halfBits(v)
-          let back =
-            bfloat ? HalfPrecisionVector.float(bfloat16Bits: h) : HalfPrecisionVector.float(halfBits: h)
-          UnsafeMutableRawPointer(base + i).storeBytes(
-            of: SIMD16<UInt16>(truncatingIfNeeded: h), as: SIMD16<UInt16>.self)
-          UnsafeMutableRawPointer(restored + (i - range.lowerBound)).storeBytes(
-            of: back, as: SIMD16<Float>.self)
-          i += 16
-        }
-        while i < range.upperBound {
-          let h = bfloat ? HalfPrecision.bfloat16Bits(x[i]) : HalfPrecision.halfBits(x[i])
-          base[i] = h.littleEndian
-          restored[i - range.lowerBound] =
-            bfloat ? HalfPrecision.float(bfloat16Bits: h) : HalfPrecision.float(halfBits: h)
-          i += 1
+        for (k, i) in range.enumerated() {
+          if bfloat {
+            let h = HalfPrecision.bfloat16Bits(x[i])
+            base[i] = h.littleEndian
+            restored[k] = HalfPrecision.float(bfloat16Bits: h)
+          } else {
+            let h = HalfPrecision.halfBits(x[i])
+            base[i] = h.littleEndian
+            restored[k] = HalfPrecision.float(halfBits: h)
+          }
         }
         var statistics = ErrorStatistics()
         statistics.add(original: x + range.lowerBound, restored: restored, count: range.count)
