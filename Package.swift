@@ -11,7 +11,6 @@ let package = Package(
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
-    .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
