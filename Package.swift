@@ -63,7 +63,7 @@ let package = Package(
     ),
 
     // Conversion: layout detection and (later) layout mapping rules.
-    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
+    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore", "CheckpointEngine"]),
 
     // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
     .target(
