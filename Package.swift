@@ -98,7 +98,10 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointConversionTests",
-      dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+      dependencies: [
+        "CheckpointCore", "CheckpointConversion", "CheckpointEngine", "CheckpointKit",
+        "CheckpointTestSupport", "ckpt",
+      ]),
     .testTarget(
       name: "CheckpointHDF5Tests",
       dependencies: [

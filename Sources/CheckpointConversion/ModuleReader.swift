@@ -45,7 +45,9 @@ struct ModuleReader {
       modules.append(contentsOf: try transformer(stack, all: found.transformerStacks, claimed: &claimed))
     }
     modules += try generic(claimed: claimed)
-    return modules.sorted { $0.order < $1.order }
+    modules.sort { $0.order < $1.order }
+    if naming == .keras3 { modules = ModuleReader.attachFinalNorms(modules) }
+    return modules
   }
 
   private func strip(_ name: String, suffix: String, module: String) throws -> String {
@@ -148,13 +150,43 @@ struct ModuleReader {
     ]
   }
 
+  /// Keras 3 has no final norm in a Transformer stack: a converted stack's final norm is the
+  /// next `LayerNormalization` layer. When a file holds only Transformer stacks and as many
+  /// `layer_normalization[_N]` layers, those are the stacks' final norms, in order.
+  static func attachFinalNorms(_ modules: [CanonicalModule]) -> [CanonicalModule] {
+    let stacks = modules.indices.filter {
+      modules[$0].kind == .encoderStack || modules[$0].kind == .decoderStack
+    }
+    let norms = modules.indices.filter {
+      modules[$0].kind == .layerNorm && kerasClass(modules[$0].name) == "layer_normalization"
+    }.sorted { kerasNumber(modules[$0].name) < kerasNumber(modules[$1].name) }
+    guard !stacks.isEmpty, stacks.count == norms.count, stacks.count + norms.count == modules.count,
+      stacks.allSatisfy({ modules[$0].finalNorm == nil })
+    else { return modules }
+    var result = modules
+    for (stack, norm) in zip(stacks, norms) { result[stack].finalNorm = modules[norm].units[0][0] }
+    let dropped = Set(norms)
+    return result.indices.filter { !dropped.contains($0) }.map { result[$0] }
+  }
+
+  /// A Keras layer name's counter (`dense` → 0, `dense_2` → 2).
+  static func kerasNumber(_ name: String) -> Int {
+    if let cut = name.lastIndex(of: "_"), let number = Int(name[name.index(after: cut)...]) { return number }
+    return 0
+  }
+
   /// Linear, Embedding and LayerNorm modules among the tensors nobody claimed.
   private func generic(claimed: Set<String>) throws -> [CanonicalModule] {
     var stems: [String] = []
     var members: [String: [String]] = [:]
     let separator = naming.separator
     for tensor in checkpoint.tensors where !claimed.contains(tensor.name) {
-      guard let cut = tensor.name.range(of: separator, options: .backwards) else {
+      // The leaf is the last component (`weight`, `kernel:0`), or `vars/N` in Keras 3.
+      var search = tensor.name[...]
+      if naming == .keras3, let vars = tensor.name.range(of: "/vars/", options: .backwards) {
+        search = tensor.name[..<vars.upperBound].dropLast()
+      }
+      guard let cut = search.range(of: separator, options: .backwards) else {
         throw unmapped(tensor.name)
       }
       let stem = String(tensor.name[..<cut.lowerBound])

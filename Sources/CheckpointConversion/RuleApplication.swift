@@ -59,7 +59,7 @@ enum RuleApplication {
           .notFound, "\(module): '\(name)' needs \(missing.joined(separator: ", ")), which the source lacks",
           tensor: name)
       }
-      rule.roles.forEach { used.insert($0) }
+      for role in rule.roles { used.insert(role) }
       let context = TransformContext(heads: heads)
       let shape = try rule.forward(present.map { .symbolic($0) }, context: context, tensor: name)
       let info = TensorInfo(name: name, dtype: shape.dtype, shape: shape.shape)
