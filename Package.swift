@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
+    .library(name: "CheckpointVerification", targets: ["CheckpointVerification"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -72,6 +73,9 @@ let package = Package(
       linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
     ),
 
+    // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
+    .target(name: "CheckpointVerification", dependencies: ["CheckpointCore", "CheckpointEngine"]),
+
     // The command-line tool, thin over the libraries.
     .executableTarget(
       name: "ckpt",
@@ -82,6 +86,7 @@ let package = Package(
         "CheckpointHDF5",
         "CheckpointKit",
         "CheckpointEngine",
+        "CheckpointVerification",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -115,6 +120,13 @@ let package = Package(
         "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointEngine",
         "CheckpointTestSupport",
         "ckpt",
+      ]
+    ),
+    .testTarget(
+      name: "CheckpointVerificationTests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointEngine", "CheckpointVerification",
+        "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(

@@ -31,10 +31,16 @@ public struct Model: Sendable {
     var finalNorm: LayerNorm?
     var embed: Int
 
-    func callAsFunction(_ x: Matrix, keep: [Bool]?) -> Matrix {
+    func callAsFunction(_ x: Matrix, keep: [Bool]?, trace: ModuleTrace? = nil) -> Matrix {
       var x = x
-      for layer in layers { x = layer(x, keep: keep) }
-      if let finalNorm { finalNorm.apply(&x) }
+      for (index, layer) in layers.enumerated() {
+        x = layer(x, keep: keep, trace: trace, name: "encoder.layers.\(index)")
+      }
+      if let finalNorm {
+        let y = x.normalized(finalNorm)
+        trace?.append(name: "encoder.norm", parent: nil, inputs: [x], outputs: [y])
+        x = y
+      }
       return x
     }
   }
@@ -44,10 +50,16 @@ public struct Model: Sendable {
     var finalNorm: LayerNorm?
     var embed: Int
 
-    func callAsFunction(_ x: Matrix, memory: Matrix) -> Matrix {
+    func callAsFunction(_ x: Matrix, memory: Matrix, trace: ModuleTrace? = nil) -> Matrix {
       var x = x
-      for layer in layers { x = layer(x, memory: memory) }
-      if let finalNorm { finalNorm.apply(&x) }
+      for (index, layer) in layers.enumerated() {
+        x = layer(x, memory: memory, trace: trace, name: "decoder.layers.\(index)")
+      }
+      if let finalNorm {
+        let y = x.normalized(finalNorm)
+        trace?.append(name: "decoder.norm", parent: nil, inputs: [x], outputs: [y])
+        x = y
+      }
       return x
     }
   }

@@ -11,11 +11,26 @@ struct Seq2SeqLSTM: Sendable {
   var projection: Linear
 
   /// `src` `[B, S]`, `tgt` `[B, T]` tokens → logits `[B, T, V]`.
-  func forward(source: [Int], sourceShape: [Int], target: [Int], targetShape: [Int]) throws -> Matrix {
-    let encoded = encoder.forward(try encoderEmbedding.apply(source, shape: sourceShape, input: "src"))
+  ///
+  /// With a `trace`, records `encoder.embedding` (input: the token ids as floats),
+  /// `encoder.lstm.l{k}`, `decoder.embedding`, `decoder.lstm.l{k}` and `projection`.
+  func forward(
+    source: [Int], sourceShape: [Int], target: [Int], targetShape: [Int], trace: ModuleTrace? = nil
+  ) throws -> Matrix {
+    let sourceEmbedded = try encoderEmbedding.apply(source, shape: sourceShape, input: "src")
+    trace?.append(
+      name: "encoder.embedding", parent: nil,
+      inputs: [Matrix(shape: sourceShape, values: source.map { Float($0) })], outputs: [sourceEmbedded])
+    let encoded = encoder.forward(sourceEmbedded, trace: trace, name: "encoder.lstm")
+    let targetEmbedded = try decoderEmbedding.apply(target, shape: targetShape, input: "tgt")
+    trace?.append(
+      name: "decoder.embedding", parent: nil,
+      inputs: [Matrix(shape: targetShape, values: target.map { Float($0) })], outputs: [targetEmbedded])
     let decoded = decoder.forward(
-      try decoderEmbedding.apply(target, shape: targetShape, input: "tgt"), h0: encoded.hN, c0: encoded.cN)
-    return decoded.y.applying(projection)
+      targetEmbedded, h0: encoded.hN, c0: encoded.cN, trace: trace, name: "decoder.lstm")
+    let logits = decoded.y.applying(projection)
+    trace?.append(name: "projection", parent: nil, inputs: [decoded.y], outputs: [logits])
+    return logits
   }
 }
 
