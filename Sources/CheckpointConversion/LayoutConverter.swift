@@ -47,6 +47,12 @@ public enum LayoutConverter {
       modules = stackKerasLayers(modules, fromLayout: fromLayout)
     }
     let heads = options.heads ?? modules.compactMap(\.heads).first ?? settings.heads
+    if target == .keras3 {
+      // Final norms become LayerNormalization layers numbered encoder first (what the engine reads back).
+      let rank: (CanonicalModule) -> Int = { $0.kind == .encoderStack ? 0 : $0.kind == .decoderStack ? 1 : 2 }
+      modules = modules.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
+        .map(\.element)
+    }
     var writer = ModuleWriter(naming: target, heads: heads)
     var tensors: [Tensor] = []
     for module in modules { tensors += try writer.write(module) }

@@ -45,9 +45,7 @@ struct ModuleReader {
       modules.append(contentsOf: try transformer(stack, all: found.transformerStacks, claimed: &claimed))
     }
     modules += try generic(claimed: claimed)
-    modules.sort { $0.order < $1.order }
-    if naming == .keras3 { modules = ModuleReader.attachFinalNorms(modules) }
-    return modules
+    return modules.sorted { $0.order < $1.order }
   }
 
   private func strip(_ name: String, suffix: String, module: String) throws -> String {
@@ -148,31 +146,6 @@ struct ModuleReader {
         kind: stack.isDecoder ? .decoderStack : .encoderStack, name: name, units: units, finalNorm: finalNorm,
         heads: heads, order: order)
     ]
-  }
-
-  /// Keras 3 has no final norm in a Transformer stack: a converted stack's final norm is the
-  /// next `LayerNormalization` layer. When a file holds only Transformer stacks and as many
-  /// `layer_normalization[_N]` layers, those are the stacks' final norms, in order.
-  static func attachFinalNorms(_ modules: [CanonicalModule]) -> [CanonicalModule] {
-    let stacks = modules.indices.filter {
-      modules[$0].kind == .encoderStack || modules[$0].kind == .decoderStack
-    }
-    let norms = modules.indices.filter {
-      modules[$0].kind == .layerNorm && kerasClass(modules[$0].name) == "layer_normalization"
-    }.sorted { kerasNumber(modules[$0].name) < kerasNumber(modules[$1].name) }
-    guard !stacks.isEmpty, stacks.count == norms.count, stacks.count + norms.count == modules.count,
-      stacks.allSatisfy({ modules[$0].finalNorm == nil })
-    else { return modules }
-    var result = modules
-    for (stack, norm) in zip(stacks, norms) { result[stack].finalNorm = modules[norm].units[0][0] }
-    let dropped = Set(norms)
-    return result.indices.filter { !dropped.contains($0) }.map { result[$0] }
-  }
-
-  /// A Keras layer name's counter (`dense` → 0, `dense_2` → 2).
-  static func kerasNumber(_ name: String) -> Int {
-    if let cut = name.lastIndex(of: "_"), let number = Int(name[name.index(after: cut)...]) { return number }
-    return 0
   }
 
   /// Linear, Embedding and LayerNorm modules among the tensors nobody claimed.

@@ -4,6 +4,7 @@ import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
 import CheckpointStorage
+import CheckpointVerification
 import Foundation
 
 extension Ckpt {
@@ -60,7 +61,10 @@ extension Ckpt {
       help: "Attention heads, when converting [E, E] projections to Keras [E, heads, head_dim] kernels.")
     var heads: Int?
 
-    @Flag(help: "Run the engine on INPUT and OUTPUT with the same seeded inputs; fail above 1e-5.")
+    @Flag(
+      help:
+        "Check OUTPUT against INPUT as `ckpt verify` does (the engine on both, seeded inputs); fail if they differ."
+    )
     var verify = false
 
     @OptionGroup var outputOptions: OutputOptions
@@ -117,50 +121,45 @@ extension Ckpt {
         }
         try FormatRegistry.write(checkpoint, to: output, format: format, options: options)
         progress?.end()
-        var check: ConversionCheck.Result?
+        var check: ParityReport?
         if verify {
+          // `ckpt verify INPUT OUTPUT`: the engine runs both on the same seeded inputs, module by module.
           let written = try FormatRegistry.read(path: output, format: format)
-          check = try ConversionCheck.run(
-            source: original, converted: written, options: EngineOptions(heads: heads))
-          if let check, !check.passed {
+          let report = try ParityVerifier.verify(
+            original, written, options: ParityOptions(engine: EngineOptions(heads: heads)))
+          guard report.passed else {
             throw CheckpointError(
               .checksumMismatch,
-              "verification failed: \(check.architecture.rawValue) outputs differ by \(check.maxAbsError) (> \(ConversionCheck.tolerance))",
-              file: output)
+              "verification failed (first failing module: \(report.firstFailure ?? "whole model"))\n"
+                + report.text, file: output)
           }
+          check = report
         }
         let seconds = Date().timeIntervalSince(started)
         if outputOptions.json {
-          emit(
-            JSONValue.object(
-              [
-                ("input", .string(input)),
-                ("output", .string(output)),
-                ("input_format", .string(checkpoint.format)),
-                ("format", .string(try format ?? FormatRegistry.outputFormat(for: output))),
-                ("tensors", .integer(Int64(checkpoint.tensors.count))),
-                ("bytes", .integer(Int64(checkpoint.byteCount))),
-                ("seconds", .double(seconds)),
-              ]
-                + (layoutRecord.map { [("from_layout", .string($0.from)), ("layout", .string($0.to))] } ?? [])
-                + (check.map {
-                  [
-                    (
-                      "verify",
-                      .object([
-                        ("architecture", .string($0.architecture.rawValue)),
-                        ("max_abs_error", .double(Double($0.maxAbsError))),
-                      ])
-                    )
-                  ]
-                } ?? [])
-            ).prettyText)
+          var members: [(String, JSONValue)] = [
+            ("input", .string(input)),
+            ("output", .string(output)),
+            ("input_format", .string(checkpoint.format)),
+            ("format", .string(try format ?? FormatRegistry.outputFormat(for: output))),
+            ("tensors", .integer(Int64(checkpoint.tensors.count))),
+            ("bytes", .integer(Int64(checkpoint.byteCount))),
+            ("seconds", .double(seconds)),
+          ]
+          if let layoutRecord {
+            members.append(("from_layout", .string(layoutRecord.from)))
+            members.append(("layout", .string(layoutRecord.to)))
+          }
+          if let check { members.append(("verify", check.json)) }
+          emit(JSONValue.object(members).prettyText)
         } else if !outputOptions.quiet {
           emit(
             "wrote \(output): \(checkpoint.tensors.count) tensors, \(formatBytes(checkpoint.byteCount)) in \(String(format: "%.2f", seconds)) s"
               + (layoutRecord.map { " (layout \($0.from) → \($0.to))" } ?? ""))
           if let check {
-            emit("verified: \(check.architecture.rawValue) outputs agree, max abs error \(check.maxAbsError)")
+            emit(
+              "verified: \(check.architecture) outputs agree within \(check.tolerance.dtype) tolerance (\(check.modules.count) modules)"
+            )
           }
         }
       }

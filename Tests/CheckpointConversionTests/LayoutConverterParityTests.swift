@@ -82,6 +82,13 @@ final class LayoutConverterParityTests: XCTestCase {
       "transformer_keras3.weights.h5", to: .hf, writing: "t.safetensors", architecture: .transformer)
   }
 
+  func testPyTorchTransformerToKerasHub() throws {
+    // nn.Transformer's final encoder/decoder norms become LayerNormalization layers, encoder first.
+    try ConversionFixtures.assertConverted(
+      "transformer_pytorch.pt", to: .keras3, writing: "t.weights.h5", architecture: .transformer,
+      options: ConversionOptions(heads: 2))
+  }
+
   func testHFBERTEncoderToPyTorch() throws {
     // The converted file records BERT's settings (GELU, eps 1e-12) for the PyTorch layers.
     try ConversionFixtures.assertConverted(
