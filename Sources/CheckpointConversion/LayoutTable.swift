@@ -14,6 +14,8 @@ public enum ModuleKind: String, Sendable, CaseIterable {
   case embedding
   /// nn.LayerNorm / LayerNormalization.
   case layerNorm = "layer-norm"
+  /// A standalone nn.MultiheadAttention / MultiHeadAttention (self-attention roles `self.*`).
+  case attention
 }
 
 /// A framework's tensor naming, finer than ``Layout`` (Hugging Face has two styles).
@@ -58,7 +60,8 @@ public struct LayoutTable: Sendable {
     .lstmPyTorch, .lstmKeras2, .lstmKeras3, .gruPyTorch, .gruKeras2, .gruKeras3,
     .encoderPyTorch, .decoderPyTorch, .encoderKeras3, .decoderKeras3, .encoderHFBert, .encoderHFBart,
     .decoderHFBart, .linearPyTorch, .linearKeras2, .linearKeras3, .embeddingPyTorch, .embeddingKeras2,
-    .embeddingKeras3, .layerNormPyTorch, .layerNormKeras2, .layerNormKeras3,
+    .embeddingKeras3, .layerNormPyTorch, .layerNormKeras2, .layerNormKeras3, .attentionPyTorch,
+    .attentionKeras2, .attentionKeras3,
   ]
 
   /// The table for `kind` in `naming`, if the framework has one.
@@ -67,7 +70,7 @@ public struct LayoutTable: Sendable {
     switch (kind, naming) {
     case (.lstm, .hfBert), (.lstm, .hfBart), (.gru, .hfBert), (.gru, .hfBart), (.linear, .hfBert),
       (.linear, .hfBart), (.embedding, .hfBert), (.embedding, .hfBart), (.layerNorm, .hfBert),
-      (.layerNorm, .hfBart), (.decoderLayer, .hfBert):
+      (.layerNorm, .hfBart), (.decoderLayer, .hfBert), (.attention, .hfBert), (.attention, .hfBart):
       // Hugging Face models are PyTorch modules: plain layers keep PyTorch names; a decoder
       // layer has no BERT naming, so BART's is used.
       lookup = kind == .decoderLayer ? .hfBart : .pytorch

@@ -218,3 +218,40 @@ def test_torch_encoder_layers_into_bert(tmp_path):
         mask = inputs["mask"].astype(bool)
         check(y.numpy()[mask], outputs["y"][mask], "y (unpadded positions)")
     """)
+
+
+@HEAVY
+@pytest.mark.parametrize("layout", ["keras", "keras3"])
+def test_torch_multihead_attention_into_keras(tmp_path, layout):
+    pytest.importorskip("torch")
+    pytest.importorskip("tf_keras" if layout == "keras" else "keras")
+    source, arrays = tmp_path / "mha.safetensors", tmp_path / "mha.npz"
+    run_python(f"""
+        import torch, torch.nn as nn
+        from safetensors.torch import save_file
+        torch.manual_seed(0)
+        class Model(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        model = Model().eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(torch.randn_like(p) * 0.5)
+            q, kv = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
+            y, _ = model.attn(q, kv, kv, need_weights=False)
+        save_file(model.state_dict(), {str(source)!r})
+        np.savez({str(arrays)!r}, q=q.numpy(), kv=kv.numpy(), y=y.numpy())
+    """)
+    out = tmp_path / ("mha.h5" if layout == "keras" else "mha.weights.h5")
+    ckpt("convert", source, out, "--layout", layout, "--heads", "2")
+    module = "tf_keras" if layout == "keras" else "keras"
+    run_python(f"""
+        import {module} as keras
+        data = np.load({str(arrays)!r})
+        q, kv = keras.Input((3, 8)), keras.Input((5, 8))
+        y = keras.layers.MultiHeadAttention(2, 4)(q, kv)
+        model = keras.Model([q, kv], y)
+        model.load_weights({str(out)!r})
+        check(model([data["q"], data["kv"]]), data["y"], "y")
+    """, TF_USE_LEGACY_KERAS="1" if layout == "keras" else "0", KERAS_BACKEND="tensorflow")
