@@ -20,10 +20,15 @@ public enum ModuleKind: String, Sendable, CaseIterable {
 
 /// A framework's tensor naming, finer than ``Layout`` (Hugging Face has two styles).
 public enum Naming: String, Sendable, CaseIterable {
+  /// PyTorch `state_dict` names.
   case pytorch
+  /// tf.keras 2 `.h5` weight names (`{layer}/{layer}/…:0`).
   case keras2
+  /// Keras 3 `.weights.h5` paths (`layers/{class}[_N]/…/vars/N`).
   case keras3
+  /// Hugging Face BERT (`layer.N.attention.self.query`).
   case hfBert = "hf-bert"
+  /// Hugging Face BART/Marian (`layers.N.self_attn.q_proj`).
   case hfBart = "hf-bart"
 
   /// The path separator of the naming.
