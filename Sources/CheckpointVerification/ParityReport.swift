@@ -3,6 +3,10 @@ import Foundation
 
 /// The result of ``ParityVerifier/verify(_:_:options:)``.
 public struct ParityReport: Sendable {
+  /// Seconds spent assembling both models (loading their weights).
+  public var assembleSeconds: Double
+  /// Seconds spent running and comparing (A traced, B's modules, B whole).
+  public var runSeconds: Double
   /// The architecture compared.
   public var architecture: String
   /// The layouts the two checkpoints were recognised in.
@@ -52,6 +56,8 @@ public struct ParityReport: Sendable {
           ("atol", .double(tolerance.atol)),
         ])
       ),
+      ("assemble_seconds", .double(assembleSeconds)),
+      ("run_seconds", .double(runSeconds)),
     ])
   }
 

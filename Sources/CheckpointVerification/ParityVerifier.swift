@@ -37,9 +37,12 @@ public enum ParityVerifier {
   public static func verify(_ a: Checkpoint, _ b: Checkpoint, options: ParityOptions = ParityOptions()) throws
     -> ParityReport
   {
+    let clock = ContinuousClock()
+    let started = clock.now
     let architecture = try options.architecture ?? detect(a, options: options.engineA)
     let modelA = try assemble(a, architecture, options.engineA, side: "A")
     let modelB = try assemble(b, architecture, options.engineB, side: "B")
+    let assembled = clock.now
     var tolerance = Tolerance.default(for: [a, b])
     if options.rtol != nil || options.atol != nil {
       tolerance = Tolerance(
@@ -78,9 +81,15 @@ public enum ParityVerifier {
 
     let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
     return ParityReport(
+      assembleSeconds: seconds(assembled - started), runSeconds: seconds(clock.now - assembled),
       architecture: architecture.rawValue, layoutA: modelA.layout.rawValue, layoutB: modelB.layout.rawValue,
       tolerance: tolerance, inputs: inputs.tensors.map { ($0.name, $0.shape) },
       seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole)
+  }
+
+  private static func seconds(_ duration: Duration) -> Double {
+    let (whole, fraction) = duration.components
+    return Double(whole) + Double(fraction) * 1e-18
   }
 
   /// The first architecture of ``detectionOrder`` that A assembles as.

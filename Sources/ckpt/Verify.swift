@@ -104,13 +104,18 @@ extension Ckpt {
     static func verify(a: String, b: String, options: ParityOptions, json: Bool, quiet: Bool) throws
       -> ParityReport
     {
-      let checkpointA = try FormatRegistry.read(path: a)
-      let checkpointB = try FormatRegistry.read(path: b)
+      let checkpointA = try CheckpointError.locating(file: a) { try FormatRegistry.read(path: a) }
+      let checkpointB = try CheckpointError.locating(file: b) { try FormatRegistry.read(path: b) }
       let report = try ParityVerifier.verify(checkpointA, checkpointB, options: options)
       if json {
         emit(report.json.prettyText)
       } else if !quiet || !report.passed {
         emit(report.text)
+        if !quiet {
+          emit(
+            String(
+              format: "assembled in %.3f s, verified in %.3f s", report.assembleSeconds, report.runSeconds))
+        }
       }
       return report
     }
