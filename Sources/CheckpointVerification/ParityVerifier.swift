@@ -41,7 +41,25 @@ public enum ParityVerifier {
     let started = clock.now
     let architecture = try options.architecture ?? detect(a, options: options.engineA)
     let modelA = try assemble(a, architecture, options.engineA, side: "A")
-    let modelB = try assemble(b, architecture, options.engineB, side: "B")
+    let modelB: Model
+    do {
+      modelB = try assemble(b, architecture, options.engineB, side: "B")
+    } catch let error as CheckpointError {
+      // A weight that does not fit: fail the module it belongs to, by name, when it is known.
+      guard let tensor = error.tensor,
+        let module = ModuleLocator.modules(of: b, architecture: architecture)[tensor]
+      else { throw error }
+      let tolerance = Tolerance.default(for: [a, b])
+      let failed = ModuleParity(
+        name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
+        passed: false, reason: "B cannot be assembled: \(error.message) (tensor '\(tensor)')")
+      return ParityReport(
+        assembleSeconds: seconds(clock.now - started), runSeconds: 0, architecture: architecture.rawValue,
+        layoutA: modelA.layout.rawValue, layoutB: "unknown", tolerance: tolerance, inputs: [], seed: nil,
+        modules: [failed],
+        whole: ModuleParity(
+          name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot be assembled"))
+    }
     let assembled = clock.now
     var tolerance = Tolerance.default(for: [a, b])
     if options.rtol != nil || options.atol != nil {
