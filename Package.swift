@@ -64,7 +64,7 @@ let package = Package(
     ),
 
     // Conversion: layout detection and (later) layout mapping rules.
-    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
+    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore", "CheckpointEngine"]),
 
     // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
     .target(
@@ -103,7 +103,10 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointConversionTests",
-      dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+      dependencies: [
+        "CheckpointCore", "CheckpointConversion", "CheckpointEngine", "CheckpointKit",
+        "CheckpointTestSupport", "ckpt",
+      ]),
     .testTarget(
       name: "CheckpointHDF5Tests",
       dependencies: [
