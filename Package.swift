@@ -126,7 +126,7 @@ let package = Package(
       name: "CheckpointVerificationTests",
       dependencies: [
         "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointEngine", "CheckpointVerification",
-        "CheckpointTestSupport", "ckpt",
+        "CheckpointConversion", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(

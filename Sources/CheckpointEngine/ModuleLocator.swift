@@ -33,14 +33,11 @@ public enum ModuleLocator {
       let stack = first.layout == .pytorch ? first : RecurrentRecognizer.Found.stacked(matching) ?? first
       recurrent(stack, architecture == .lstm ? "lstm" : "gru")
     case .seq2seqLSTM:
-      let lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
-      guard lstms.count == 2 else { return result }
-      var (first, second) = (lstms[0], lstms[1])
-      if first.prefix.lowercased().contains("dec") || second.prefix.lowercased().contains("enc") {
-        swap(&first, &second)
+      guard let (encoder, decoder) = try? Seq2SeqRecognizer(parameters: parameters).encoderAndDecoder() else {
+        return result
       }
-      recurrent(first, "encoder.lstm")
-      recurrent(second, "decoder.lstm")
+      recurrent(encoder, "encoder.lstm")
+      recurrent(decoder, "decoder.lstm")
     case .transformer, .transformerEncoder:
       let stacks = TransformerRecognizer(parameters: parameters).stacks()
       for stack in stacks {
