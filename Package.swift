@@ -74,7 +74,9 @@ let package = Package(
     ),
 
     // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
-    .target(name: "CheckpointVerification", dependencies: ["CheckpointCore", "CheckpointEngine"]),
+    .target(
+      name: "CheckpointVerification",
+      dependencies: ["CheckpointCore", "CheckpointEngine", "CheckpointConversion"]),
 
     // The command-line tool, thin over the libraries.
     .executableTarget(
