@@ -57,3 +57,13 @@ def test_diff_names_the_changed_tensor(ckpt, tmp_path):
     assert [t["name"] for t in changed] == ["bias_hh_l0"]
     expected = float(np.abs(load_file(str(ENGINE / "gru_pytorch.safetensors"))["bias_hh_l0"]).max())
     assert abs(changed[0]["max_abs_error"] - expected) < 1e-7
+
+
+def test_float16_copy_verifies_with_its_tolerance(ckpt, tmp_path):
+    state = load_file(str(ENGINE / "transformer_pytorch.safetensors"))
+    save_file({k: v.astype(np.float16) for k, v in state.items()}, str(tmp_path / "b.safetensors"))
+    code, report = verify(ckpt, ENGINE / "transformer_pytorch.safetensors", tmp_path / "b.safetensors",
+                          "--heads", "2")
+    assert code == 0, report
+    assert report["tolerances"]["dtype"] == "F16"
+    assert report["whole"]["max_abs_error"] > 0
