@@ -74,7 +74,9 @@ let package = Package(
     ),
 
     // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
-    .target(name: "CheckpointVerification", dependencies: ["CheckpointCore", "CheckpointEngine"]),
+    .target(
+      name: "CheckpointVerification",
+      dependencies: ["CheckpointCore", "CheckpointEngine", "CheckpointConversion"]),
 
     // The command-line tool, thin over the libraries.
     .executableTarget(
@@ -126,7 +128,7 @@ let package = Package(
       name: "CheckpointVerificationTests",
       dependencies: [
         "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointEngine", "CheckpointVerification",
-        "CheckpointTestSupport", "ckpt",
+        "CheckpointConversion", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(

@@ -16,6 +16,12 @@ public struct Model: Sendable {
   public let layout: Layout
   /// A one-line description of what was assembled.
   public let summary: String
+  /// The Transformer settings the model runs with (the first layer's heads, activation, norm
+  /// placement, eps); all `nil` for recurrent models.
+  public private(set) var settings = EngineOptions()
+  /// The Transformer settings the checkpoint itself records (its metadata; the heads of Keras
+  /// `[E, heads, d]` kernels); `nil` where the file is silent and a default or option applied.
+  public private(set) var recordedSettings = EngineOptions()
   let body: Body
 
   enum Body: Sendable {
@@ -108,13 +114,21 @@ public struct Model: Sendable {
         )
       }
       layout = encoderNames.layout
-      let settings = TransformerSettings(
-        layout: layout, metadata: ModelMetadata(parameters.metadata), options: options)
-      let builder = TransformerBuilder(parameters: parameters, settings: settings, layout: layout)
+      let metadata = ModelMetadata(parameters.metadata)
+      let transformer = TransformerSettings(layout: layout, metadata: metadata, options: options)
+      let builder = TransformerBuilder(parameters: parameters, settings: transformer, layout: layout)
       let encoder = try Model.encoder(encoderNames, builder)
+      let heads = encoder.layers.first?.selfAttention.heads
+      settings = EngineOptions(
+        heads: heads, activation: transformer.activation, normFirst: transformer.normFirst,
+        eps: transformer.eps)
+      recordedSettings = EngineOptions(
+        heads: layout == .keras3 || layout == .keras2 ? heads : metadata.heads,
+        activation: metadata.activation,
+        normFirst: metadata.normFirst, eps: metadata.eps)
       let describe =
-        "heads \(encoder.layers.first?.selfAttention.heads ?? 0), \(settings.activation.rawValue), "
-        + "\(settings.normFirst ? "pre-norm" : "post-norm"), eps \(settings.eps)"
+        "heads \(heads ?? 0), \(transformer.activation.rawValue), "
+        + "\(transformer.normFirst ? "pre-norm" : "post-norm"), eps \(transformer.eps)"
       if architecture == .transformerEncoder {
         body = .encoder(encoder)
         summary =

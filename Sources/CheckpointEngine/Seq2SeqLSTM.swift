@@ -38,18 +38,37 @@ struct Seq2SeqLSTM: Sendable {
 struct Seq2SeqRecognizer {
   let parameters: ParameterSet
 
-  func model() throws -> (Seq2SeqLSTM, Layout) {
-    let lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
+  /// The encoder and decoder LSTMs: the file's two LSTM modules, or (Keras, one layer per
+  /// module) the layers named `enc…` and `dec…` stacked in Keras order.
+  func encoderAndDecoder() throws -> (encoder: RecurrentRecognizer.Found, decoder: RecurrentRecognizer.Found)
+  {
+    var lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
+    if let config = parameters.kerasConfig {
+      for module in lstms { try config.checkRecurrent(module.prefix) }
+    }
+    if lstms.count > 2, lstms.allSatisfy({ $0.layout != .pytorch }) {
+      let encoders = lstms.filter { hint($0.prefix, "enc") }
+      let decoders = lstms.filter { hint($0.prefix, "dec") && !hint($0.prefix, "enc") }
+      if encoders.count + decoders.count == lstms.count,
+        let encoder = RecurrentRecognizer.Found.stacked(encoders),
+        let decoder = RecurrentRecognizer.Found.stacked(decoders)
+      {
+        lstms = [encoder, decoder]
+      }
+    }
     guard lstms.count == 2 else {
       throw EngineError.missingModule(
         "seq2seq-lstm needs two LSTMs (encoder and decoder); found \(lstms.count)"
           + (lstms.isEmpty ? "" : " (\(lstms.map { "'\($0.prefix)'" }.joined(separator: ", ")))"))
     }
-    if let config = parameters.kerasConfig {
-      for module in lstms { try config.checkRecurrent(module.prefix) }
-    }
     var (first, second) = (lstms[0], lstms[1])
     if hint(first.prefix, "dec") || hint(second.prefix, "enc") { swap(&first, &second) }
+    return (first, second)
+  }
+
+  func model() throws -> (Seq2SeqLSTM, Layout) {
+    let (first, second) = try encoderAndDecoder()
+    let lstms = [first, second]
     let layout = first.layout
     let encoder = try first.lstm(parameters)
     let decoder = try second.lstm(parameters)

@@ -21,12 +21,16 @@ public struct ParityOptions: Sendable {
   public var batch: Int
   /// The sequence length of the generated inputs.
   public var length: Int
+  /// Whether B takes A's Transformer activation, norm placement and eps where B's file records
+  /// none of its own and no option sets it (a Keras 3 weights file records none): a layout
+  /// that cannot store a setting does not make a conversion wrong. Heads are never inherited.
+  public var inheritSettings: Bool
 
   /// Creates options; `engine` applies to both sides unless `engineB` is given.
   public init(
     architecture: Architecture? = nil, inputs: Checkpoint? = nil, rtol: Double? = nil, atol: Double? = nil,
     engine: EngineOptions = EngineOptions(), engineB: EngineOptions? = nil, seed: UInt64 = 0, batch: Int = 2,
-    length: Int = 8
+    length: Int = 8, inheritSettings: Bool = true
   ) {
     self.architecture = architecture
     self.inputs = inputs
@@ -37,5 +41,6 @@ public struct ParityOptions: Sendable {
     self.seed = seed
     self.batch = batch
     self.length = length
+    self.inheritSettings = inheritSettings
   }
 }

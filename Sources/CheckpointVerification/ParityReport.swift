@@ -3,6 +3,10 @@ import Foundation
 
 /// The result of ``ParityVerifier/verify(_:_:options:)``.
 public struct ParityReport: Sendable {
+  /// Seconds spent assembling both models (loading their weights).
+  public var assembleSeconds: Double
+  /// Seconds spent running and comparing (A traced, B's modules, B whole).
+  public var runSeconds: Double
   /// The architecture compared.
   public var architecture: String
   /// The layouts the two checkpoints were recognised in.
@@ -20,6 +24,8 @@ public struct ParityReport: Sendable {
   public var modules: [ModuleParity]
   /// The whole architecture on the same inputs.
   public var whole: ModuleParity
+  /// The settings B took from A because B's file records none (see ``ParityOptions/inheritSettings``).
+  public var settingsFromA: [String] = []
 
   /// Whether every module and the whole model passed.
   public var passed: Bool { whole.passed && modules.allSatisfy(\.passed) }
@@ -52,6 +58,9 @@ public struct ParityReport: Sendable {
           ("atol", .double(tolerance.atol)),
         ])
       ),
+      ("settings_from_a", .array(settingsFromA.map { .string($0) })),
+      ("assemble_seconds", .double(assembleSeconds)),
+      ("run_seconds", .double(runSeconds)),
     ])
   }
 
@@ -65,6 +74,9 @@ public struct ParityReport: Sendable {
     lines.append(
       "tolerance \(tolerance.dtype): |b - a| <= \(ParityReport.format(tolerance.atol)) + "
         + "\(ParityReport.format(tolerance.rtol)) * |a|")
+    if !settingsFromA.isEmpty {
+      lines.append("B takes from A (its file does not record them): " + settingsFromA.joined(separator: ", "))
+    }
     let width = max(24, (modules.map(\.name.count) + [whole.name.count]).max() ?? 0) + 2
     func pad(_ text: String, _ count: Int) -> String {
       text.count >= count ? text + " " : text + String(repeating: " ", count: count - text.count)

@@ -37,9 +37,38 @@ public enum ParityVerifier {
   public static func verify(_ a: Checkpoint, _ b: Checkpoint, options: ParityOptions = ParityOptions()) throws
     -> ParityReport
   {
+    let clock = ContinuousClock()
+    let started = clock.now
     let architecture = try options.architecture ?? detect(a, options: options.engineA)
     let modelA = try assemble(a, architecture, options.engineA, side: "A")
-    let modelB = try assemble(b, architecture, options.engineB, side: "B")
+    var modelB: Model
+    var inherited: [String] = []
+    do {
+      modelB = try assemble(b, architecture, options.engineB, side: "B")
+      if options.inheritSettings {
+        let (engineB, names) = inheritedSettings(options.engineB, a: modelA, b: modelB)
+        if !names.isEmpty {
+          modelB = try assemble(b, architecture, engineB, side: "B")
+          inherited = names
+        }
+      }
+    } catch let error as CheckpointError {
+      // A weight that does not fit: fail the module it belongs to, by name, when it is known.
+      guard let tensor = error.tensor,
+        let module = ModuleLocator.modules(of: b, architecture: architecture)[tensor]
+      else { throw error }
+      let tolerance = Tolerance.default(for: [a, b])
+      let failed = ModuleParity(
+        name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
+        passed: false, reason: "B cannot be assembled: \(error.message) (tensor '\(tensor)')")
+      return ParityReport(
+        assembleSeconds: seconds(clock.now - started), runSeconds: 0, architecture: architecture.rawValue,
+        layoutA: modelA.layout.rawValue, layoutB: "unknown", tolerance: tolerance, inputs: [], seed: nil,
+        modules: [failed],
+        whole: ModuleParity(
+          name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot be assembled"))
+    }
+    let assembled = clock.now
     var tolerance = Tolerance.default(for: [a, b])
     if options.rtol != nil || options.atol != nil {
       tolerance = Tolerance(
@@ -78,9 +107,41 @@ public enum ParityVerifier {
 
     let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
     return ParityReport(
+      assembleSeconds: seconds(assembled - started), runSeconds: seconds(clock.now - assembled),
       architecture: architecture.rawValue, layoutA: modelA.layout.rawValue, layoutB: modelB.layout.rawValue,
       tolerance: tolerance, inputs: inputs.tensors.map { ($0.name, $0.shape) },
-      seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole)
+      seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole,
+      settingsFromA: inherited)
+  }
+
+  /// B's options with A's activation, norm placement and eps where B neither records nor is given one.
+  private static func inheritedSettings(_ given: EngineOptions, a: Model, b: Model) -> (
+    EngineOptions, [String]
+  ) {
+    var options = given
+    var names: [String] = []
+    if given.activation == nil, b.recordedSettings.activation == nil, let value = a.settings.activation,
+      value != b.settings.activation
+    {
+      options.activation = value
+      names.append("activation \(value.rawValue)")
+    }
+    if given.normFirst == nil, b.recordedSettings.normFirst == nil, let value = a.settings.normFirst,
+      value != b.settings.normFirst
+    {
+      options.normFirst = value
+      names.append(value ? "pre-norm" : "post-norm")
+    }
+    if given.eps == nil, b.recordedSettings.eps == nil, let value = a.settings.eps, value != b.settings.eps {
+      options.eps = value
+      names.append("eps \(value)")
+    }
+    return (options, names)
+  }
+
+  private static func seconds(_ duration: Duration) -> Double {
+    let (whole, fraction) = duration.components
+    return Double(whole) + Double(fraction) * 1e-18
   }
 
   /// The first architecture of ``detectionOrder`` that A assembles as.

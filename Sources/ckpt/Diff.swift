@@ -10,7 +10,7 @@ extension Ckpt {
     static let configuration = CommandConfiguration(
       abstract: "Compare two checkpoints tensor by tensor.",
       discussion: """
-        Tensors are paired by name. Each is identical (same dtype, shape and bytes), close (values within the tolerance), different (with the max abs and max rel error), a shape mismatch, or on one side only. Values of different dtypes are compared as float32. Exits 0 only if every tensor is identical or close with the same dtype and no name is on one side only.
+        When A and B are in different layouts (PyTorch, Keras 2, Keras 3, Hugging Face), B is first converted into A's layout as `ckpt convert --layout` would (exact transforms; an LSTM's two PyTorch biases and Keras's one merged bias stay different tensors), unless --same-layout. Tensors are then paired by name. Each is identical (same dtype, shape and bytes), close (values within the tolerance), different (with the max abs and max rel error), a shape mismatch, or on one side only. Values of different dtypes are compared as float32. Exits 0 only if every tensor is identical or close with the same dtype and no name is on one side only.
         """
     )
 
@@ -26,6 +26,13 @@ extension Ckpt {
     @Option(help: "Absolute tolerance (default by dtype; F32 1e-5).")
     var atol: Double?
 
+    @Option(
+      help: "Attention heads, to convert packed PyTorch attention into Keras kernels for the comparison.")
+    var heads: Int?
+
+    @Flag(help: "Compare the tensors as stored, without converting B into A's layout.")
+    var sameLayout = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
@@ -38,7 +45,11 @@ extension Ckpt {
           let base = Tolerance.default(for: [checkpointA, checkpointB])
           tolerance = Tolerance(dtype: "custom", rtol: rtol ?? base.rtol, atol: atol ?? base.atol)
         }
-        let report = try TensorDiff.compare(checkpointA, checkpointB, tolerance: tolerance)
+        let report =
+          sameLayout
+          ? try TensorDiff.compare(checkpointA, checkpointB, tolerance: tolerance)
+          : try TensorDiff.compareNormalizingLayout(
+            checkpointA, checkpointB, tolerance: tolerance, heads: heads)
         passed = report.passed
         if outputOptions.json {
           emit(report.json.prettyText)

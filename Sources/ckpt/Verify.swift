@@ -15,7 +15,7 @@ extension Ckpt {
 
         A value passes when |b - a| <= atol + rtol * |a|. Defaults by the least precise weight dtype: F32 rtol 1.3e-6 atol 1e-5 (torch.testing), F16 1e-3/1e-3, BF16 1.6e-2/1e-2, Q8_0 2e-2/2e-2, Q4_0 1.5e-1/1e-1 (Docs/verification.md).
 
-        Exits 0 only if every module and the whole model pass. --heads, --activation, --norm-first and --eps set both sides (as in `ckpt run`); --heads-b overrides the head count of B alone.
+        Exits 0 only if every module and the whole model pass. --heads, --activation, --norm-first and --eps set both sides (as in `ckpt run`); --heads-b overrides the head count of B alone. Where B's file records no activation, norm placement or eps (a Keras 3 weights file records none) and no flag sets it, B takes A's (listed in the report; --strict-settings turns this off).
         """
     )
 
@@ -54,6 +54,12 @@ extension Ckpt {
 
     @Option(help: "LayerNorm epsilon (both sides).")
     var eps: Float?
+
+    @Flag(
+      help:
+        "Do not let B take A's activation, norm placement and eps where B's file records none (a Keras 3 weights file)."
+    )
+    var strictSettings = false
 
     @Option(help: "Seed of the generated inputs.")
     var seed: UInt64 = 0
@@ -96,7 +102,8 @@ extension Ckpt {
       return ParityOptions(
         architecture: try arch.map { try Architecture(parsing: $0) },
         inputs: try inputs.map { path in try FormatRegistry.read(path: path) }, rtol: rtol, atol: atol,
-        engine: engine, engineB: engineB, seed: seed, batch: batch, length: length)
+        engine: engine, engineB: engineB, seed: seed, batch: batch, length: length,
+        inheritSettings: !strictSettings)
     }
 
     /// Reads both files, verifies and prints the report (text or JSON); shared with `convert --verify`.
@@ -104,13 +111,18 @@ extension Ckpt {
     static func verify(a: String, b: String, options: ParityOptions, json: Bool, quiet: Bool) throws
       -> ParityReport
     {
-      let checkpointA = try FormatRegistry.read(path: a)
-      let checkpointB = try FormatRegistry.read(path: b)
+      let checkpointA = try CheckpointError.locating(file: a) { try FormatRegistry.read(path: a) }
+      let checkpointB = try CheckpointError.locating(file: b) { try FormatRegistry.read(path: b) }
       let report = try ParityVerifier.verify(checkpointA, checkpointB, options: options)
       if json {
         emit(report.json.prettyText)
       } else if !quiet || !report.passed {
         emit(report.text)
+        if !quiet {
+          emit(
+            String(
+              format: "assembled in %.3f s, verified in %.3f s", report.assembleSeconds, report.runSeconds))
+        }
       }
       return report
     }

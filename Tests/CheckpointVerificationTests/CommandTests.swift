@@ -1,3 +1,4 @@
+import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
@@ -95,6 +96,53 @@ final class CommandTests: XCTestCase {
       XCTAssertEqual(error, 0.5, accuracy: 1e-6)
       let text = try TestFixtures.runCkpt(["diff", engine("lstm_pytorch.safetensors"), path])
       XCTAssertTrue(text.stdout.contains("only in a: bias_hh_l0"), text.stdout)
+    }
+  }
+}
+
+/// `ckpt diff` across layouts: B is converted into A's layout first.
+final class DiffLayoutTests: XCTestCase {
+  func testDiffNormalisesKerasToPyTorch() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/gru.weights.h5"
+      let source = TestFixtures.path("engine/gru_pytorch.safetensors")
+      let convert = try TestFixtures.runCkpt(["convert", source, path, "--layout", "keras3"])
+      XCTAssertEqual(convert.status, 0, convert.stderr)
+      let result = try TestFixtures.runCkpt(["diff", source, path, "--json"])
+      XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+      let json = try JSONValue.parse(Array(result.stdout.utf8))
+      XCTAssertEqual(json["summary"]?["identical"], .integer(16), result.stdout)
+      XCTAssertTrue(json["note"]?.stringValue?.contains("converted from keras3") ?? false, result.stdout)
+      // As stored, nothing pairs by name.
+      let raw = try TestFixtures.runCkpt(["diff", source, path, "--same-layout", "--json"])
+      XCTAssertEqual(raw.status, 1)
+      XCTAssertEqual(try JSONValue.parse(Array(raw.stdout.utf8))["summary"]?["identical"], .integer(0))
+    }
+  }
+
+  func testDiffNormalisedTransformerFindsSwappedQueryKey() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let source = try Faults.fixture("encoder_post_relu_pytorch.safetensors")
+      let keras = try LayoutConverter.convert(
+        source, from: nil, to: .keras3, options: ConversionOptions(heads: 2))
+      let renamed = try Faults.renaming(keras) { name in
+        guard name.contains("transformer_encoder/") else { return name }
+        if name.contains("/query_dense/") {
+          return name.replacingOccurrences(of: "/query_dense/", with: "/key_dense/")
+        }
+        if name.contains("/key_dense/") {
+          return name.replacingOccurrences(of: "/key_dense/", with: "/query_dense/")
+        }
+        return name
+      }
+      let path = folder + "/encoder.weights.h5"
+      try FormatRegistry.write(renamed, to: path)
+      let report = try TensorDiff.compareNormalizingLayout(
+        source, try FormatRegistry.read(path: path), heads: 2)
+      XCTAssertFalse(report.passed)
+      let differing = report.tensors.filter { !$0.matches }.map(\.name)
+      // (PyTorch initialises in_proj_bias to zeros, so swapping its Q and K parts changes nothing.)
+      XCTAssertEqual(differing, ["layers.0.self_attn.in_proj_weight"], report.text)
     }
   }
 }

@@ -57,14 +57,33 @@ final class SeededFaultTests: XCTestCase {
 
   func testUntransposedKerasKernelLocated() throws {
     let a = try Faults.fixture("lstm_keras3.weights.h5")
-    // The recurrent kernel stored as PyTorch would ([4H, H]) makes B unassemblable: named by tensor.
-    let b = try Faults.editing(a, "layers/bidirectional_1/forward_layer/cell/vars/1") { values, shape in
+    // The recurrent kernel stored as PyTorch would ([4H, H]): B cannot be assembled, and the
+    // report names the module the tensor belongs to.
+    let tensor = "layers/bidirectional_1/forward_layer/cell/vars/1"
+    let b = try Faults.editing(a, tensor) { values, shape in
       (Faults.transposed(values, shape), [shape[1], shape[0]])
     }
+    let report = try ParityVerifier.verify(a, b)
+    XCTAssertFalse(report.passed)
+    XCTAssertEqual(report.firstFailure, "lstm.l1")
+    XCTAssertTrue(report.modules[0].reason?.contains(tensor) ?? false, report.text)
+  }
+
+  func testUntransposedFeedForwardKernelLocated() throws {
+    let a = try Faults.fixture("transformer_pytorch.safetensors")
+    let b = try Faults.editing(a, "decoder.layers.1.linear2.weight") { values, shape in
+      (Faults.transposed(values, shape), [shape[1], shape[0]])
+    }
+    let report = try ParityVerifier.verify(a, b, options: heads2)
+    XCTAssertEqual(report.firstFailure, "decoder.layers.1.feed_forward", report.text)
+    XCTAssertFalse(report.whole.passed)
+  }
+
+  func testUnlocatableAssemblyErrorThrows() throws {
+    let a = try Faults.fixture("lstm_pytorch.safetensors")
+    let b = try Faults.removing(a) { $0.hasPrefix("weight_ih") }
     XCTAssertThrowsError(try ParityVerifier.verify(a, b)) { error in
-      let error = error as? CheckpointError
-      XCTAssertEqual(error?.tensor, "layers/bidirectional_1/forward_layer/cell/vars/1")
-      XCTAssertTrue(error?.message.hasPrefix("B: ") ?? false, error?.message ?? "")
+      XCTAssertTrue((error as? CheckpointError)?.message.hasPrefix("B: ") ?? false, "\(error)")
     }
   }
 
