@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
+    .library(name: "CheckpointVerification", targets: ["CheckpointVerification"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -62,7 +63,7 @@ let package = Package(
     ),
 
     // Conversion: layout detection and (later) layout mapping rules.
-    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
+    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore", "CheckpointEngine"]),
 
     // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
     .target(
@@ -70,6 +71,11 @@ let package = Package(
       dependencies: ["CheckpointCore", "CBLAS"],
       linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
     ),
+
+    // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
+    .target(
+      name: "CheckpointVerification",
+      dependencies: ["CheckpointCore", "CheckpointEngine", "CheckpointConversion"]),
 
     // The command-line tool, thin over the libraries.
     .executableTarget(
@@ -81,6 +87,7 @@ let package = Package(
         "CheckpointHDF5",
         "CheckpointKit",
         "CheckpointEngine",
+        "CheckpointVerification",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -97,7 +104,10 @@ let package = Package(
     ),
     .testTarget(
       name: "CheckpointConversionTests",
-      dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+      dependencies: [
+        "CheckpointCore", "CheckpointConversion", "CheckpointEngine", "CheckpointKit",
+        "CheckpointTestSupport", "ckpt",
+      ]),
     .testTarget(
       name: "CheckpointHDF5Tests",
       dependencies: [
@@ -111,6 +121,13 @@ let package = Package(
         "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointEngine",
         "CheckpointTestSupport",
         "ckpt",
+      ]
+    ),
+    .testTarget(
+      name: "CheckpointVerificationTests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointEngine", "CheckpointVerification",
+        "CheckpointConversion", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(
