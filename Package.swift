@@ -11,8 +11,8 @@ let package = Package(
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
-    .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .library(name: "CheckpointQuantization", targets: ["CheckpointQuantization"]),
+    .library(name: "CheckpointVerification", targets: ["CheckpointVerification"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -67,7 +67,7 @@ let package = Package(
     .target(name: "CheckpointQuantization", dependencies: ["CheckpointCore"]),
 
     // Conversion: layout detection and (later) layout mapping rules.
-    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
+    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore", "CheckpointEngine"]),
 
     // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
     .target(
@@ -75,6 +75,11 @@ let package = Package(
       dependencies: ["CheckpointCore", "CBLAS"],
       linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
     ),
+
+    // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
+    .target(
+      name: "CheckpointVerification",
+      dependencies: ["CheckpointCore", "CheckpointEngine", "CheckpointConversion"]),
 
     // The command-line tool, thin over the libraries.
     .executableTarget(
@@ -87,6 +92,7 @@ let package = Package(
         "CheckpointKit",
         "CheckpointEngine",
         "CheckpointQuantization",
+        "CheckpointVerification",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -106,7 +112,10 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointQuantization", "CheckpointTestSupport"]),
     .testTarget(
       name: "CheckpointConversionTests",
-      dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),
+      dependencies: [
+        "CheckpointCore", "CheckpointConversion", "CheckpointEngine", "CheckpointKit",
+        "CheckpointTestSupport", "ckpt",
+      ]),
     .testTarget(
       name: "CheckpointHDF5Tests",
       dependencies: [
@@ -120,6 +129,13 @@ let package = Package(
         "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointEngine",
         "CheckpointTestSupport",
         "ckpt",
+      ]
+    ),
+    .testTarget(
+      name: "CheckpointVerificationTests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointEngine", "CheckpointVerification",
+        "CheckpointConversion", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(

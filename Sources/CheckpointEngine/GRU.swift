@@ -39,27 +39,38 @@ struct GRU: Sendable {
   var directions: Int { layers.first?.count ?? 1 }
 
   /// Runs the GRU on `x` `[B, T, I]`; returns `y` `[B, T, D·H]` and `h_n` `[L·D, B, H]`.
-  func forward(_ x: Matrix) -> (y: Matrix, hN: Matrix) {
+  ///
+  /// With a `trace`, each layer is recorded as module `{name}.l{k}` (input `x`; outputs `y`, `h_n`).
+  func forward(_ x: Matrix, trace: ModuleTrace? = nil, name: String = "gru") -> (y: Matrix, hN: Matrix) {
+    let batch = x.shape[0]
+    let nd = directions
+    var hN = Matrix(zeros: [layers.count * nd, batch, hiddenSize])
+    var input = x
+    for index in layers.indices {
+      let result = forwardLayer(index, input)
+      trace?.append(name: "\(name).l\(index)", parent: nil, inputs: [input], outputs: [result.y, result.hN])
+      hN.setSlab(index * nd, result.hN)
+      input = result.y
+    }
+    return (input, hN)
+  }
+
+  /// Runs layer `index` (all directions) on `x` `[B, T, in]`; returns `y` and the layer's `h_n` `[D, B, H]`.
+  func forwardLayer(_ index: Int, _ x: Matrix) -> (y: Matrix, hN: Matrix) {
     let batch = x.shape[0]
     let steps = x.shape[1]
     let hidden = hiddenSize
     let nd = directions
-    var hN = Matrix(zeros: [layers.count * nd, batch, hidden])
-    var input = x
-    for (layerIndex, layer) in layers.enumerated() {
-      var y = Matrix(zeros: [batch, steps, nd * hidden])
-      for (direction, cell) in layer.enumerated() {
-        var h = [Float](repeating: 0, count: batch * hidden)
-        run(
-          cell, input: input, batch: batch, steps: steps, reverse: direction == 1, h: &h, y: &y,
-          column: direction * hidden)
-        let stateIndex = layerIndex * nd + direction
-        hN.values.replaceSubrange(
-          (stateIndex * batch * hidden)..<((stateIndex + 1) * batch * hidden), with: h)
-      }
-      input = y
+    var hN = Matrix(zeros: [nd, batch, hidden])
+    var y = Matrix(zeros: [batch, steps, nd * hidden])
+    for (direction, cell) in layers[index].enumerated() {
+      var h = [Float](repeating: 0, count: batch * hidden)
+      run(
+        cell, input: x, batch: batch, steps: steps, reverse: direction == 1, h: &h, y: &y,
+        column: direction * hidden)
+      hN.values.replaceSubrange((direction * batch * hidden)..<((direction + 1) * batch * hidden), with: h)
     }
-    return (input, hN)
+    return (y, hN)
   }
 
   // swift-format-ignore: FunctionParameterCount

@@ -36,35 +36,54 @@ struct LSTM: Sendable {
   }
 
   /// Runs the LSTM on `x` `[B, T, I]` from states `h0` `[L·D, B, R]`, `c0` `[L·D, B, H]` (zeros if nil).
-  func forward(_ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil) -> Output {
+  ///
+  /// With a `trace`, each layer is recorded as module `{name}.l{k}` (inputs `x` and, when
+  /// given, that layer's `h0`, `c0`; outputs `y`, `h_n`, `c_n` of the layer).
+  func forward(
+    _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, trace: ModuleTrace? = nil, name: String = "lstm"
+  ) -> Output {
+    let batch = x.shape[0]
+    let nd = directions
+    var hN = Matrix(zeros: [layers.count * nd, batch, outputSize])
+    var cN = Matrix(zeros: [layers.count * nd, batch, hiddenSize])
+    var input = x
+    for index in layers.indices {
+      let h = h0?.slab(index * nd, count: nd)
+      let c = c0?.slab(index * nd, count: nd)
+      let result = forwardLayer(index, input, h0: h, c0: c)
+      trace?.append(
+        name: "\(name).l\(index)", parent: nil, inputs: [input] + ([h, c] as [Matrix?]).compactMap { $0 },
+        outputs: [result.y, result.hN, result.cN])
+      hN.setSlab(index * nd, result.hN)
+      cN.setSlab(index * nd, result.cN)
+      input = result.y
+    }
+    return Output(y: input, hN: hN, cN: cN)
+  }
+
+  /// Runs layer `index` (all directions) on `x` `[B, T, in]` from `h0` `[D, B, R]`, `c0` `[D, B, H]`;
+  /// the states returned are the layer's `[D, B, ·]`.
+  func forwardLayer(_ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil) -> Output {
     let batch = x.shape[0]
     let steps = x.shape[1]
     let hidden = hiddenSize
     let out = outputSize
     let nd = directions
-    var hN = Matrix(zeros: [layers.count * nd, batch, out])
-    var cN = Matrix(zeros: [layers.count * nd, batch, hidden])
-    var input = x
-    for (layerIndex, layer) in layers.enumerated() {
-      var y = Matrix(zeros: [batch, steps, nd * out])
-      for (direction, cell) in layer.enumerated() {
-        let stateIndex = layerIndex * nd + direction
-        var h = [Float](repeating: 0, count: batch * out)
-        var c = [Float](repeating: 0, count: batch * hidden)
-        if let h0 { h = Array(h0.values[(stateIndex * batch * out)..<((stateIndex + 1) * batch * out)]) }
-        if let c0 {
-          c = Array(c0.values[(stateIndex * batch * hidden)..<((stateIndex + 1) * batch * hidden)])
-        }
-        run(
-          cell, input: input, batch: batch, steps: steps, reverse: direction == 1, h: &h, c: &c,
-          y: &y, column: direction * out)
-        hN.values.replaceSubrange((stateIndex * batch * out)..<((stateIndex + 1) * batch * out), with: h)
-        cN.values.replaceSubrange(
-          (stateIndex * batch * hidden)..<((stateIndex + 1) * batch * hidden), with: c)
-      }
-      input = y
+    var hN = Matrix(zeros: [nd, batch, out])
+    var cN = Matrix(zeros: [nd, batch, hidden])
+    var y = Matrix(zeros: [batch, steps, nd * out])
+    for (direction, cell) in layers[index].enumerated() {
+      var h = [Float](repeating: 0, count: batch * out)
+      var c = [Float](repeating: 0, count: batch * hidden)
+      if let h0 { h = Array(h0.values[(direction * batch * out)..<((direction + 1) * batch * out)]) }
+      if let c0 { c = Array(c0.values[(direction * batch * hidden)..<((direction + 1) * batch * hidden)]) }
+      run(
+        cell, input: x, batch: batch, steps: steps, reverse: direction == 1, h: &h, c: &c,
+        y: &y, column: direction * out)
+      hN.values.replaceSubrange((direction * batch * out)..<((direction + 1) * batch * out), with: h)
+      cN.values.replaceSubrange((direction * batch * hidden)..<((direction + 1) * batch * hidden), with: c)
     }
-    return Output(y: input, hN: hN, cN: cN)
+    return Output(y: y, hN: hN, cN: cN)
   }
 
   // swift-format-ignore: FunctionParameterCount

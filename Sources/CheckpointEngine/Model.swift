@@ -16,6 +16,12 @@ public struct Model: Sendable {
   public let layout: Layout
   /// A one-line description of what was assembled.
   public let summary: String
+  /// The Transformer settings the model runs with (the first layer's heads, activation, norm
+  /// placement, eps); all `nil` for recurrent models.
+  public private(set) var settings = EngineOptions()
+  /// The Transformer settings the checkpoint itself records (its metadata; the heads of Keras
+  /// `[E, heads, d]` kernels); `nil` where the file is silent and a default or option applied.
+  public private(set) var recordedSettings = EngineOptions()
   let body: Body
 
   enum Body: Sendable {
@@ -31,10 +37,16 @@ public struct Model: Sendable {
     var finalNorm: LayerNorm?
     var embed: Int
 
-    func callAsFunction(_ x: Matrix, keep: [Bool]?) -> Matrix {
+    func callAsFunction(_ x: Matrix, keep: [Bool]?, trace: ModuleTrace? = nil) -> Matrix {
       var x = x
-      for layer in layers { x = layer(x, keep: keep) }
-      if let finalNorm { finalNorm.apply(&x) }
+      for (index, layer) in layers.enumerated() {
+        x = layer(x, keep: keep, trace: trace, name: "encoder.layers.\(index)")
+      }
+      if let finalNorm {
+        let y = x.normalized(finalNorm)
+        trace?.append(name: "encoder.norm", parent: nil, inputs: [x], outputs: [y])
+        x = y
+      }
       return x
     }
   }
@@ -44,10 +56,16 @@ public struct Model: Sendable {
     var finalNorm: LayerNorm?
     var embed: Int
 
-    func callAsFunction(_ x: Matrix, memory: Matrix) -> Matrix {
+    func callAsFunction(_ x: Matrix, memory: Matrix, trace: ModuleTrace? = nil) -> Matrix {
       var x = x
-      for layer in layers { x = layer(x, memory: memory) }
-      if let finalNorm { finalNorm.apply(&x) }
+      for (index, layer) in layers.enumerated() {
+        x = layer(x, memory: memory, trace: trace, name: "decoder.layers.\(index)")
+      }
+      if let finalNorm {
+        let y = x.normalized(finalNorm)
+        trace?.append(name: "decoder.norm", parent: nil, inputs: [x], outputs: [y])
+        x = y
+      }
       return x
     }
   }
@@ -96,13 +114,21 @@ public struct Model: Sendable {
         )
       }
       layout = encoderNames.layout
-      let settings = TransformerSettings(
-        layout: layout, metadata: ModelMetadata(parameters.metadata), options: options)
-      let builder = TransformerBuilder(parameters: parameters, settings: settings, layout: layout)
+      let metadata = ModelMetadata(parameters.metadata)
+      let transformer = TransformerSettings(layout: layout, metadata: metadata, options: options)
+      let builder = TransformerBuilder(parameters: parameters, settings: transformer, layout: layout)
       let encoder = try Model.encoder(encoderNames, builder)
+      let heads = encoder.layers.first?.selfAttention.heads
+      settings = EngineOptions(
+        heads: heads, activation: transformer.activation, normFirst: transformer.normFirst,
+        eps: transformer.eps)
+      recordedSettings = EngineOptions(
+        heads: layout == .keras3 || layout == .keras2 ? heads : metadata.heads,
+        activation: metadata.activation,
+        normFirst: metadata.normFirst, eps: metadata.eps)
       let describe =
-        "heads \(encoder.layers.first?.selfAttention.heads ?? 0), \(settings.activation.rawValue), "
-        + "\(settings.normFirst ? "pre-norm" : "post-norm"), eps \(settings.eps)"
+        "heads \(heads ?? 0), \(transformer.activation.rawValue), "
+        + "\(transformer.normFirst ? "pre-norm" : "post-norm"), eps \(transformer.eps)"
       if architecture == .transformerEncoder {
         body = .encoder(encoder)
         summary =

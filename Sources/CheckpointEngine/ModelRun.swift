@@ -7,6 +7,12 @@ extension Model {
   /// - Throws: ``CheckpointError`` `.notFound` for a missing input, `.invalidShape` for
   ///   an input of the wrong rank, size or type, `.invalidArgument` for an unexpected input.
   public func run(_ inputs: Checkpoint) throws -> Checkpoint {
+    try run(inputs, trace: nil)
+  }
+
+  /// Runs a forward pass as ``run(_:)`` does and, with a `trace`, records every module's
+  /// inputs and outputs under its canonical name (see ``ModuleDescriptor``).
+  public func run(_ inputs: Checkpoint, trace: ModuleTrace?) throws -> Checkpoint {
     let expected = architecture.inputs
     for tensor in inputs.tensors where !expected.contains(where: { $0.name == tensor.name }) {
       throw CheckpointError(
@@ -24,11 +30,11 @@ extension Model {
     switch body {
     case .lstm(let lstm):
       let x = try Model.sequence(inputs, "x", features: lstm.inputSize)
-      let result = lstm.forward(x)
+      let result = lstm.forward(x, trace: trace)
       outputs = [("y", result.y), ("h_n", result.hN), ("c_n", result.cN)]
     case .gru(let gru):
       let x = try Model.sequence(inputs, "x", features: gru.inputSize)
-      let result = gru.forward(x)
+      let result = gru.forward(x, trace: trace)
       outputs = [("y", result.y), ("h_n", result.hN)]
     case .encoder(let encoder):
       let x = try Model.sequence(inputs, "x", features: encoder.embed)
@@ -43,14 +49,15 @@ extension Model {
         }
         keep = try TensorValues.floats(mask).map { $0 != 0 }
       }
-      outputs = [("y", encoder.callAsFunction(x, keep: keep))]
+      outputs = [("y", encoder.callAsFunction(x, keep: keep, trace: trace))]
     case .transformer(let encoder, let decoder):
       let src = try Model.sequence(inputs, "src", features: encoder.embed)
       let tgt = try Model.sequence(inputs, "tgt", features: decoder.embed)
       guard src.shape[0] == tgt.shape[0] else {
         throw EngineError.invalidInput("tgt", "batch \(tgt.shape[0]) differs from src's \(src.shape[0])")
       }
-      outputs = [("out", decoder.callAsFunction(tgt, memory: encoder.callAsFunction(src, keep: nil)))]
+      let memory = encoder.callAsFunction(src, keep: nil, trace: trace)
+      outputs = [("out", decoder.callAsFunction(tgt, memory: memory, trace: trace))]
     case .seq2seq(let model):
       let (src, srcShape) = try Model.tokens(inputs, "src")
       let (tgt, tgtShape) = try Model.tokens(inputs, "tgt")
@@ -58,7 +65,11 @@ extension Model {
         throw EngineError.invalidInput("tgt", "batch \(tgtShape[0]) differs from src's \(srcShape[0])")
       }
       outputs = [
-        ("logits", try model.forward(source: src, sourceShape: srcShape, target: tgt, targetShape: tgtShape))
+        (
+          "logits",
+          try model.forward(
+            source: src, sourceShape: srcShape, target: tgt, targetShape: tgtShape, trace: trace)
+        )
       ]
     }
     return try Checkpoint(format: "memory", tensors: outputs.map { try TensorValues.tensor($0.0, $0.1) })

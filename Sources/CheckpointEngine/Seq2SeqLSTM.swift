@@ -11,11 +11,26 @@ struct Seq2SeqLSTM: Sendable {
   var projection: Linear
 
   /// `src` `[B, S]`, `tgt` `[B, T]` tokens → logits `[B, T, V]`.
-  func forward(source: [Int], sourceShape: [Int], target: [Int], targetShape: [Int]) throws -> Matrix {
-    let encoded = encoder.forward(try encoderEmbedding.apply(source, shape: sourceShape, input: "src"))
+  ///
+  /// With a `trace`, records `encoder.embedding` (input: the token ids as floats),
+  /// `encoder.lstm.l{k}`, `decoder.embedding`, `decoder.lstm.l{k}` and `projection`.
+  func forward(
+    source: [Int], sourceShape: [Int], target: [Int], targetShape: [Int], trace: ModuleTrace? = nil
+  ) throws -> Matrix {
+    let sourceEmbedded = try encoderEmbedding.apply(source, shape: sourceShape, input: "src")
+    trace?.append(
+      name: "encoder.embedding", parent: nil,
+      inputs: [Matrix(shape: sourceShape, values: source.map { Float($0) })], outputs: [sourceEmbedded])
+    let encoded = encoder.forward(sourceEmbedded, trace: trace, name: "encoder.lstm")
+    let targetEmbedded = try decoderEmbedding.apply(target, shape: targetShape, input: "tgt")
+    trace?.append(
+      name: "decoder.embedding", parent: nil,
+      inputs: [Matrix(shape: targetShape, values: target.map { Float($0) })], outputs: [targetEmbedded])
     let decoded = decoder.forward(
-      try decoderEmbedding.apply(target, shape: targetShape, input: "tgt"), h0: encoded.hN, c0: encoded.cN)
-    return decoded.y.applying(projection)
+      targetEmbedded, h0: encoded.hN, c0: encoded.cN, trace: trace, name: "decoder.lstm")
+    let logits = decoded.y.applying(projection)
+    trace?.append(name: "projection", parent: nil, inputs: [decoded.y], outputs: [logits])
+    return logits
   }
 }
 
@@ -23,18 +38,37 @@ struct Seq2SeqLSTM: Sendable {
 struct Seq2SeqRecognizer {
   let parameters: ParameterSet
 
-  func model() throws -> (Seq2SeqLSTM, Layout) {
-    let lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
+  /// The encoder and decoder LSTMs: the file's two LSTM modules, or (Keras, one layer per
+  /// module) the layers named `enc…` and `dec…` stacked in Keras order.
+  func encoderAndDecoder() throws -> (encoder: RecurrentRecognizer.Found, decoder: RecurrentRecognizer.Found)
+  {
+    var lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
+    if let config = parameters.kerasConfig {
+      for module in lstms { try config.checkRecurrent(module.prefix) }
+    }
+    if lstms.count > 2, lstms.allSatisfy({ $0.layout != .pytorch }) {
+      let encoders = lstms.filter { hint($0.prefix, "enc") }
+      let decoders = lstms.filter { hint($0.prefix, "dec") && !hint($0.prefix, "enc") }
+      if encoders.count + decoders.count == lstms.count,
+        let encoder = RecurrentRecognizer.Found.stacked(encoders),
+        let decoder = RecurrentRecognizer.Found.stacked(decoders)
+      {
+        lstms = [encoder, decoder]
+      }
+    }
     guard lstms.count == 2 else {
       throw EngineError.missingModule(
         "seq2seq-lstm needs two LSTMs (encoder and decoder); found \(lstms.count)"
           + (lstms.isEmpty ? "" : " (\(lstms.map { "'\($0.prefix)'" }.joined(separator: ", ")))"))
     }
-    if let config = parameters.kerasConfig {
-      for module in lstms { try config.checkRecurrent(module.prefix) }
-    }
     var (first, second) = (lstms[0], lstms[1])
     if hint(first.prefix, "dec") || hint(second.prefix, "enc") { swap(&first, &second) }
+    return (first, second)
+  }
+
+  func model() throws -> (Seq2SeqLSTM, Layout) {
+    let (first, second) = try encoderAndDecoder()
+    let lstms = [first, second]
     let layout = first.layout
     let encoder = try first.lstm(parameters)
     let decoder = try second.lstm(parameters)

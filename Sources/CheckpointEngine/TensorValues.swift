@@ -1,9 +1,11 @@
 import CheckpointCore
 
 /// Decoding tensor bytes into the engine's numbers (little-endian, row-major).
-enum TensorValues {
+public enum TensorValues {
   /// The tensor's values as `Float` (F32, F16, BF16, F64 and integer types).
-  static func floats(_ tensor: Tensor) throws -> [Float] {
+  ///
+  /// - Throws: ``CheckpointError`` when the bytes cannot be read or the dtype is not a plain number.
+  public static func floats(_ tensor: Tensor) throws -> [Float] {
     let bytes = try tensor.load()
     let count = try Shape.elementCount(tensor.shape)
     return try CheckpointError.locating(tensor: tensor.name) {
@@ -93,7 +95,7 @@ enum TensorValues {
   }
 
   /// A float32 tensor holding `matrix`.
-  static func tensor(_ name: String, _ matrix: Matrix) throws -> Tensor {
+  public static func tensor(_ name: String, _ matrix: Matrix) throws -> Tensor {
     let bytes = TensorBytes.allocate(count: matrix.count * 4) { buffer in
       for (index, value) in matrix.values.enumerated() {
         buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)

@@ -11,21 +11,33 @@ struct TransformerDecoderLayer: Sendable {
   var normFirst: Bool
 
   /// Runs the layer on `x` `[B, T, E]` attending to `memory` `[B, S, E]`.
-  func callAsFunction(_ x: Matrix, memory: Matrix, memoryKeep: [Bool]? = nil) -> Matrix {
+  ///
+  /// With a `trace`, records the sub-modules `{name}.self_attn`, `.norm1`, `.multihead_attn`
+  /// (cross-attention), `.norm2`, `.feed_forward`, `.norm3` in execution order, then the
+  /// layer as `{name}` (inputs `x`, `memory`; output `y`).
+  func callAsFunction(
+    _ x: Matrix, memory: Matrix, memoryKeep: [Bool]? = nil, trace: ModuleTrace? = nil, name: String = ""
+  ) -> Matrix {
+    let input = x
     var x = x
+    let sub = Traced(trace: trace, parent: name)
     if normFirst {
-      let n = x.normalized(norm1)
-      x.add(selfAttention(n, memory: n, causal: true))
-      x.add(crossAttention(x.normalized(norm2), memory: memory, keep: memoryKeep))
-      x.add(feedForward(x.normalized(norm3)))
+      let n = sub.norm(norm1, x, "norm1")
+      x.add(sub.attention(selfAttention, n, n, keep: nil, causal: true, "self_attn"))
+      x.add(
+        sub.attention(
+          crossAttention, sub.norm(norm2, x, "norm2"), memory, keep: memoryKeep, causal: false,
+          "multihead_attn"))
+      x.add(sub.feedForward(feedForward, sub.norm(norm3, x, "norm3"), "feed_forward"))
     } else {
-      x.add(selfAttention(x, memory: x, causal: true))
-      norm1.apply(&x)
-      x.add(crossAttention(x, memory: memory, keep: memoryKeep))
-      norm2.apply(&x)
-      x.add(feedForward(x))
-      norm3.apply(&x)
+      x.add(sub.attention(selfAttention, x, x, keep: nil, causal: true, "self_attn"))
+      x = sub.norm(norm1, x, "norm1")
+      x.add(sub.attention(crossAttention, x, memory, keep: memoryKeep, causal: false, "multihead_attn"))
+      x = sub.norm(norm2, x, "norm2")
+      x.add(sub.feedForward(feedForward, x, "feed_forward"))
+      x = sub.norm(norm3, x, "norm3")
     }
+    trace?.append(name: name, parent: nil, inputs: [input, memory], outputs: [x], keep: memoryKeep)
     return x
   }
 }

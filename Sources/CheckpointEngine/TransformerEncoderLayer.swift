@@ -11,18 +11,24 @@ struct TransformerEncoderLayer: Sendable {
   var normFirst: Bool
 
   /// Runs the layer on `x` `[B, S, E]`; `keep` `[B·S]` marks real (non-padding) positions.
-  func callAsFunction(_ x: Matrix, keep: [Bool]?) -> Matrix {
+  ///
+  /// With a `trace`, records the sub-modules `{name}.self_attn`, `.norm1`, `.feed_forward`,
+  /// `.norm2` in execution order, then the layer as `{name}` (input `x`, output `y`).
+  func callAsFunction(_ x: Matrix, keep: [Bool]?, trace: ModuleTrace? = nil, name: String = "") -> Matrix {
+    let input = x
     var x = x
+    let sub = Traced(trace: trace, parent: name)
     if normFirst {
-      let n = x.normalized(norm1)
-      x.add(selfAttention(n, memory: n, keep: keep))
-      x.add(feedForward(x.normalized(norm2)))
+      let n = sub.norm(norm1, x, "norm1")
+      x.add(sub.attention(selfAttention, n, n, keep: keep, causal: false, "self_attn"))
+      x.add(sub.feedForward(feedForward, sub.norm(norm2, x, "norm2"), "feed_forward"))
     } else {
-      x.add(selfAttention(x, memory: x, keep: keep))
-      norm1.apply(&x)
-      x.add(feedForward(x))
-      norm2.apply(&x)
+      x.add(sub.attention(selfAttention, x, x, keep: keep, causal: false, "self_attn"))
+      x = sub.norm(norm1, x, "norm1")
+      x.add(sub.feedForward(feedForward, x, "feed_forward"))
+      x = sub.norm(norm2, x, "norm2")
     }
+    trace?.append(name: name, parent: nil, inputs: [input], outputs: [x], keep: keep)
     return x
   }
 }

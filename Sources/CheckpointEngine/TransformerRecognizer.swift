@@ -207,6 +207,19 @@ struct TransformerRecognizer {
     if !decoders.isEmpty {
       stacks.append(Stack(prefix: "", layout: .keras3, layers: decoders, finalNorm: nil))
     }
+    // keras_hub layers have no final norm; a model that has one (nn.Transformer's) is the stacks
+    // followed by LayerNormalization layers. When the file holds only the stacks and as many
+    // `layer_normalization[_N]` layers, those are the final norms: the encoder's first.
+    let norms = parameters.matches(#"layers\.(layer_normalization(?:_\d+)?)\.vars\.0"#).map { $0.groups[0] }
+      .sorted(by: kerasOrder)
+    let owned = ordered.map { $0 + "." } + norms.map { "layers.\($0)." }
+    if !stacks.isEmpty, norms.count == stacks.count,
+      parameters.names.allSatisfy({ name in owned.contains { name.hasPrefix($0) } })
+    {
+      for (index, norm) in norms.enumerated() {
+        stacks[index].finalNorm = NormNames(gamma: "layers.\(norm).vars.0", beta: "layers.\(norm).vars.1")
+      }
+    }
     return stacks
   }
 

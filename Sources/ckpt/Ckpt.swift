@@ -17,7 +17,10 @@ struct Ckpt: ParsableCommand {
       Every command accepts --json for scripts. Errors exit non-zero and name the file, the tensor and the byte offset.
       """,
     version: version,
-    subcommands: [Inspect.self, Convert.self, Check.self, Run.self, Quantize.self, QuantizeKernels.self]
+    subcommands: [
+      Inspect.self, Convert.self, Check.self, Run.self, Verify.self, Diff.self, Quantize.self,
+      QuantizeKernels.self,
+    ]
   )
 
   /// Runs the command.

@@ -1,18 +1,22 @@
 import ArgumentParser
 import CheckpointConversion
 import CheckpointCore
+import CheckpointEngine
 import CheckpointKit
 import CheckpointQuantization
 import CheckpointStorage
+import CheckpointVerification
 import Foundation
 
 extension Ckpt {
   /// `ckpt convert`: rewrite a checkpoint in another format, losslessly.
   struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Convert a checkpoint to another format.",
+      abstract: "Convert a checkpoint to another format (and layout).",
       discussion: """
-        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Tensor bytes are copied unchanged.
+        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Without --layout, tensor bytes are copied unchanged.
+
+        With --layout, parameter names and arrangement are converted to another framework's layout first (pytorch, keras, keras3, hf): gate order, transposes, bias merging, packed Q/K/V and per-head kernel shapes; see Docs/layouts.md. What cannot be mapped exactly is an error.
 
         The output is written to a temporary file in the same folder, synced and renamed into place: a failure leaves no partial file and never touches the input.
         """
@@ -44,9 +48,35 @@ extension Ckpt {
         "Compression for formats that support it: none, zlib or zlib:1..9.", valueName: "codec"))
     var compress: String?
 
+    @Option(
+      help: ArgumentHelp(
+        "Convert parameter names and arrangement to this framework layout: pytorch, keras, keras3, hf (hf-bert, hf-bart).",
+        valueName: "layout"))
+    var layout: String?
+
+    @Option(help: ArgumentHelp("Read INPUT as this layout instead of detecting it.", valueName: "layout"))
+    var fromLayout: String?
+
+    @Option(help: ArgumentHelp("User layout rules (JSON, see Docs/layouts.md).", valueName: "rules.json"))
+    var map: String?
+
+    @Option(
+      help: "Attention heads, when converting [E, E] projections to Keras [E, heads, head_dim] kernels.")
+    var heads: Int?
+
+    @Flag(
+      help:
+        "Check OUTPUT against INPUT as `ckpt verify` does (the engine on both, seeded inputs); fail if they differ."
+    )
+    var verify = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
+      if layout == nil, fromLayout != nil || map != nil || (heads != nil && !verify) {
+        throw ValidationError("--from-layout, --map and --heads need --layout")
+      }
+      if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }
@@ -74,6 +104,20 @@ extension Ckpt {
             )
           }
         }
+        var layoutRecord: (from: String, to: String)?
+        let original = checkpoint
+        if let layout {
+          let (target, style) = try Convert.parseLayout(layout)
+          let source = try fromLayout.map { try Convert.parseLayout($0).layout }
+          var options = ConversionOptions(heads: heads, hfStyle: style)
+          if let map {
+            let file = try InputFile(path: map)
+            options.rules = try UserRule.parse(try file.read(count: file.size, at: 0), file: map)
+          }
+          let from = source ?? LayoutConverter.detect(checkpoint).layout
+          checkpoint = try LayoutConverter.convert(checkpoint, from: from, to: target, options: options)
+          layoutRecord = (from.rawValue, layout)
+        }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
           shardSize: shardSize.flatMap(parseByteSize),
@@ -94,23 +138,63 @@ extension Ckpt {
         }
         try FormatRegistry.write(checkpoint, to: output, format: format, options: options)
         progress?.end()
+        var check: ParityReport?
+        if verify {
+          // `ckpt verify INPUT OUTPUT`: the engine runs both on the same seeded inputs, module by module.
+          let written = try FormatRegistry.read(path: output, format: format)
+          let report = try ParityVerifier.verify(
+            original, written, options: ParityOptions(engine: EngineOptions(heads: heads)))
+          guard report.passed else {
+            throw CheckpointError(
+              .checksumMismatch,
+              "verification failed (first failing module: \(report.firstFailure ?? "whole model"))\n"
+                + report.text, file: output)
+          }
+          check = report
+        }
         let seconds = Date().timeIntervalSince(started)
         if outputOptions.json {
-          emit(
-            JSONValue.object([
-              ("input", .string(input)),
-              ("output", .string(output)),
-              ("input_format", .string(checkpoint.format)),
-              ("format", .string(try format ?? FormatRegistry.outputFormat(for: output))),
-              ("tensors", .integer(Int64(checkpoint.tensors.count))),
-              ("bytes", .integer(Int64(checkpoint.byteCount))),
-              ("seconds", .double(seconds)),
-            ]).prettyText)
+          var members: [(String, JSONValue)] = [
+            ("input", .string(input)),
+            ("output", .string(output)),
+            ("input_format", .string(checkpoint.format)),
+            ("format", .string(try format ?? FormatRegistry.outputFormat(for: output))),
+            ("tensors", .integer(Int64(checkpoint.tensors.count))),
+            ("bytes", .integer(Int64(checkpoint.byteCount))),
+            ("seconds", .double(seconds)),
+          ]
+          if let layoutRecord {
+            members.append(("from_layout", .string(layoutRecord.from)))
+            members.append(("layout", .string(layoutRecord.to)))
+          }
+          if let check { members.append(("verify", check.json)) }
+          emit(JSONValue.object(members).prettyText)
         } else if !outputOptions.quiet {
           emit(
             "wrote \(output): \(checkpoint.tensors.count) tensors, \(formatBytes(checkpoint.byteCount)) in \(String(format: "%.2f", seconds)) s"
+              + (layoutRecord.map { " (layout \($0.from) → \($0.to))" } ?? ""))
+          if let check {
+            emit(
+              "verified: \(check.architecture) outputs agree within \(check.tolerance.dtype) tolerance (\(check.modules.count) modules)"
+            )
+          }
+        }
+      }
+    }
+
+    /// Parses a layout name: pytorch, keras, keras3, hf, hf-bert or hf-bart.
+    static func parseLayout(_ name: String) throws -> (layout: CheckpointConversion.Layout, style: Naming?) {
+      switch name.lowercased() {
+      case "hf-bert": return (.hf, .hfBert)
+      case "hf-bart": return (.hf, .hfBart)
+      case "keras2": return (.keras, nil)
+      default:
+        guard let layout = CheckpointConversion.Layout(rawValue: name.lowercased()), layout != .unknown else {
+          throw CheckpointError(
+            .invalidArgument, "unknown layout '\(name)' (known: pytorch, keras, keras3, hf, hf-bert, hf-bart)"
           )
         }
+        return (layout, nil)
       }
     }
 

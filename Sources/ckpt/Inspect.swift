@@ -34,7 +34,7 @@ extension Ckpt {
     func run() throws {
       try reportingErrors(json: output.json) {
         let checkpoint = try FormatRegistry.read(path: path, format: format, key: key)
-        let detection = LayoutDetector.detect(names: checkpoint.tensors.map(\.name))
+        let detection = LayoutConverter.detect(checkpoint)
         if output.json {
           emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
         } else if !output.quiet {

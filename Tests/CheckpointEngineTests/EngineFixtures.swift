@@ -103,4 +103,16 @@ enum EngineFixtures {
     }
     return worst
   }
+
+  /// Asserts two runs returned the same arrays, bit for bit.
+  static func assertSame(
+    _ actual: Checkpoint, _ expected: Checkpoint, label: String, file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
+    XCTAssertEqual(actual.tensors.map(\.name), expected.tensors.map(\.name), label, file: file, line: line)
+    for want in expected.tensors {
+      XCTAssertEqual(
+        try actual[want.name]?.load(), try want.load(), "\(label): \(want.name)", file: file, line: line)
+    }
+  }
 }

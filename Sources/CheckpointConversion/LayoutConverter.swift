@@ -1,0 +1,167 @@
+import CheckpointCore
+import CheckpointEngine
+import Foundation
+
+/// Converts a checkpoint's parameters from one framework's layout to another's.
+///
+/// ```swift
+/// let keras = try LayoutConverter.convert(torch, from: nil, to: .keras)
+/// try FormatRegistry.write(keras, to: "model.h5")
+/// ```
+///
+/// The source's modules are found by the engine's recognisers (``ModuleRecognition``), read into
+/// canonical parameters through the source naming's ``LayoutTable``s, and written through the
+/// target's. Tensors are transformed lazily: nothing is loaded until a converted tensor's
+/// `load()`. Transforms move data exactly (transposes, gate permutations, reshapes, packing);
+/// the one arithmetic step is the LSTM bias merge `b_ih + b_hh` into Keras (float32), whose
+/// reverse puts the bias in `b_ih` and zeros in `b_hh`.
+///
+/// What cannot be mapped exactly is an error: a Keras GRU with `reset_after=False` into PyTorch,
+/// an LSTM `proj_size` into Keras, a Keras `key_dim` that is not E/heads, a Transformer into
+/// tf.keras 2.
+public enum LayoutConverter {
+  /// The metadata key recording the conversion and the Transformer settings the source implies
+  /// (a JSON object: `from`, `to`, `num_heads`, `activation`, `layer_norm_eps`, `norm_first`).
+  public static let metadataKey = "layout_conversion"
+
+  /// Converts `checkpoint` to the `to` layout.
+  ///
+  /// - Parameters:
+  ///   - from: the source layout; `nil` detects it (``detect(_:)``).
+  ///   - to: the target layout (`hf` picks BERT or BART naming, see ``ConversionOptions/hfStyle``).
+  /// - Returns: a checkpoint (format `"memory"`) of lazily transformed tensors.
+  /// - Throws: ``CheckpointError`` `.unsupported` for what has no exact mapping, `.notFound`
+  ///   for missing parameters, `.invalidShape` for shapes that do not fit the rules.
+  public static func convert(
+    _ checkpoint: Checkpoint, from: Layout?, to: Layout, options: ConversionOptions = ConversionOptions()
+  ) throws -> Checkpoint {
+    let source = try Checkpoint(
+      format: checkpoint.format,
+      tensors: try UserRule.apply(options.rules, stage: .source, to: checkpoint.tensors),
+      metadata: checkpoint.metadata)
+    let fromLayout = from ?? detect(source).layout
+    let settings = ModuleRecognition(source).settings
+    var modules = try ModuleReader(source, naming: naming(fromLayout)).modules()
+    let target = try targetNaming(to, modules: modules, options: options)
+    if options.stackRecurrent, target == .pytorch || target == .hfBert || target == .hfBart {
+      modules = stackKerasLayers(modules, fromLayout: fromLayout)
+    }
+    let heads = options.heads ?? modules.compactMap(\.heads).first ?? settings.heads
+    if target == .keras3 {
+      // Final norms become LayerNormalization layers numbered encoder first (what the engine reads back).
+      let rank: (CanonicalModule) -> Int = { $0.kind == .encoderStack ? 0 : $0.kind == .decoderStack ? 1 : 2 }
+      modules = modules.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }
+        .map(\.element)
+    }
+    var writer = ModuleWriter(naming: target, heads: heads)
+    var tensors: [Tensor] = []
+    for module in modules { tensors += try writer.write(module) }
+    tensors = try UserRule.apply(options.rules, stage: .target, to: tensors)
+    var metadata: [String: String] = [:]
+    // Keras 3 weights files hold no metadata; their kernels carry the heads.
+    if target != .keras3 {
+      metadata[metadataKey] = record(
+        from: fromLayout, to: target, modules: modules, heads: heads, settings: settings)
+    }
+    return try Checkpoint(format: "memory", tensors: tensors, metadata: metadata)
+  }
+
+  /// Detects a checkpoint's layout: from the modules the engine recognises when there are any
+  /// (evidence names them), else from tensor names (``LayoutDetector``).
+  public static func detect(_ checkpoint: Checkpoint) -> LayoutDetection {
+    let found = ModuleRecognition(checkpoint)
+    var evidence: [String] = []
+    var layout: Layout?
+    for module in found.recurrent.prefix(3) {
+      let name = module.name.isEmpty ? "<root>" : module.name
+      evidence.append(
+        "\(module.kind.rawValue.uppercased()) '\(name)': \(module.cells[0][0].input) (\(module.layout.rawValue) naming)"
+      )
+      layout = layout ?? Self.layout(module.layout)
+    }
+    for stack in found.transformerStacks.prefix(3) {
+      let what = stack.isDecoder ? "Transformer decoder" : "Transformer encoder"
+      evidence.append(
+        "\(what) (\(stack.layers.count) layers): \(stack.layers.first?.selfAttention.query ?? "") "
+          + "(\(stack.layout.rawValue) naming)")
+      layout = layout ?? Self.layout(stack.layout)
+    }
+    if let layout { return LayoutDetection(layout: layout, evidence: evidence) }
+    return LayoutDetector.detect(names: checkpoint.tensors.map(\.name))
+  }
+
+  static func layout(_ engine: CheckpointEngine.Layout) -> Layout {
+    switch engine {
+    case .pytorch: return .pytorch
+    case .keras2: return .keras
+    case .keras3: return .keras3
+    case .hfBert, .hfBart: return .hf
+    }
+  }
+
+  /// The naming of plain (Linear, Embedding, LayerNorm) tensors in a layout.
+  static func naming(_ layout: Layout) -> Naming {
+    switch layout {
+    case .pytorch, .hf, .unknown: return .pytorch
+    case .keras: return .keras2
+    case .keras3: return .keras3
+    }
+  }
+
+  private static func targetNaming(_ layout: Layout, modules: [CanonicalModule], options: ConversionOptions)
+    throws
+    -> Naming
+  {
+    switch layout {
+    case .pytorch: return .pytorch
+    case .keras: return .keras2
+    case .keras3: return .keras3
+    case .hf:
+      if let style = options.hfStyle { return style }
+      return modules.contains { $0.kind == .decoderStack } ? .hfBart : .hfBert
+    case .unknown:
+      throw CheckpointError(.invalidArgument, "choose a target layout: pytorch, keras, keras3 or hf")
+    }
+  }
+
+  /// Joins consecutive Keras recurrent layers into one multi-layer module when the file holds
+  /// nothing else, all are the same kind and direction count, and each layer's input is the
+  /// previous layer's output.
+  static func stackKerasLayers(_ modules: [CanonicalModule], fromLayout: Layout) -> [CanonicalModule] {
+    guard fromLayout == .keras || fromLayout == .keras3, modules.count > 1, let first = modules.first,
+      modules.allSatisfy({ $0.isRecurrent && $0.kind == first.kind && $0.directions == first.directions })
+    else { return modules }
+    for (previous, next) in zip(modules, modules.dropFirst()) {
+      guard let hidden = previous.units.last?.first?["weight_hh"]?.shape.last,
+        let input = next.units.first?.first?["weight_ih"]?.shape.last,
+        input == hidden * previous.directions
+      else { return modules }
+    }
+    var stacked = first
+    stacked.name = ""
+    stacked.units = modules.flatMap(\.units)
+    return [stacked]
+  }
+
+  /// The conversion record: heads when known, and for Transformers the settings the source
+  /// implies — its metadata, else its layout's defaults, i.e. what `ckpt run` assumes for it
+  /// (PyTorch and keras_hub: ReLU, post-norm, eps 1e-5; BERT: GELU, eps 1e-12; BART: GELU,
+  /// eps 1e-5). The target layout's defaults may differ (PyTorch → HF), so they are written down.
+  private static func record(
+    from: Layout, to: Naming, modules: [CanonicalModule], heads: Int?, settings: EngineOptions
+  ) -> String {
+    var members: [(String, JSONValue)] = [("from", .string(from.rawValue)), ("to", .string(to.rawValue))]
+    let stacks = modules.filter { $0.kind == .encoderStack || $0.kind == .decoderStack }
+    let attention = !stacks.isEmpty || modules.contains { $0.kind == .attention }
+    if attention, let heads { members.append(("num_heads", .integer(Int64(heads)))) }
+    if !stacks.isEmpty {
+      let isBert = from == .hf && !stacks.contains { $0.kind == .decoderStack }
+      let activation = settings.activation ?? (from == .hf ? .gelu : .relu)
+      let eps = settings.eps ?? (isBert ? 1e-12 : 1e-5)
+      members.append(("activation", .string(activation.rawValue)))
+      members.append(("layer_norm_eps", .double(Double(eps))))
+      members.append(("norm_first", .bool(settings.normFirst ?? false)))
+    }
+    return JSONValue.object(members).compactText
+  }
+}

@@ -1,0 +1,89 @@
+/// The module kinds the converter maps.
+public enum ModuleKind: String, Sendable, CaseIterable {
+  /// nn.LSTM / keras LSTM (one table per cell: one layer, one direction).
+  case lstm
+  /// nn.GRU / keras GRU with `reset_after=True`.
+  case gru
+  /// One Transformer encoder layer.
+  case encoderLayer = "transformer-encoder-layer"
+  /// One Transformer decoder layer.
+  case decoderLayer = "transformer-decoder-layer"
+  /// nn.Linear / Dense.
+  case linear
+  /// nn.Embedding / Embedding.
+  case embedding
+  /// nn.LayerNorm / LayerNormalization.
+  case layerNorm = "layer-norm"
+  /// A standalone nn.MultiheadAttention / MultiHeadAttention (self-attention roles `self.*`).
+  case attention
+}
+
+/// A framework's tensor naming, finer than ``Layout`` (Hugging Face has two styles).
+public enum Naming: String, Sendable, CaseIterable {
+  /// PyTorch `state_dict` names.
+  case pytorch
+  /// tf.keras 2 `.h5` weight names (`{layer}/{layer}/…:0`).
+  case keras2
+  /// Keras 3 `.weights.h5` paths (`layers/{class}[_N]/…/vars/N`).
+  case keras3
+  /// Hugging Face BERT (`layer.N.attention.self.query`).
+  case hfBert = "hf-bert"
+  /// Hugging Face BART/Marian (`layers.N.self_attn.q_proj`).
+  case hfBart = "hf-bart"
+
+  /// The path separator of the naming.
+  var separator: String { self == .keras2 || self == .keras3 ? "/" : "." }
+}
+
+/// One table of layout rules: for a module kind in a framework's naming, how every canonical
+/// parameter (PyTorch roles and orientation) becomes a named tensor.
+///
+/// Canonical roles: recurrent cells `weight_ih [G·H, I]`, `weight_hh [G·H, H]`, `bias_ih`,
+/// `bias_hh` `[G·H]` (PyTorch gate order), `weight_hr`; Transformer layers
+/// `self.{q,k,v,out}.{weight,bias}` (`[E, E]` out×in), `cross.*`, `linear1.*`, `linear2.*`,
+/// `norm1..3.{weight,bias}`; Linear `weight [out, in]`, `bias`; Embedding `weight`; LayerNorm
+/// `weight`, `bias`.
+public struct LayoutTable: Sendable {
+  /// The module kind.
+  public var kind: ModuleKind
+  /// The naming.
+  public var naming: Naming
+  /// Rules used both ways.
+  public var rules: [ParameterRule]
+  /// Alternative names only read (PyTorch's separate `q_proj_weight`, old `gamma`/`beta`).
+  public var readOnlyRules: [ParameterRule]
+
+  init(_ kind: ModuleKind, _ naming: Naming, _ rules: [ParameterRule], readOnly: [ParameterRule] = []) {
+    self.kind = kind
+    self.naming = naming
+    self.rules = rules
+    self.readOnlyRules = readOnly
+  }
+
+  /// Every built-in table.
+  public static let all: [LayoutTable] = [
+    .lstmPyTorch, .lstmKeras2, .lstmKeras3, .gruPyTorch, .gruKeras2, .gruKeras3,
+    .encoderPyTorch, .decoderPyTorch, .encoderKeras3, .decoderKeras3, .encoderHFBert, .encoderHFBart,
+    .decoderHFBart, .linearPyTorch, .linearKeras2, .linearKeras3, .embeddingPyTorch, .embeddingKeras2,
+    .embeddingKeras3, .layerNormPyTorch, .layerNormKeras2, .layerNormKeras3, .attentionPyTorch,
+    .attentionKeras2, .attentionKeras3,
+  ]
+
+  /// The table for `kind` in `naming`, if the framework has one.
+  public static func table(_ kind: ModuleKind, _ naming: Naming) -> LayoutTable? {
+    let lookup: Naming
+    switch (kind, naming) {
+    case (.lstm, .hfBert), (.lstm, .hfBart), (.gru, .hfBert), (.gru, .hfBart), (.linear, .hfBert),
+      (.linear, .hfBart), (.embedding, .hfBert), (.embedding, .hfBart), (.layerNorm, .hfBert),
+      (.layerNorm, .hfBart), (.decoderLayer, .hfBert), (.attention, .hfBert), (.attention, .hfBart):
+      // Hugging Face models are PyTorch modules: plain layers keep PyTorch names; a decoder
+      // layer has no BERT naming, so BART's is used.
+      lookup = kind == .decoderLayer ? .hfBart : .pytorch
+    default: lookup = naming
+    }
+    return all.first { $0.kind == kind && $0.naming == lookup }
+  }
+
+  /// The rule that writes `role`.
+  func rule(for role: String) -> ParameterRule? { rules.first { $0.roles.contains(role) } }
+}

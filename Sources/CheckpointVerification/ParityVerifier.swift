@@ -1,0 +1,330 @@
+import CheckpointCore
+import CheckpointEngine
+
+/// Per-module numerical parity between two checkpoints: "same function", or where not.
+///
+/// ```swift
+/// let report = try ParityVerifier.verify(a, b, options: ParityOptions(engine: EngineOptions(heads: 8)))
+/// if !report.passed { print(report.firstFailure ?? "whole model") }
+/// ```
+///
+/// Both checkpoints are assembled by the engine (any format and layout it recognises) and
+/// their modules paired by canonical name (``CheckpointEngine/ModuleDescriptor``: layer
+/// index and role, never raw tensor names). Then:
+///
+/// 1. A runs once on the inputs (given, or ``SeededInputs``), recording every module's
+///    inputs and outputs;
+/// 2. each of B's top-level modules (a Transformer layer, an RNN layer, a final norm, an
+///    embedding) runs once on A's recorded inputs of that module, recording its sub-modules;
+///    the layer and its sub-modules are compared with A's. When anything in a layer fails,
+///    each sub-module is run again alone on A's recorded inputs, so every failure is
+///    measured in isolation and the first failing module in execution order is the one
+///    that diverges;
+/// 3. B runs the whole architecture on the same inputs, compared output by output.
+///
+/// So verifying costs one forward pass of A and two of B. Modules on one side only, and
+/// modules whose parameter shapes differ, fail by name.
+public enum ParityVerifier {
+  /// The order architectures are tried in when none is given.
+  public static let detectionOrder: [Architecture] = [
+    .transformer, .transformerEncoder, .seq2seqLSTM, .lstm, .gru,
+  ]
+
+  /// Compares `b` against the reference `a`.
+  ///
+  /// - Throws: ``CheckpointError`` when either checkpoint cannot be assembled as the
+  ///   architecture (the message starts with `A:` or `B:`), or the inputs do not fit A.
+  public static func verify(_ a: Checkpoint, _ b: Checkpoint, options: ParityOptions = ParityOptions()) throws
+    -> ParityReport
+  {
+    let clock = ContinuousClock()
+    let started = clock.now
+    let architecture = try options.architecture ?? detect(a, options: options.engineA)
+    let modelA = try assemble(a, architecture, options.engineA, side: "A")
+    var modelB: Model
+    var inherited: [String] = []
+    do {
+      modelB = try assemble(b, architecture, options.engineB, side: "B")
+      if options.inheritSettings {
+        let (engineB, names) = inheritedSettings(options.engineB, a: modelA, b: modelB)
+        if !names.isEmpty {
+          modelB = try assemble(b, architecture, engineB, side: "B")
+          inherited = names
+        }
+      }
+    } catch let error as CheckpointError {
+      // A weight that does not fit: fail the module it belongs to, by name, when it is known.
+      guard let tensor = error.tensor,
+        let module = ModuleLocator.modules(of: b, architecture: architecture)[tensor]
+      else { throw error }
+      let tolerance = Tolerance.default(for: [a, b])
+      let failed = ModuleParity(
+        name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
+        passed: false, reason: "B cannot be assembled: \(error.message) (tensor '\(tensor)')")
+      return ParityReport(
+        assembleSeconds: seconds(clock.now - started), runSeconds: 0, architecture: architecture.rawValue,
+        layoutA: modelA.layout.rawValue, layoutB: "unknown", tolerance: tolerance, inputs: [], seed: nil,
+        modules: [failed],
+        whole: ModuleParity(
+          name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot be assembled"))
+    }
+    let assembled = clock.now
+    var tolerance = Tolerance.default(for: [a, b])
+    if options.rtol != nil || options.atol != nil {
+      tolerance = Tolerance(
+        dtype: "custom", rtol: options.rtol ?? tolerance.rtol, atol: options.atol ?? tolerance.atol)
+    }
+    let inputs =
+      try options.inputs
+      ?? SeededInputs.make(
+        for: modelA.inputSpecs, seed: options.seed, batch: options.batch, length: options.length)
+
+    let traceA = ModuleTrace()
+    let outputsA = try CheckpointError.prefixing("A") { try modelA.run(inputs, trace: traceA) }
+    let modulesA = Dictionary(modelA.modules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    let modulesB = Dictionary(modelB.modules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+    var results: [ModuleParity] = []
+    var pending: [ModuleRecord] = []  // sub-modules recorded before their layer
+    for record in traceA.records {
+      if record.parent != nil {
+        pending.append(record)
+        continue
+      }
+      let children = pending.filter { $0.parent == record.name }
+      pending.removeAll { $0.parent == record.name }
+      results += compareUnit(
+        record, children: children, modelB: modelB, modulesA: modulesA, modulesB: modulesB,
+        tolerance: tolerance)
+    }
+    let namesA = Set(modulesA.keys)
+    for module in modelB.modules where !namesA.contains(module.name) {
+      results.append(
+        ModuleParity(
+          name: module.name, kind: module.kind, statistics: nil, passed: false,
+          reason: "only in B (missing in A)"))
+    }
+
+    let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
+    return ParityReport(
+      assembleSeconds: seconds(assembled - started), runSeconds: seconds(clock.now - assembled),
+      architecture: architecture.rawValue, layoutA: modelA.layout.rawValue, layoutB: modelB.layout.rawValue,
+      tolerance: tolerance, inputs: inputs.tensors.map { ($0.name, $0.shape) },
+      seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole,
+      settingsFromA: inherited)
+  }
+
+  /// B's options with A's activation, norm placement and eps where B neither records nor is given one.
+  private static func inheritedSettings(_ given: EngineOptions, a: Model, b: Model) -> (
+    EngineOptions, [String]
+  ) {
+    var options = given
+    var names: [String] = []
+    if given.activation == nil, b.recordedSettings.activation == nil, let value = a.settings.activation,
+      value != b.settings.activation
+    {
+      options.activation = value
+      names.append("activation \(value.rawValue)")
+    }
+    if given.normFirst == nil, b.recordedSettings.normFirst == nil, let value = a.settings.normFirst,
+      value != b.settings.normFirst
+    {
+      options.normFirst = value
+      names.append(value ? "pre-norm" : "post-norm")
+    }
+    if given.eps == nil, b.recordedSettings.eps == nil, let value = a.settings.eps, value != b.settings.eps {
+      options.eps = value
+      names.append("eps \(value)")
+    }
+    return (options, names)
+  }
+
+  private static func seconds(_ duration: Duration) -> Double {
+    let (whole, fraction) = duration.components
+    return Double(whole) + Double(fraction) * 1e-18
+  }
+
+  /// The first architecture of ``detectionOrder`` that A assembles as.
+  static func detect(_ checkpoint: Checkpoint, options: EngineOptions) throws -> Architecture {
+    var failures: [String] = []
+    for candidate in detectionOrder {
+      do {
+        _ = try Model(checkpoint, architecture: candidate, options: options)
+        return candidate
+      } catch let error as CheckpointError {
+        failures.append("\(candidate.rawValue): \(error.message)")
+      }
+    }
+    throw CheckpointError(
+      .invalidArgument,
+      "A: no architecture recognised (pass --arch); " + failures.joined(separator: "; "))
+  }
+
+  private static func assemble(
+    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
+  )
+    throws -> Model
+  {
+    try CheckpointError.prefixing(side) {
+      try Model(checkpoint, architecture: architecture, options: options)
+    }
+  }
+
+  /// Compares one top-level module and its sub-modules; returns the sub-modules' results, then the module's.
+  // swift-format-ignore: FunctionParameterCount
+  private static func compareUnit(
+    _ record: ModuleRecord, children: [ModuleRecord], modelB: Model, modulesA: [String: ModuleDescriptor],
+    modulesB: [String: ModuleDescriptor], tolerance: Tolerance
+  ) -> [ModuleParity] {
+    let descriptorA = modulesA[record.name]
+    let kind = descriptorA?.kind ?? "module"
+    guard modulesB[record.name] != nil else {
+      return children.map {
+        ModuleParity(
+          name: $0.name, kind: modulesA[$0.name]?.kind ?? "module", statistics: nil, passed: false,
+          reason: "only in A (missing in B)")
+      } + [
+        ModuleParity(
+          name: record.name, kind: kind, statistics: nil, passed: false, reason: "only in A (missing in B)")
+      ]
+    }
+    let traceB = ModuleTrace()
+    var unit = compare(
+      record, run: { try modelB.runModule(record, trace: traceB) }, modulesA, modulesB, tolerance)
+    let recordedB = Dictionary(
+      traceB.records.filter { $0.parent == record.name }.map { ($0.name, $0) },
+      uniquingKeysWith: { first, _ in first })
+    var parts = children.map { child -> ModuleParity in
+      compare(child, run: { recordedB[child.name]?.outputs ?? [] }, modulesA, modulesB, tolerance)
+    }
+    if !unit.passed || parts.contains(where: { !$0.passed }) {
+      // Measure each sub-module alone on A's inputs, so a failure does not spill into the next.
+      parts = children.map { child in
+        compare(child, run: { try modelB.runModule(child) }, modulesA, modulesB, tolerance)
+      }
+      if !unit.passed, let first = parts.first(where: { !$0.passed }) {
+        unit.reason = "contains failing \(first.name)" + (unit.reason.map { "; " + $0 } ?? "")
+      }
+    }
+    return parts + [unit]
+  }
+
+  /// Compares B's outputs of a module (from `run`) with A's record.
+  private static func compare(
+    _ record: ModuleRecord, run: () throws -> [Matrix], _ modulesA: [String: ModuleDescriptor],
+    _ modulesB: [String: ModuleDescriptor], _ tolerance: Tolerance
+  ) -> ModuleParity {
+    let descriptorA = modulesA[record.name]
+    let kind = descriptorA?.kind ?? "module"
+    guard let descriptorB = modulesB[record.name] else {
+      return ModuleParity(
+        name: record.name, kind: kind, statistics: nil, passed: false, reason: "only in A (missing in B)")
+    }
+    var notes: [String] = []
+    if let descriptorA, descriptorA.kind != descriptorB.kind {
+      notes.append("kind differs: A \(descriptorA.kind), B \(descriptorB.kind)")
+    }
+    var shapeMismatch = false
+    if let descriptorA, descriptorA.signature != descriptorB.signature {
+      notes.append("shape mismatch: A \(descriptorA.signature); B \(descriptorB.signature)")
+      shapeMismatch = true
+    }
+    if let descriptorA, descriptorA.settings != descriptorB.settings {
+      notes.append("settings differ: A \(descriptorA.settings), B \(descriptorB.settings)")
+    }
+    let outputsB: [Matrix]
+    do {
+      outputsB = try run()
+    } catch let error as CheckpointError {
+      return ModuleParity(
+        name: record.name, kind: kind, statistics: nil, passed: false,
+        reason: (notes + ["B cannot run it: \(error.message)"]).joined(separator: "; "))
+    } catch {
+      return ModuleParity(
+        name: record.name, kind: kind, statistics: nil, passed: false,
+        reason: (notes + ["B cannot run it: \(error)"]).joined(separator: "; "))
+    }
+    let names = descriptorA?.outputNames ?? []
+    var statistics = ErrorStatistics()
+    var shapesAgree = outputsB.count == record.outputs.count
+    if !shapesAgree {
+      notes.append("B returns \(outputsB.count) outputs, A \(record.outputs.count)")
+    }
+    for (index, (a, b)) in zip(record.outputs, outputsB).enumerated() {
+      guard a.shape == b.shape else {
+        shapesAgree = false
+        let name = index < names.count ? names[index] : "output \(index)"
+        notes.append("\(name) shape: A \(Shape.describe(a.shape)), B \(Shape.describe(b.shape))")
+        continue
+      }
+      statistics.add(a.values, b.values, tolerance: tolerance)
+    }
+    let passed = shapesAgree && !shapeMismatch && statistics.passed
+    if !statistics.passed {
+      notes.append("\(statistics.mismatches) of \(statistics.count) values outside the tolerance")
+    }
+    return ModuleParity(
+      name: record.name, kind: kind, statistics: shapesAgree ? statistics : nil, passed: passed,
+      reason: passed || notes.isEmpty ? nil : notes.joined(separator: "; "))
+  }
+
+  private static func compareWhole(
+    _ outputsA: Checkpoint, modelB: Model, inputs: Checkpoint, tolerance: Tolerance
+  )
+    -> ModuleParity
+  {
+    let outputsB: Checkpoint
+    do {
+      outputsB = try modelB.run(inputs)
+    } catch let error as CheckpointError {
+      return ModuleParity(
+        name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot run: \(error.message)"
+      )
+    } catch {
+      return ModuleParity(
+        name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot run: \(error)")
+    }
+    var total = ErrorStatistics()
+    var parts: [ModuleParity] = []
+    for tensorA in outputsA.tensors {
+      guard let tensorB = outputsB[tensorA.name] else {
+        parts.append(
+          ModuleParity(
+            name: tensorA.name, kind: "output", statistics: nil, passed: false, reason: "missing in B"))
+        continue
+      }
+      guard tensorA.shape == tensorB.shape,
+        let a = try? TensorValues.floats(tensorA), let b = try? TensorValues.floats(tensorB)
+      else {
+        parts.append(
+          ModuleParity(
+            name: tensorA.name, kind: "output", statistics: nil, passed: false,
+            reason: "shape: A \(Shape.describe(tensorA.shape)), B \(Shape.describe(tensorB.shape))"))
+        continue
+      }
+      let statistics = ErrorStatistics(a, b, tolerance: tolerance)
+      total.add(a, b, tolerance: tolerance)
+      parts.append(
+        ModuleParity(
+          name: tensorA.name, kind: "output", statistics: statistics, passed: statistics.passed,
+          reason: statistics.passed
+            ? nil : "\(statistics.mismatches) of \(statistics.count) values outside the tolerance"))
+    }
+    let failing = parts.filter { !$0.passed }.map(\.name)
+    return ModuleParity(
+      name: "model", kind: "model", statistics: total, passed: failing.isEmpty,
+      reason: failing.isEmpty ? nil : "outputs differ: " + failing.joined(separator: ", "), outputs: parts)
+  }
+}
+
+extension CheckpointError {
+  /// Runs `body`, prefixing the message of a ``CheckpointError`` it throws with `side: `.
+  static func prefixing<R>(_ side: String, _ body: () throws -> R) throws -> R {
+    do {
+      return try body()
+    } catch var error as CheckpointError {
+      error.message = "\(side): " + error.message
+      throw error
+    }
+  }
+}
