@@ -55,5 +55,13 @@ run inspect "$F/pytorch/malicious/os_system.pt" || echo "(refused: exit status $
 step "5. Keras files: layers and weights"
 run inspect --tree "$F/hdf5/keras2_weights.h5" | tail -12
 
-step "6. Scripts get JSON"
+E="$F/engine"
+step "6. Keras weights into a PyTorch model, proven with our own forward pass"
+run convert "$E/seq2seq_lstm_keras2.h5" "$OUT/seq2seq.pt" --layout pytorch --verify
+run run "$OUT/seq2seq.pt" --arch seq2seq-lstm --inputs "$E/seq2seq_lstm_keras2.inputs.npz" --output "$OUT/logits.npz"
+echo "Our forward pass of the converted .pt against tf_keras's own outputs:"
+run diff "$OUT/logits.npz" "$E/seq2seq_lstm_keras2.outputs.npz"
+run convert "$E/lstm_pytorch.safetensors" "$OUT/lstm.h5" --layout keras --verify
+
+step "7. Scripts get JSON"
 run inspect --json "$F/safetensors/bf16.safetensors"
