@@ -12,7 +12,7 @@ final class GGUFMetadataTests: XCTestCase {
       .uint8(255), .int8(-128), .uint16(65535), .int16(-32768), .uint32(.max), .int32(.min),
       .uint64(.max), .int64(.min), .bool(false), .string(""), .string("a\n\"b\"\u{1}é"),
       .float32(0.1), .float32(-0.0), .float32(.infinity), .float32(.leastNonzeroMagnitude),
-      .float32(16_777_217), .float64(1.0 / 3.0), .float64(-.infinity), .float64(.leastNormalMagnitude),
+      .float32(16_777_216), .float64(1.0 / 3.0), .float64(-.infinity), .float64(.leastNormalMagnitude),
       .array(.float32, [.float32(0.1), .float32(-0.0), .float32(.infinity), .float32(3e38)]),
       .array(.float64, [.float64(1e300), .float64(-2.5)]),
       .array(.string, [.string("x"), .string("\"q\"")]),
