@@ -11,7 +11,7 @@ public final class InputFile: @unchecked Sendable {
   public let path: String
   /// The file's size in bytes at open time.
   public let size: Int
-  private let descriptor: Int32
+  let descriptor: Int32
 
   /// Opens `path` for reading.
   public init(path: String) throws {
@@ -80,6 +80,7 @@ public final class InputFile: @unchecked Sendable {
         file: path, offset: offset)
     }
     return try TensorBytes.allocate(count: count) { try read(into: $0, at: offset) }
+      .withOrigin(.init(file: self, offset: offset))
   }
 
   /// Maps `count` bytes at `offset` read-only into memory: a zero-copy view.
@@ -103,6 +104,7 @@ public final class InputFile: @unchecked Sendable {
     let storage = TensorBytes.Storage(base: UnsafeRawPointer(region), count: length) { base, length in
       if let base { munmap(UnsafeMutableRawPointer(mutating: base), length) }
     }
-    return TensorBytes(storage: storage, offset: offset - start, count: count)
+    return TensorBytes(
+      storage: storage, offset: offset - start, count: count, origin: .init(file: self, offset: offset))
   }
 }

@@ -55,9 +55,52 @@ public final class OutputFile {
     try bytes.withUnsafeBytes { try write($0) }
   }
 
+  /// Bytes from a file are copied inside the kernel from this size on.
+  static let kernelCopyThreshold = 1 << 20
+
   /// Appends a tensor's bytes.
+  ///
+  /// Large tensors read unchanged from a file (see ``TensorBytes/origin``)
+  /// are copied from that file inside the kernel with `sendfile`, as `cp`
+  /// does, instead of through user memory.
   public func write(_ bytes: TensorBytes) throws {
+    if let origin = bytes.origin, bytes.count >= OutputFile.kernelCopyThreshold,
+      try copyFromFile(origin.file, offset: origin.offset, count: bytes.count)
+    {
+      return
+    }
     try bytes.withUnsafeBytes { try write($0) }
+  }
+
+  /// Copies `count` bytes at `offset` of `source` to the end of this file in
+  /// the kernel; `false` when the system cannot (nothing was written then).
+  private func copyFromFile(_ source: InputFile, offset: Int, count: Int) throws -> Bool {
+    #if !os(Linux)
+      return false
+    #else
+      try flush()
+      guard lseek(descriptor, off_t(position), SEEK_SET) == off_t(position) else { return false }
+      var sourceOffset = off_t(offset)
+      var done = 0
+      while done < count {
+        let n = sendfile(descriptor, source.descriptor, &sourceOffset, min(count - done, 1 << 30))
+        if n > 0 {
+          done += n
+          continue
+        }
+        let code = errno
+        if n < 0 && code == EINTR { continue }
+        if done == 0 && n < 0 && (code == EINVAL || code == ENOSYS || code == EOPNOTSUPP) { return false }
+        if n == 0 {
+          throw CheckpointError(
+            .truncated, "source ended while copying \(count) bytes", file: source.path,
+            offset: Int(sourceOffset))
+        }
+        throw CheckpointError(.io, "sendfile failed: \(String(cString: strerror(code)))", file: displayPath)
+      }
+      position += count
+      return true
+    #endif
   }
 
   /// Appends `count` zero bytes (padding).

@@ -31,18 +31,31 @@ public struct TensorBytes: @unchecked Sendable {
     deinit { release?(base, count) }
   }
 
+  /// Where bytes identical to these lie in a file, so writers can copy them
+  /// inside the kernel (`sendfile`) instead of through user memory.
+  public struct Origin: @unchecked Sendable {
+    /// The file holding the same bytes.
+    public let file: InputFile
+    /// The offset of the first byte in `file`.
+    public let offset: Int
+  }
+
   private let storage: Storage
   private let offset: Int
   /// The number of bytes.
   public let count: Int
+  /// Where the same bytes lie in a file, when they were read unchanged from one.
+  public let origin: Origin?
 
   /// A view of `count` bytes of `storage` starting at `offset`.
   ///
-  /// The caller guarantees that the range lies inside the storage.
-  public init(storage: Storage, offset: Int = 0, count: Int) {
+  /// The caller guarantees that the range lies inside the storage, and that
+  /// `origin`, if given, holds exactly these bytes.
+  public init(storage: Storage, offset: Int = 0, count: Int, origin: Origin? = nil) {
     self.storage = storage
     self.offset = offset
     self.count = count
+    self.origin = origin
   }
 
   /// Copies `bytes` into new heap memory.
@@ -76,9 +89,16 @@ public struct TensorBytes: @unchecked Sendable {
     try body(UnsafeRawBufferPointer(start: storage.base.map { $0 + offset }, count: count))
   }
 
+  /// The same bytes, known to lie at `origin` in a file.
+  func withOrigin(_ origin: Origin) -> TensorBytes {
+    TensorBytes(storage: storage, offset: offset, count: count, origin: origin)
+  }
+
   /// A view of a sub-range, sharing the same memory.
   public func slice(_ range: Range<Int>) -> TensorBytes {
-    TensorBytes(storage: storage, offset: offset + range.lowerBound, count: range.count)
+    TensorBytes(
+      storage: storage, offset: offset + range.lowerBound, count: range.count,
+      origin: origin.map { Origin(file: $0.file, offset: $0.offset + range.lowerBound) })
   }
 
   /// The bytes copied into an array.

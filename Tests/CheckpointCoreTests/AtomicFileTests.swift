@@ -65,4 +65,31 @@ final class AtomicFileTests: XCTestCase {
       }
     }
   }
+
+  func testFileBackedBytesAreCopiedExactly() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let source = folder + "/source.bin"
+      let content = (0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
+      try TestFixtures.write(content, to: source)
+      let file = try InputFile(path: source)
+      // Mapped, read and sliced views all remember where their bytes lie in the file.
+      let mapped = try file.mapBytes(count: 3 << 20, at: 4096)
+      let read = try file.readBytes(count: 2 << 20, at: 1)
+      let sliced = mapped.slice(100..<(100 + (1 << 20) + 3))
+      XCTAssertEqual(sliced.origin?.offset, 4196)
+      let path = folder + "/copy.bin"
+      try AtomicFile.write(to: path) { out in
+        try out.write([0xEE])
+        try out.write(mapped)
+        try out.write(read)
+        try out.write(sliced)
+        try out.write([0xFF])
+        XCTAssertEqual(out.position, 2 + (3 << 20) + (2 << 20) + (1 << 20) + 3)
+      }
+      let expected =
+        [0xEE] + content[4096..<(4096 + (3 << 20))] + content[1..<(1 + (2 << 20))]
+        + content[4196..<(4196 + (1 << 20) + 3)] + [0xFF]
+      XCTAssertEqual(try TestFixtures.bytesAt(path), Array(expected))
+    }
+  }
 }

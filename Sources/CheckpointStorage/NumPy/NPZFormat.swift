@@ -151,13 +151,9 @@ public enum NPZFormat: CheckpointFormat {
       for (tensor, header) in zip(checkpoint.tensors, headers) {
         let bytes = try tensor.load()
         try CheckpointError.locating(tensor: tensor.name) {
-          try header.withUnsafeBytes { head in
-            try bytes.withUnsafeBytes { data in
-              try archive.add(
-                name: tensor.name + ".npy", parts: [head, data], method: method,
-                alignment: method == .stored ? 64 : 1)
-            }
-          }
+          try archive.add(
+            name: tensor.name + ".npy", header: header, data: bytes, method: method,
+            alignment: method == .stored ? 64 : 1)
         }
       }
       try archive.finish(comment: comment)

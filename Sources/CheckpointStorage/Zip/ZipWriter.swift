@@ -64,10 +64,32 @@ public final class ZipWriter {
     try bytes.withUnsafeBytes { try add(name: name, parts: [$0], method: method, alignment: alignment) }
   }
 
+  /// Adds an entry whose data is `header` followed by a tensor's bytes.
+  ///
+  /// Stored entries copy tensor bytes that came unchanged from a file inside
+  /// the kernel (see ``OutputFile/write(_:)-(TensorBytes)``).
+  public func add(
+    name: String, header: [UInt8], data: TensorBytes, method: ZipMethod = .stored, alignment: Int = 1
+  ) throws {
+    try header.withUnsafeBytes { head in
+      try data.withUnsafeBytes { body in
+        try add(name: name, parts: [head, body], method: method, alignment: alignment, lastPart: data)
+      }
+    }
+  }
+
   /// Adds an entry whose data is the concatenation of `parts` (a header and
   /// a payload, say), without copying them together first.
   public func add(
     name: String, parts: [UnsafeRawBufferPointer], method: ZipMethod = .stored, alignment: Int = 1
+  ) throws {
+    try add(name: name, parts: parts, method: method, alignment: alignment, lastPart: nil)
+  }
+
+  /// `lastPart`, when given, holds the same bytes as the last of `parts` and is
+  /// what stored entries write (so file-backed bytes are copied in the kernel).
+  private func add(
+    name: String, parts: [UnsafeRawBufferPointer], method: ZipMethod, alignment: Int, lastPart: TensorBytes?
   ) throws {
     guard !finished else {
       throw CheckpointError(.invalidArgument, "zip archive already finished; cannot add '\(name)'")
@@ -130,11 +152,16 @@ public final class ZipWriter {
     var compressedSize = size
     switch method {
     case .stored:
+      let writeParts = { [file] in
+        for (i, part) in parts.enumerated() {
+          if i == parts.count - 1, let lastPart { try file.write(lastPart) } else { try file.write(part) }
+        }
+      }
       if concurrentCRC {
-        crc = try ZipWriter.crc32(parts, whileRunning: { for part in parts { try file.write(part) } })
+        crc = try ZipWriter.crc32(parts, whileRunning: writeParts)
         try file.patch(crc.littleEndianBytes, at: headerOffset + 14)
       } else {
-        for part in parts { try file.write(part) }
+        try writeParts()
       }
     case .deflate(let level):
       let dataStart = file.position
