@@ -7,6 +7,8 @@ public struct ParityReport: Sendable {
   public var assembleSeconds: Double
   /// Seconds spent running and comparing (A traced, B's modules, B whole).
   public var runSeconds: Double
+  /// Processor seconds (all threads) spent running and comparing.
+  public var runCPUSeconds: Double
   /// The architecture compared.
   public var architecture: String
   /// The layouts the two checkpoints were recognised in.
@@ -61,6 +63,7 @@ public struct ParityReport: Sendable {
       ("settings_from_a", .array(settingsFromA.map { .string($0) })),
       ("assemble_seconds", .double(assembleSeconds)),
       ("run_seconds", .double(runSeconds)),
+      ("run_cpu_seconds", .double(runCPUSeconds)),
     ])
   }
 

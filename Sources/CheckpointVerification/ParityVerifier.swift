@@ -1,6 +1,15 @@
 import CheckpointCore
 import CheckpointEngine
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Processor time of the process (all threads), in `CLOCKS_PER_SEC` units.
+private func cpuClock() -> clock_t { clock() }
+
 /// Per-module numerical parity between two checkpoints: "same function", or where not.
 ///
 /// ```swift
@@ -62,13 +71,15 @@ public enum ParityVerifier {
         name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
         passed: false, reason: "B cannot be assembled: \(error.message) (tensor '\(tensor)')")
       return ParityReport(
-        assembleSeconds: seconds(clock.now - started), runSeconds: 0, architecture: architecture.rawValue,
+        assembleSeconds: seconds(clock.now - started), runSeconds: 0, runCPUSeconds: 0,
+        architecture: architecture.rawValue,
         layoutA: modelA.layout.rawValue, layoutB: "unknown", tolerance: tolerance, inputs: [], seed: nil,
         modules: [failed],
         whole: ModuleParity(
           name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot be assembled"))
     }
     let assembled = clock.now
+    let cpuStarted = cpuClock()
     var tolerance = Tolerance.default(for: [a, b])
     if options.rtol != nil || options.atol != nil {
       tolerance = Tolerance(
@@ -108,6 +119,7 @@ public enum ParityVerifier {
     let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
     return ParityReport(
       assembleSeconds: seconds(assembled - started), runSeconds: seconds(clock.now - assembled),
+      runCPUSeconds: Double(cpuClock() - cpuStarted) / Double(CLOCKS_PER_SEC),
       architecture: architecture.rawValue, layoutA: modelA.layout.rawValue, layoutB: modelB.layout.rawValue,
       tolerance: tolerance, inputs: inputs.tensors.map { ($0.name, $0.shape) },
       seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole,
