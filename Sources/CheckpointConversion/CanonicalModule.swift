@@ -11,6 +11,7 @@ struct CanonicalModule {
     case linear
     case embedding
     case layerNorm
+    case attention
   }
 
   var kind: Kind
@@ -39,6 +40,7 @@ struct CanonicalModule {
     case .linear: return .linear
     case .embedding: return .embedding
     case .layerNorm: return .layerNorm
+    case .attention: return .attention
     }
   }
 
@@ -53,6 +55,7 @@ struct CanonicalModule {
     case .linear: what = "Linear"
     case .embedding: what = "Embedding"
     case .layerNorm: what = "LayerNorm"
+    case .attention: what = "MultiheadAttention"
     }
     return "\(what) '\(name.isEmpty ? "<root>" : name)'"
   }

@@ -143,18 +143,22 @@ public enum LayoutConverter {
     return [stacked]
   }
 
+  /// The conversion record: heads when known, and for Transformers the settings the source
+  /// implies — its metadata, else its layout's defaults, i.e. what `ckpt run` assumes for it
+  /// (PyTorch and keras_hub: ReLU, post-norm, eps 1e-5; BERT: GELU, eps 1e-12; BART: GELU,
+  /// eps 1e-5). The target layout's defaults may differ (PyTorch → HF), so they are written down.
   private static func record(
     from: Layout, to: Naming, modules: [CanonicalModule], heads: Int?, settings: EngineOptions
   ) -> String {
     var members: [(String, JSONValue)] = [("from", .string(from.rawValue)), ("to", .string(to.rawValue))]
-    if modules.contains(where: { $0.kind == .encoderStack || $0.kind == .decoderStack }) {
-      let defaults: (Activation, Float) = from == .hf ? (.gelu, 1e-5) : (.relu, 1e-5)
-      let isBert =
-        modules.contains { $0.kind == .encoderStack } && from == .hf
-        && !modules.contains { $0.kind == .decoderStack }
-      if let heads { members.append(("num_heads", .integer(Int64(heads)))) }
-      members.append(("activation", .string((settings.activation ?? defaults.0).rawValue)))
-      let eps = settings.eps ?? (isBert ? 1e-12 : defaults.1)
+    let stacks = modules.filter { $0.kind == .encoderStack || $0.kind == .decoderStack }
+    let attention = !stacks.isEmpty || modules.contains { $0.kind == .attention }
+    if attention, let heads { members.append(("num_heads", .integer(Int64(heads)))) }
+    if !stacks.isEmpty {
+      let isBert = from == .hf && !stacks.contains { $0.kind == .decoderStack }
+      let activation = settings.activation ?? (from == .hf ? .gelu : .relu)
+      let eps = settings.eps ?? (isBert ? 1e-12 : 1e-5)
+      members.append(("activation", .string(activation.rawValue)))
       members.append(("layer_norm_eps", .double(Double(eps))))
       members.append(("norm_first", .bool(settings.normFirst ?? false)))
     }

@@ -14,14 +14,21 @@ public enum ModuleKind: String, Sendable, CaseIterable {
   case embedding
   /// nn.LayerNorm / LayerNormalization.
   case layerNorm = "layer-norm"
+  /// A standalone nn.MultiheadAttention / MultiHeadAttention (self-attention roles `self.*`).
+  case attention
 }
 
 /// A framework's tensor naming, finer than ``Layout`` (Hugging Face has two styles).
 public enum Naming: String, Sendable, CaseIterable {
+  /// PyTorch `state_dict` names.
   case pytorch
+  /// tf.keras 2 `.h5` weight names (`{layer}/{layer}/…:0`).
   case keras2
+  /// Keras 3 `.weights.h5` paths (`layers/{class}[_N]/…/vars/N`).
   case keras3
+  /// Hugging Face BERT (`layer.N.attention.self.query`).
   case hfBert = "hf-bert"
+  /// Hugging Face BART/Marian (`layers.N.self_attn.q_proj`).
   case hfBart = "hf-bart"
 
   /// The path separator of the naming.
@@ -58,7 +65,8 @@ public struct LayoutTable: Sendable {
     .lstmPyTorch, .lstmKeras2, .lstmKeras3, .gruPyTorch, .gruKeras2, .gruKeras3,
     .encoderPyTorch, .decoderPyTorch, .encoderKeras3, .decoderKeras3, .encoderHFBert, .encoderHFBart,
     .decoderHFBart, .linearPyTorch, .linearKeras2, .linearKeras3, .embeddingPyTorch, .embeddingKeras2,
-    .embeddingKeras3, .layerNormPyTorch, .layerNormKeras2, .layerNormKeras3,
+    .embeddingKeras3, .layerNormPyTorch, .layerNormKeras2, .layerNormKeras3, .attentionPyTorch,
+    .attentionKeras2, .attentionKeras3,
   ]
 
   /// The table for `kind` in `naming`, if the framework has one.
@@ -67,7 +75,7 @@ public struct LayoutTable: Sendable {
     switch (kind, naming) {
     case (.lstm, .hfBert), (.lstm, .hfBart), (.gru, .hfBert), (.gru, .hfBart), (.linear, .hfBert),
       (.linear, .hfBart), (.embedding, .hfBert), (.embedding, .hfBart), (.layerNorm, .hfBert),
-      (.layerNorm, .hfBart), (.decoderLayer, .hfBert):
+      (.layerNorm, .hfBart), (.decoderLayer, .hfBert), (.attention, .hfBert), (.attention, .hfBart):
       // Hugging Face models are PyTorch modules: plain layers keep PyTorch names; a decoder
       // layer has no BERT naming, so BART's is used.
       lookup = kind == .decoderLayer ? .hfBart : .pytorch

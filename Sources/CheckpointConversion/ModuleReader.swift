@@ -44,6 +44,7 @@ struct ModuleReader {
     for stack in found.transformerStacks {
       modules.append(contentsOf: try transformer(stack, all: found.transformerStacks, claimed: &claimed))
     }
+    modules += try attention(claimed: &claimed)
     modules += try generic(claimed: claimed)
     return modules.sorted { $0.order < $1.order }
   }
@@ -146,6 +147,49 @@ struct ModuleReader {
         kind: stack.isDecoder ? .decoderStack : .encoderStack, name: name, units: units, finalNorm: finalNorm,
         heads: heads, order: order)
     ]
+  }
+
+  /// Standalone attention modules among the tensors nobody claimed: PyTorch `{m}.in_proj_weight`
+  /// (or `q_proj_weight`), Keras 2 `{m}/query/kernel:0`, Keras 3 `{m}/query_dense/vars/0`.
+  private func attention(claimed: inout Set<String>) throws -> [CanonicalModule] {
+    let marker: String
+    switch naming {
+    case .pytorch, .hfBert, .hfBart: marker = "in_proj_weight"
+    case .keras2: marker = "query/kernel:0"
+    case .keras3: marker = "query_dense/vars/0"
+    }
+    guard let table = LayoutTable.table(.attention, naming) else { return [] }
+    var modules: [CanonicalModule] = []
+    for tensor in checkpoint.tensors where !claimed.contains(tensor.name) {
+      var prefix: String
+      if tensor.name.hasSuffix(marker) {
+        prefix = String(tensor.name.dropLast(marker.count))
+      } else if naming.separator == ".", tensor.name.hasSuffix("q_proj_weight"),
+        tensors[String(tensor.name.dropLast("q_proj_weight".count)) + "out_proj.weight"] != nil
+      {
+        prefix = String(tensor.name.dropLast("q_proj_weight".count))
+      } else {
+        continue
+      }
+      var heads: Int?
+      let parameters = try RuleApplication.read(
+        table, prefix: prefix, tensors: tensors, claimed: &claimed, heads: &heads)
+      if let weight = parameters["self.q.weight"],
+        weight.shape.count != 2 || weight.shape[0] != weight.shape[1]
+      {
+        throw CheckpointError(
+          .unsupported,
+          "attention '\(prefix)': projections of shape \(Shape.describe(weight.shape)) (a Keras key_dim that is not "
+            + "E/heads, or kdim ≠ E) cannot be mapped exactly to nn.MultiheadAttention",
+          tensor: tensor.name)
+      }
+      if prefix.hasSuffix(naming.separator) { prefix.removeLast(naming.separator.count) }
+      modules.append(
+        CanonicalModule(
+          kind: .attention, name: moduleName(prefix), units: [[parameters]], finalNorm: nil, heads: heads,
+          order: index[tensor.name] ?? 0))
+    }
+    return modules
   }
 
   /// Linear, Embedding and LayerNorm modules among the tensors nobody claimed.

@@ -51,7 +51,7 @@ struct ModuleWriter {
     switch module.kind {
     case .lstm, .gru: return try recurrent(module)
     case .encoderStack, .decoderStack: return try transformer(module)
-    case .linear, .embedding, .layerNorm: return try plain(module)
+    case .linear, .embedding, .layerNorm, .attention: return try plain(module)
     }
   }
 
@@ -159,6 +159,7 @@ struct ModuleWriter {
     switch module.kind {
     case .embedding: className = "embedding"
     case .layerNorm: className = "layer_normalization"
+    case .attention: className = "multi_head_attention"
     default: className = "dense"
     }
     let prefix: String
@@ -170,7 +171,8 @@ struct ModuleWriter {
     case .keras3: prefix = "layers/\(kerasName(className))/"
     }
     return try RuleApplication.write(
-      try table(module.unitKind), prefix: prefix, parameters: module.units[0][0], heads: nil,
+      try table(module.unitKind), prefix: prefix, parameters: module.units[0][0],
+      heads: module.heads ?? heads,
       module: module.label)
   }
 }

@@ -73,7 +73,9 @@ public struct ModuleRecognition: Sendable {
 public struct RecurrentModule: Sendable {
   /// The cell type.
   public enum Kind: String, Sendable {
+    /// An LSTM.
     case lstm
+    /// A GRU.
     case gru
   }
   /// The cell type.
@@ -94,10 +96,15 @@ public struct RecurrentModule: Sendable {
 /// PyTorch: `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`, `weight_hr`. Keras: `kernel`
 /// (input), `recurrent_kernel` (recurrent), `bias` (inputBias; recurrentBias is nil).
 public struct RecurrentCell: Sendable {
+  /// `weight_ih` / `kernel`.
   public var input: String
+  /// `weight_hh` / `recurrent_kernel`.
   public var recurrent: String
+  /// `bias_ih` / Keras `bias` (absent: no bias).
   public var inputBias: String?
+  /// `bias_hh` (PyTorch only).
   public var recurrentBias: String?
+  /// `weight_hr` (LSTM `proj_size`).
   public var projection: String?
 }
 
@@ -119,13 +126,17 @@ public struct TransformerStack: Sendable {
 public struct TransformerLayerNames: Sendable {
   /// The layer's name prefix (`encoder.layers.0.`, `layers.transformer_encoder.` normalised).
   public var name: String
+  /// The self-attention block.
   public var selfAttention: AttentionNames
+  /// The cross-attention block (decoders).
   public var crossAttention: AttentionNames?
   /// `linear1` / `intermediate.dense` / `fc1` / `_feedforward_intermediate_dense`.
   public var inner: String
+  /// The inner projection's bias.
   public var innerBias: String?
   /// `linear2` / `output.dense` / `fc2` / `_feedforward_output_dense`.
   public var outer: String
+  /// The outer projection's bias.
   public var outerBias: String?
   /// norm1, norm2 (and norm3 for decoders), in PyTorch's roles.
   public var norms: [NormNames]
@@ -133,13 +144,21 @@ public struct TransformerLayerNames: Sendable {
 
 /// The tensors of one attention block.
 public struct AttentionNames: Sendable {
+  /// Query projection weight (the packed `in_proj_weight` when ``packed``).
   public var query: String
+  /// Query bias.
   public var queryBias: String?
+  /// Key projection weight.
   public var key: String
+  /// Key bias.
   public var keyBias: String?
+  /// Value projection weight.
   public var value: String
+  /// Value bias.
   public var valueBias: String?
+  /// Output projection weight.
   public var output: String
+  /// Output projection bias.
   public var outputBias: String?
   /// PyTorch's packed `in_proj_weight`/`in_proj_bias`: query, key and value name the same tensors.
   public var packed: Bool
@@ -147,6 +166,8 @@ public struct AttentionNames: Sendable {
 
 /// A LayerNorm's scale and offset.
 public struct NormNames: Sendable {
+  /// The scale (`weight`, `gamma`, `vars/0`).
   public var gamma: String
+  /// The offset (`bias`, `beta`, `vars/1`).
   public var beta: String
 }

@@ -11,9 +11,11 @@ extension Ckpt {
   /// `ckpt convert`: rewrite a checkpoint in another format, losslessly.
   struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Convert a checkpoint to another format.",
+      abstract: "Convert a checkpoint to another format (and layout).",
       discussion: """
-        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Tensor bytes are copied unchanged.
+        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Without --layout, tensor bytes are copied unchanged.
+
+        With --layout, parameter names and arrangement are converted to another framework's layout first (pytorch, keras, keras3, hf): gate order, transposes, bias merging, packed Q/K/V and per-head kernel shapes; see Docs/layouts.md. What cannot be mapped exactly is an error.
 
         The output is written to a temporary file in the same folder, synced and renamed into place: a failure leaves no partial file and never touches the input.
         """
@@ -70,9 +72,10 @@ extension Ckpt {
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
-      if layout == nil, fromLayout != nil || map != nil || heads != nil {
+      if layout == nil, fromLayout != nil || map != nil || (heads != nil && !verify) {
         throw ValidationError("--from-layout, --map and --heads need --layout")
       }
+      if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }

@@ -66,6 +66,40 @@ final class LayoutRoundTripTests: XCTestCase {
     try roundTrip("gru_keras2.h5", through: [.pytorch, .keras3], back: .keras, namesKept: false)
   }
 
+  func testStandaloneMultiheadAttentionThroughKeras() throws {
+    // nn.MultiheadAttention tensors (from the real nn.Transformer file) as a module named `attn`.
+    let torch = try ConversionFixtures.model("transformer_pytorch.safetensors")
+    let prefix = "encoder.layers.0.self_attn."
+    let attention = try Checkpoint(
+      format: "memory",
+      tensors: torch.tensors.filter { $0.name.hasPrefix(prefix) }.map {
+        $0.renamed("attn." + $0.name.dropFirst(prefix.count))
+      })
+    XCTAssertEqual(attention.tensors.count, 4)
+    let options = ConversionOptions(heads: 2)
+    let keras = try LayoutConverter.convert(attention, from: nil, to: .keras, options: options)
+    XCTAssertEqual(
+      keras.tensors.map(\.name),
+      ["query", "query", "key", "key", "value", "value", "attention_output", "attention_output"].enumerated()
+        .map {
+          "attn/attn/\($0.element)/\($0.offset % 2 == 0 ? "kernel" : "bias"):0"
+        })
+    XCTAssertEqual(keras["attn/attn/query/kernel:0"]?.shape, [8, 2, 4])
+    XCTAssertEqual(keras["attn/attn/attention_output/kernel:0"]?.shape, [2, 4, 8])
+    for layout: CheckpointConversion.Layout in [.keras, .keras3] {
+      let there = try LayoutConverter.convert(attention, from: nil, to: layout, options: options)
+      let back = try LayoutConverter.convert(there, from: layout, to: .pytorch)
+      let label = "attention → \(layout) → pytorch"
+      if layout == .keras {
+        try ConversionFixtures.assertBitExact(back, attention, label)
+      } else {
+        // Keras 3 names the layer by class: the module comes back as `multi_head_attention`.
+        XCTAssertEqual(back.tensors.first?.name.hasPrefix("multi_head_attention."), true)
+        try ConversionFixtures.assertSameValues(back, attention, label)
+      }
+    }
+  }
+
   func testLSTMBiasMergeDirection() throws {
     let torch = try ConversionFixtures.model("lstm_pytorch.safetensors")
     let keras = try LayoutConverter.convert(torch, from: nil, to: .keras)
