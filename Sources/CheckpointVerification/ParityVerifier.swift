@@ -172,7 +172,7 @@ public enum ParityVerifier {
       "A: no architecture recognised (pass --arch); " + failures.joined(separator: "; "))
   }
 
-  private static func assemble(
+  private static func assembleAsGiven(
     _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
   )
     throws -> Model
@@ -180,6 +180,33 @@ public enum ParityVerifier {
     try CheckpointError.prefixing(side) {
       try Model(checkpoint, architecture: architecture, options: options)
     }
+  }
+  /// Assembles `checkpoint` with `options`, except that a head count the file records (its
+  /// metadata, or the shape of Keras kernels) wins over the option, so a file that says
+  /// another count is compared as what it says. Activation, norm placement and eps options
+  /// override the file, as in `ckpt run` (a conversion record may hold assumed defaults).
+  private static func assemble(
+    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
+  ) throws -> Model {
+    var options = options
+    var model: Model
+    do {
+      model = try assembleAsGiven(checkpoint, architecture, options, side: side)
+    } catch let error as CheckpointError where error.kind == .invalidArgument && options.heads != nil {
+      // Keras kernels that record another head count than the option: the kernels win.
+      options.heads = nil
+      guard let retried = try? assembleAsGiven(checkpoint, architecture, options, side: side) else {
+        throw error
+      }
+      model = retried
+    }
+    let recorded = model.recordedSettings
+    var changed = false
+    if options.heads != nil, let value = recorded.heads, value != model.settings.heads {
+      options.heads = nil
+      changed = true
+    }
+    return changed ? try assembleAsGiven(checkpoint, architecture, options, side: side) : model
   }
 
   /// Compares one top-level module and its sub-modules; returns the sub-modules' results, then the module's.
