@@ -72,8 +72,8 @@ public struct ParityReport: Sendable {
     var lines: [String] = []
     let inputText = inputs.map { "\($0.name) \(Shape.describe($0.shape))" }.joined(separator: ", ")
     lines.append(
-      "\(architecture): A \(layoutA), B \(layoutB); inputs \(inputText)"
-        + (seed.map { " (seed \($0))" } ?? " (given)"))
+      "\(architecture): A \(layoutA), B \(layoutB); "
+        + (inputs.isEmpty ? "not run" : "inputs \(inputText)" + (seed.map { " (seed \($0))" } ?? " (given)")))
     lines.append(
       "tolerance \(tolerance.dtype): |b - a| <= \(ParityReport.format(tolerance.atol)) + "
         + "\(ParityReport.format(tolerance.rtol)) * |a|")

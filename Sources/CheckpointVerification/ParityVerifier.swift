@@ -69,7 +69,10 @@ public enum ParityVerifier {
       let tolerance = Tolerance.default(for: [a, b])
       let failed = ModuleParity(
         name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
-        passed: false, reason: "B cannot be assembled: \(error.message) (tensor '\(tensor)')")
+        passed: false,
+        reason:
+          "B cannot be assembled: \(error.message.hasPrefix("B: ") ? String(error.message.dropFirst(3)) : error.message) "
+          + "(tensor '\(tensor)')")
       return ParityReport(
         assembleSeconds: seconds(clock.now - started), runSeconds: 0, runCPUSeconds: 0,
         architecture: architecture.rawValue,
