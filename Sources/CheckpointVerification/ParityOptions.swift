@@ -11,9 +11,10 @@ public struct ParityOptions: Sendable {
   public var rtol: Double?
   /// The absolute tolerance; `nil` takes the dtype default.
   public var atol: Double?
-  /// Engine settings for checkpoint A (heads, activation, norm placement, eps).
+  /// Engine settings for checkpoint A (heads, activation, norm placement, eps). A head count
+  /// the file records (metadata, Keras kernel shapes) wins over `heads`; the others override the file.
   public var engineA: EngineOptions
-  /// Engine settings for checkpoint B.
+  /// Engine settings for checkpoint B, likewise.
   public var engineB: EngineOptions
   /// The seed of the generated inputs.
   public var seed: UInt64

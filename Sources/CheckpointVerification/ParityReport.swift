@@ -7,6 +7,8 @@ public struct ParityReport: Sendable {
   public var assembleSeconds: Double
   /// Seconds spent running and comparing (A traced, B's modules, B whole).
   public var runSeconds: Double
+  /// Processor seconds (all threads) spent running and comparing.
+  public var runCPUSeconds: Double
   /// The architecture compared.
   public var architecture: String
   /// The layouts the two checkpoints were recognised in.
@@ -61,6 +63,7 @@ public struct ParityReport: Sendable {
       ("settings_from_a", .array(settingsFromA.map { .string($0) })),
       ("assemble_seconds", .double(assembleSeconds)),
       ("run_seconds", .double(runSeconds)),
+      ("run_cpu_seconds", .double(runCPUSeconds)),
     ])
   }
 
@@ -69,8 +72,8 @@ public struct ParityReport: Sendable {
     var lines: [String] = []
     let inputText = inputs.map { "\($0.name) \(Shape.describe($0.shape))" }.joined(separator: ", ")
     lines.append(
-      "\(architecture): A \(layoutA), B \(layoutB); inputs \(inputText)"
-        + (seed.map { " (seed \($0))" } ?? " (given)"))
+      "\(architecture): A \(layoutA), B \(layoutB); "
+        + (inputs.isEmpty ? "not run" : "inputs \(inputText)" + (seed.map { " (seed \($0))" } ?? " (given)")))
     lines.append(
       "tolerance \(tolerance.dtype): |b - a| <= \(ParityReport.format(tolerance.atol)) + "
         + "\(ParityReport.format(tolerance.rtol)) * |a|")

@@ -1,6 +1,15 @@
 import CheckpointCore
 import CheckpointEngine
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Processor time of the process (all threads), in `CLOCKS_PER_SEC` units.
+private func cpuClock() -> clock_t { clock() }
+
 /// Per-module numerical parity between two checkpoints: "same function", or where not.
 ///
 /// ```swift
@@ -60,15 +69,20 @@ public enum ParityVerifier {
       let tolerance = Tolerance.default(for: [a, b])
       let failed = ModuleParity(
         name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
-        passed: false, reason: "B cannot be assembled: \(error.message) (tensor '\(tensor)')")
+        passed: false,
+        reason:
+          "B cannot be assembled: \(error.message.hasPrefix("B: ") ? String(error.message.dropFirst(3)) : error.message) "
+          + "(tensor '\(tensor)')")
       return ParityReport(
-        assembleSeconds: seconds(clock.now - started), runSeconds: 0, architecture: architecture.rawValue,
+        assembleSeconds: seconds(clock.now - started), runSeconds: 0, runCPUSeconds: 0,
+        architecture: architecture.rawValue,
         layoutA: modelA.layout.rawValue, layoutB: "unknown", tolerance: tolerance, inputs: [], seed: nil,
         modules: [failed],
         whole: ModuleParity(
           name: "model", kind: "model", statistics: nil, passed: false, reason: "B cannot be assembled"))
     }
     let assembled = clock.now
+    let cpuStarted = cpuClock()
     var tolerance = Tolerance.default(for: [a, b])
     if options.rtol != nil || options.atol != nil {
       tolerance = Tolerance(
@@ -108,6 +122,7 @@ public enum ParityVerifier {
     let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
     return ParityReport(
       assembleSeconds: seconds(assembled - started), runSeconds: seconds(clock.now - assembled),
+      runCPUSeconds: Double(cpuClock() - cpuStarted) / Double(CLOCKS_PER_SEC),
       architecture: architecture.rawValue, layoutA: modelA.layout.rawValue, layoutB: modelB.layout.rawValue,
       tolerance: tolerance, inputs: inputs.tensors.map { ($0.name, $0.shape) },
       seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole,
@@ -160,7 +175,7 @@ public enum ParityVerifier {
       "A: no architecture recognised (pass --arch); " + failures.joined(separator: "; "))
   }
 
-  private static func assemble(
+  private static func assembleAsGiven(
     _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
   )
     throws -> Model
@@ -168,6 +183,33 @@ public enum ParityVerifier {
     try CheckpointError.prefixing(side) {
       try Model(checkpoint, architecture: architecture, options: options)
     }
+  }
+  /// Assembles `checkpoint` with `options`, except that a head count the file records (its
+  /// metadata, or the shape of Keras kernels) wins over the option, so a file that says
+  /// another count is compared as what it says. Activation, norm placement and eps options
+  /// override the file, as in `ckpt run` (a conversion record may hold assumed defaults).
+  private static func assemble(
+    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
+  ) throws -> Model {
+    var options = options
+    var model: Model
+    do {
+      model = try assembleAsGiven(checkpoint, architecture, options, side: side)
+    } catch let error as CheckpointError where error.kind == .invalidArgument && options.heads != nil {
+      // Keras kernels that record another head count than the option: the kernels win.
+      options.heads = nil
+      guard let retried = try? assembleAsGiven(checkpoint, architecture, options, side: side) else {
+        throw error
+      }
+      model = retried
+    }
+    let recorded = model.recordedSettings
+    var changed = false
+    if options.heads != nil, let value = recorded.heads, value != model.settings.heads {
+      options.heads = nil
+      changed = true
+    }
+    return changed ? try assembleAsGiven(checkpoint, architecture, options, side: side) : model
   }
 
   /// Compares one top-level module and its sub-modules; returns the sub-modules' results, then the module's.

@@ -15,7 +15,7 @@ extension Ckpt {
 
         A value passes when |b - a| <= atol + rtol * |a|. Defaults by the least precise weight dtype: F32 rtol 1.3e-6 atol 1e-5 (torch.testing), F16 1e-3/1e-3, BF16 1.6e-2/1e-2, Q8_0 2e-2/2e-2, Q4_0 1.5e-1/1e-1 (Docs/verification.md).
 
-        Exits 0 only if every module and the whole model pass. --heads, --activation, --norm-first and --eps set both sides (as in `ckpt run`); --heads-b overrides the head count of B alone. Where B's file records no activation, norm placement or eps (a Keras 3 weights file records none) and no flag sets it, B takes A's (listed in the report; --strict-settings turns this off).
+        Exits 0 only if every module and the whole model pass. --heads, --activation, --norm-first and --eps set both sides (as in `ckpt run`), except that a head count a file records (its metadata, or Keras kernel shapes) wins over --heads, so B is compared as what it says; --heads-b sets B's head count alone. Where B's file records no activation, norm placement or eps (a Keras 3 weights file records none) and no flag sets it, B takes A's (listed in the report; --strict-settings turns this off).
         """
     )
 

@@ -81,6 +81,20 @@ final class ParityVerifierTests: XCTestCase {
     XCTAssertEqual(report.inputs.first?.shape, [2, 5, 6])
   }
 
+  func testGivenPaddingMaskIsReplayed() throws {
+    // The fixture's inputs pad the second sequence; every module sees A's mask.
+    let a = try Faults.fixture("encoder_post_relu_pytorch.safetensors")
+    let b = try Faults.fixture("encoder_post_relu_pytorch.pt")
+    let inputs = try Faults.fixture("encoder_post_relu_pytorch.inputs.npz")
+    let options = ParityOptions(inputs: inputs, engine: EngineOptions(heads: 2))
+    XCTAssertTrue(try ParityVerifier.verify(a, b, options: options).passed)
+    let faulty = try Faults.editing(b, "layers.1.self_attn.out_proj.weight") { values, shape in
+      (Faults.transposed(values, shape), shape)
+    }
+    XCTAssertEqual(
+      try ParityVerifier.verify(a, faulty, options: options).firstFailure, "encoder.layers.1.self_attn")
+  }
+
   func testReportJSONFields() throws {
     let a = try Faults.fixture("gru_pytorch.safetensors")
     let json = try ParityVerifier.verify(a, a, options: ParityOptions(seed: 7, batch: 3, length: 4)).json

@@ -1,3 +1,4 @@
+import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
 import CheckpointTestSupport
@@ -140,6 +141,20 @@ final class SeededFaultTests: XCTestCase {
       try Faults.fixture("encoder_post_relu_pytorch.safetensors"), ["config": #"{"nhead": 2}"#])
     let b = try Faults.withMetadata(a, ["config": #"{"nhead": 4}"#])
     try assertCaught(a, b, module: "encoder.layers.0.self_attn")
+  }
+
+  func testRecordedHeadsWinOverTheSharedOption() throws {
+    // `--heads 2` for a PyTorch A; B's metadata says 4: B is compared as what it says.
+    let a = try Faults.fixture("encoder_post_relu_pytorch.safetensors")
+    let b = try Faults.withMetadata(a, ["config": #"{"nhead": 4}"#])
+    try assertCaught(a, b, options: heads2, module: "encoder.layers.0.self_attn")
+    // A Keras conversion whose kernels say 4 heads, against the PyTorch original run with 2.
+    let keras = try LayoutConverter.convert(a, from: nil, to: .keras3, options: ConversionOptions(heads: 4))
+    let report = try assertCaught(a, keras, options: heads2, module: "encoder.layers.0.self_attn")
+    XCTAssertTrue(report.text.contains("settings differ: A heads 2, B heads 4"), report.text)
+    // And with the right count it verifies.
+    let right = try LayoutConverter.convert(a, from: nil, to: .keras3, options: ConversionOptions(heads: 2))
+    XCTAssertTrue(try ParityVerifier.verify(a, right, options: heads2).passed)
   }
 
   func testWrongHeadCountInKerasKernelsLocated() throws {
