@@ -6,7 +6,7 @@
 # Build: Fuzz/ is its own SwiftPM package (release, -sanitize=fuzzer,address) in
 # .build-fuzz. Seeds come from the fixtures (Fuzz/make_seeds.py -> .fuzz/seeds),
 # new inputs go to .fuzz/corpus/<target>, crashes to .fuzz/artifacts/<target>/.
-# Each campaign runs with `nice -n 19` and one job. A line per target is appended
+# Each campaign runs with `nice -n 19` in one process (libFuzzer without -jobs). A line per target is appended
 # to .fuzz/summary.tsv: target, seconds, executions, exec/s, crashes, corpus files.
 # Exit status: 1 if any target crashed, else 0. Targets whose format is not in
 # this build (exit 77) are reported as skipped.
@@ -38,7 +38,7 @@ for target in $TARGETS; do
   max_len=65536
   [ "$target" = pickle ] && max_len=16384  # record lists: data.pkl comes first, storages after
   nice -n 19 "$exe" -max_total_time="$SECONDS_PER_TARGET" -max_len=$max_len -timeout=20 \
-    -rss_limit_mb=2048 -malloc_limit_mb=1024 -jobs=1 -workers=1 -print_final_stats=1 ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
+    -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
     -dict="Fuzz/dictionaries/$target.dict" -artifact_prefix="$OUT/artifacts/$target/" \
     "$OUT/corpus/$target" "$OUT/seeds/$target" >"$log" 2>&1
   rc=$?
