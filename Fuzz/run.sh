@@ -28,7 +28,7 @@ mkdir -p "$OUT/seeds" "$OUT/logs"
 python3 Fuzz/make_seeds.py "$OUT/seeds"
 
 export SWIFT_BACKTRACE=enable=no
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:malloc_context_size=0}
 status=0
 for target in $TARGETS; do
   exe=$BUILD/release/fuzz-$target
