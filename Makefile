@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES = libhdf5-dev zlib1g-dev libopenblas-dev pkg-config
+APT_PACKAGES = libhdf5-dev zlib1g-dev libssl-dev libopenblas-dev pkg-config
 PY_LIGHT = numpy h5py safetensors gguf pytest
 CKPT_DEBUG = .build/debug/ckpt
 CKPT = .build/release/ckpt

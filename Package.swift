@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
+    .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -27,6 +28,17 @@ let package = Package(
       pkgConfig: "hdf5",
       providers: [.apt(["libhdf5-dev"])]
     ),
+    .systemLibrary(
+      name: "CCrypto",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+    ),
+    // CBLAS: OpenBLAS on Linux (pkg-config `openblas`), Accelerate on macOS (see shim.h).
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
     .target(name: "CheckpointCore"),
@@ -34,7 +46,7 @@ let package = Package(
     // Storage: one reader/writer per format behind one protocol.
     .target(
       name: "CheckpointStorage",
-      dependencies: ["CheckpointCore", "CZlib"]
+      dependencies: ["CheckpointCore", "CZlib", "CCrypto"]
     ),
 
     // HDF5 (generic, Keras 2, Keras 3) through libhdf5; the only target that imports CHDF5.
@@ -52,6 +64,13 @@ let package = Package(
     // Conversion: layout detection and (later) layout mapping rules.
     .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
 
+    // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
+    .target(
+      name: "CheckpointEngine",
+      dependencies: ["CheckpointCore", "CBLAS"],
+      linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+    ),
+
     // The command-line tool, thin over the libraries.
     .executableTarget(
       name: "ckpt",
@@ -61,13 +80,15 @@ let package = Package(
         "CheckpointConversion",
         "CheckpointHDF5",
         "CheckpointKit",
+        "CheckpointEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
 
     // Shared test helpers: fixture paths, scratch folders, running `ckpt`.
     .target(
-      name: "CheckpointTestSupport", dependencies: ["CheckpointCore"], path: "Sources/CheckpointTestSupport"),
+      name: "CheckpointTestSupport", dependencies: ["CheckpointCore", "CheckpointStorage"],
+      path: "Sources/CheckpointTestSupport"),
 
     .testTarget(name: "CheckpointCoreTests", dependencies: ["CheckpointCore", "CheckpointTestSupport"]),
     .testTarget(
@@ -81,6 +102,14 @@ let package = Package(
       name: "CheckpointHDF5Tests",
       dependencies: [
         "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointTestSupport",
+        "ckpt",
+      ]
+    ),
+    .testTarget(
+      name: "CheckpointEngineTests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointEngine",
+        "CheckpointTestSupport",
         "ckpt",
       ]
     ),

@@ -398,7 +398,11 @@ extension JSONValue {
     }
   }
 
-  private static func writeString(_ s: String, to out: inout String) {
+  /// Appends `s` as a quoted JSON string: short escapes for `"`, `\\` and the
+  /// common controls, `\uXXXX` (lowercase hex) for other controls and, with
+  /// `asciiOnly` (Python's `ensure_ascii`), for every non-ASCII character
+  /// (UTF-16 surrogate pairs above U+FFFF).
+  public static func writeString(_ s: String, asciiOnly: Bool = false, to out: inout String) {
     out += "\""
     for scalar in s.unicodeScalars {
       switch scalar {
@@ -410,11 +414,13 @@ extension JSONValue {
       case "\u{08}": out += "\\b"
       case "\u{0C}": out += "\\f"
       default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
+        if scalar.value >= 0x20 && (scalar.value < 0x7F || !asciiOnly) {
           out.unicodeScalars.append(scalar)
+        } else {
+          for unit in String(scalar).utf16 {
+            let hex = String(unit, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+          }
         }
       }
     }

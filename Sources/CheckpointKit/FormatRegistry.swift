@@ -18,6 +18,8 @@ public enum FormatRegistry {
       // NumPy: npz claims a zip by magic only when empty or when its first entry is a .npy.
       NPYFormat.self,
       NPZFormat.self,
+      // CheckpointKit's native compressed format.
+      CKZFormat.self,
       // HDF5: generic, Keras 2 and Keras 3 (detected by the HDF5 signature and layout).
     ] + HDF5Formats.all
 

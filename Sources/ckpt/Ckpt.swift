@@ -12,12 +12,12 @@ struct Ckpt: ParsableCommand {
     commandName: "ckpt",
     abstract: "Inspect, convert and verify neural-network checkpoints.",
     discussion: """
-      Formats: safetensors (single and sharded), NumPy .npy/.npz, and more as they land.
-      Every command accepts --json for scripts; errors exit non-zero and name the file,
-      the tensor and the byte offset.
+      Reads and writes safetensors (single and sharded), NumPy .npy/.npz, PyTorch torch.save archives (.pt/.pth/.bin, never executing pickled code), HDF5 including the Keras 2 and Keras 3 weight layouts, and more. Formats are detected by magic bytes, then by extension.
+
+      Every command accepts --json for scripts. Errors exit non-zero and name the file, the tensor and the byte offset.
       """,
     version: version,
-    subcommands: [Inspect.self, Convert.self]
+    subcommands: [Inspect.self, Convert.self, Check.self, Run.self]
   )
 
   /// Runs the command.

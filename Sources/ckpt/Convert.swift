@@ -1,4 +1,5 @@
 import ArgumentParser
+import CheckpointConversion
 import CheckpointCore
 import CheckpointKit
 import CheckpointStorage
@@ -10,10 +11,9 @@ extension Ckpt {
     static let configuration = CommandConfiguration(
       abstract: "Convert a checkpoint to another format.",
       discussion: """
-        The output format comes from OUTPUT's extension (.safetensors, .npz, .index.json for
-        sharded safetensors, ...) or from --format. Tensor bytes are copied unchanged. The output
-        is written to a temporary file in the same folder, synced and renamed into place: a
-        failure leaves no partial file and never touches the input.
+        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Tensor bytes are copied unchanged.
+
+        The output is written to a temporary file in the same folder, synced and renamed into place: a failure leaves no partial file and never touches the input.
         """
     )
 
@@ -55,12 +55,20 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
         try Convert.refuseSameFile(input: input, output: output)
-        let checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
+        var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
+        if checkpoint.format == CKZFormat.identifier {
+          // Provenance read from a .ckz file is not user metadata: do not carry it on.
+          checkpoint.metadata = CKZFormat.userMetadata(checkpoint.metadata)
+        }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
           shardSize: shardSize.flatMap(parseByteSize),
           compression: try compress.map(CompressionSetting.init(parsing:)),
-          progress: progress)
+          progress: progress,
+          provenance: Provenance(
+            sourcePath: input, sourceFormat: checkpoint.format,
+            sourceLayout: LayoutDetector.detect(names: checkpoint.tensors.map(\.name)).layout.rawValue,
+            tool: "ckpt \(Ckpt.version)"))
         defer { progress?.end() }
         if !checkpoint.metadata.isEmpty, !outputOptions.quiet,
           let target = try format.map(FormatRegistry.format(named:))

@@ -13,6 +13,7 @@ extension Ckpt {
       discussion: """
         Reads headers only; no tensor data is read. JSON output:
         {"format", "layout", "parameters", "metadata", "tensors": [{"name", "dtype", "shape", "bytes"}]}
+        Compressed formats (.ckz) add "stored_bytes" per tensor, and `stored`/`ratio` columns.
         """
     )
 
@@ -45,12 +46,14 @@ extension Ckpt {
 
     static func json(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection) -> JSONValue {
       let tensors = checkpoint.tensors.map { tensor -> JSONValue in
-        .object([
+        var members: [(String, JSONValue)] = [
           ("name", .string(tensor.name)),
           ("dtype", .string(tensor.dtype.name)),
           ("shape", .array(tensor.shape.map { .integer(Int64($0)) })),
           ("bytes", .integer(Int64(tensor.byteCount))),
-        ])
+        ]
+        if let stored = tensor.storedByteCount { members.append(("stored_bytes", .integer(Int64(stored)))) }
+        return .object(members)
       }
       let metadata = checkpoint.metadata.sorted { $0.key < $1.key }.map {
         ($0.key, JSONValue.string($0.value))
@@ -85,10 +88,20 @@ extension Ckpt {
           lines.append("  \(key): \(shown)")
         }
       }
-      let rows = checkpoint.tensors.map { t in
-        [t.name, t.dtype.name, Shape.describe(t.shape), formatBytes(t.byteCount)]
+      let showsStored = checkpoint.tensors.contains { $0.storedByteCount != nil }
+      if showsStored {
+        let stored = checkpoint.tensors.reduce(0) { $0 &+ ($1.storedByteCount ?? $1.byteCount) }
+        lines.append("stored:     \(formatBytes(stored)), ratio \(ratio(stored, checkpoint.byteCount))")
       }
-      let header = ["name", "dtype", "shape", "size"]
+      let rows = checkpoint.tensors.map { t -> [String] in
+        var row = [t.name, t.dtype.name, Shape.describe(t.shape), formatBytes(t.byteCount)]
+        if showsStored {
+          let stored = t.storedByteCount ?? t.byteCount
+          row += [formatBytes(stored), ratio(stored, t.byteCount)]
+        }
+        return row
+      }
+      let header = ["name", "dtype", "shape", "size"] + (showsStored ? ["stored", "ratio"] : [])
       var widths = header.map(\.count)
       for row in rows {
         for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
@@ -102,6 +115,11 @@ extension Ckpt {
       lines.append(line(header))
       for row in rows { lines.append(line(row)) }
       return lines.joined(separator: "\n")
+    }
+
+    /// Stored size over data size, `0.84`; `-` for empty data.
+    static func ratio(_ stored: Int, _ bytes: Int) -> String {
+      bytes == 0 ? "-" : String(format: "%.3f", Double(stored) / Double(bytes))
     }
   }
 }

@@ -49,6 +49,6 @@ func assertTensors(
     guard let tensor = checkpoint[want.name] else { continue }
     XCTAssertEqual(tensor.shape, want.shape, want.name, file: file, line: line)
     XCTAssertEqual(tensor.dtype.name, want.dtype, want.name, file: file, line: line)
-    XCTAssertEqual(SHA256.hex(try tensor.load().array), want.sha256, want.name, file: file, line: line)
+    XCTAssertEqual(SHA256Digest.hex(try tensor.load().array), want.sha256, want.name, file: file, line: line)
   }
 }

@@ -169,3 +169,78 @@ public final class DeflateStream {
     } while done < input.count
   }
 }
+
+extension Zlib {
+  /// How deflate looks for repeated bytes.
+  public enum Strategy: Sendable, Equatable {
+    /// LZ77 matches searched as the level says.
+    case `default`
+    /// Only runs of the previous byte (distance 1), then Huffman coding:
+    /// much faster than LZ77 search and often smaller on byte planes of numbers.
+    case rle
+    /// No matches at all: Huffman coding of single bytes.
+    case huffmanOnly
+
+    var value: Int32 {
+      switch self {
+      case .default: return Z_DEFAULT_STRATEGY
+      case .rle: return Z_RLE
+      case .huffmanOnly: return Z_HUFFMAN_ONLY
+      }
+    }
+  }
+
+  /// Compresses `input` into `output` in one pass, giving up as soon as the
+  /// result cannot be smaller than the input.
+  ///
+  /// The first `probe` bytes are compressed and flushed first; when they do
+  /// not shrink by at least `minimumSaving` (a fraction, e.g. `0.01`), the
+  /// rest is not attempted. Output larger than `output.count` also gives up.
+  ///
+  /// - Returns: the number of compressed bytes written to `output`, or `nil`
+  ///   when the data is better stored as it is.
+  public static func compressIfSmaller(
+    _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, level: Int,
+    framing: Framing = .raw, strategy: Strategy = .default, probe: Int = 64 << 10,
+    minimumSaving: Double = 0.01
+  ) throws -> Int? {
+    guard (0...9).contains(level) else {
+      throw CheckpointError(.invalidArgument, "zlib level must be 0...9, got \(level)")
+    }
+    guard input.count > 0, output.count > 0, input.count <= Int(UInt32.max >> 1),
+      output.count <= Int(UInt32.max >> 1)
+    else { return nil }
+    var stream = z_stream()
+    let status = ckz_deflateInit2(&stream, Int32(level), framing.windowBits)
+    guard status == Z_OK else { throw CheckpointError(.io, "deflateInit failed (\(status))") }
+    defer { deflateEnd(&stream) }
+    if strategy != .default {
+      let changed = deflateParams(&stream, Int32(level), strategy.value)
+      guard changed == Z_OK else { throw CheckpointError(.io, "deflateParams failed (\(changed))") }
+    }
+    let inBase = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: UInt8.self))
+    stream.next_out = output.baseAddress!.assumingMemoryBound(to: UInt8.self)
+    stream.avail_out = UInt32(output.count)
+    var consumed = 0
+    if probe > 0 && probe < input.count / 2 {
+      stream.next_in = inBase
+      stream.avail_in = UInt32(probe)
+      let flushed = deflate(&stream, Z_SYNC_FLUSH)
+      guard flushed == Z_OK, stream.avail_in == 0, stream.avail_out > 0 else { return nil }
+      let produced = output.count - Int(stream.avail_out)
+      if Double(produced) > Double(probe) * (1 - minimumSaving) { return nil }
+      consumed = probe
+    }
+    stream.next_in = inBase + consumed
+    stream.avail_in = UInt32(input.count - consumed)
+    let finished = deflate(&stream, Z_FINISH)
+    switch finished {
+    case Z_STREAM_END:
+      return output.count - Int(stream.avail_out)
+    case Z_OK, Z_BUF_ERROR:
+      return nil  // ran out of output space: not smaller
+    default:
+      throw CheckpointError(.io, "deflate failed (\(finished))")
+    }
+  }
+}

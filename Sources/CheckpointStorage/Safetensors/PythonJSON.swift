@@ -28,7 +28,7 @@ enum PythonJSON {
       let sorted = members.sorted { SafetensorsDTypes.codePointPrecedes($0.0, $1.0) }
       for (index, (key, member)) in sorted.enumerated() {
         out += (index == 0 ? "\n" : ",\n") + inner
-        writeString(key, to: &out)
+        JSONValue.writeString(key, asciiOnly: true, to: &out)
         out += ": "
         write(member, level: level + 1, to: &out)
       }
@@ -45,34 +45,9 @@ enum PythonJSON {
       }
       out += "\n" + String(repeating: "  ", count: level) + "]"
     case .string(let string):
-      writeString(string, to: &out)
+      JSONValue.writeString(string, asciiOnly: true, to: &out)
     default:
       out += value.compactText
     }
-  }
-
-  private static func writeString(_ string: String, to out: inout String) {
-    out += "\""
-    for scalar in string.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "\u{08}": out += "\\b"
-      case "\u{0C}": out += "\\f"
-      default:
-        if scalar.value >= 0x20 && scalar.value < 0x7F {
-          out.unicodeScalars.append(scalar)
-        } else {
-          for unit in String(scalar).utf16 {
-            let hex = String(unit, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-          }
-        }
-      }
-    }
-    out += "\""
   }
 }

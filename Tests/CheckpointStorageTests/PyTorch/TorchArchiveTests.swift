@@ -26,7 +26,7 @@ final class TorchArchiveTests: XCTestCase {
         tensor.shape, want["shape"]?.arrayValue?.compactMap(\.intValue), tensor.name, file: file, line: line)
       let bytes = try tensor.load()
       XCTAssertEqual(
-        SHA256.hex(bytes.array), want["sha256"]?.stringValue, tensor.name, file: file, line: line)
+        SHA256Digest.hex(bytes.array), want["sha256"]?.stringValue, tensor.name, file: file, line: line)
     }
   }
 

@@ -1,0 +1,70 @@
+import CheckpointCore
+
+/// The model families `ckpt run` can assemble from a checkpoint.
+public enum Architecture: String, Sendable, CaseIterable {
+  /// A (multi-layer, bidirectional, projected) LSTM: `x` → `y`, `h_n`, `c_n`.
+  case lstm
+  /// A (multi-layer, bidirectional) GRU: `x` → `y`, `h_n`.
+  case gru
+  /// A Transformer encoder stack: `x`, optional `mask` → `y`.
+  case transformerEncoder = "transformer-encoder"
+  /// An encoder-decoder Transformer: `src`, `tgt` → `out` (causal decoder self-attention).
+  case transformer
+  /// Embedding + LSTM encoder, embedding + LSTM decoder started from the encoder's state,
+  /// output projection: `src`, `tgt` tokens → `logits`.
+  case seq2seqLSTM = "seq2seq-lstm"
+
+  /// Parses an architecture name.
+  ///
+  /// - Throws: ``CheckpointError`` `.invalidArgument` naming the known architectures.
+  public init(parsing name: String) throws {
+    guard let value = Architecture(rawValue: name.lowercased()) else {
+      throw CheckpointError(
+        .invalidArgument,
+        "unknown architecture '\(name)' (known: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")))"
+      )
+    }
+    self = value
+  }
+
+  /// The input arrays, in order, and whether each is required.
+  public var inputs: [(name: String, required: Bool)] {
+    switch self {
+    case .lstm, .gru: return [("x", true)]
+    case .transformerEncoder: return [("x", true), ("mask", false)]
+    case .transformer, .seq2seqLSTM: return [("src", true), ("tgt", true)]
+    }
+  }
+
+  /// The output arrays, in order.
+  public var outputs: [String] {
+    switch self {
+    case .lstm: return ["y", "h_n", "c_n"]
+    case .gru: return ["y", "h_n"]
+    case .transformerEncoder: return ["y"]
+    case .transformer: return ["out"]
+    case .seq2seqLSTM: return ["logits"]
+    }
+  }
+}
+
+/// Settings that names and shapes cannot tell; `nil` keeps the layout's default
+/// (PyTorch's: 8 heads, relu, post-norm, eps 1e-5) or what the file's metadata says.
+public struct EngineOptions: Sendable {
+  /// Attention heads (`--heads`).
+  public var heads: Int?
+  /// Feed-forward activation (`--activation`).
+  public var activation: Activation?
+  /// Pre-norm layers (`--norm-first`).
+  public var normFirst: Bool?
+  /// LayerNorm epsilon (`--eps`).
+  public var eps: Float?
+
+  /// Creates options.
+  public init(heads: Int? = nil, activation: Activation? = nil, normFirst: Bool? = nil, eps: Float? = nil) {
+    self.heads = heads
+    self.activation = activation
+    self.normFirst = normFirst
+    self.eps = eps
+  }
+}

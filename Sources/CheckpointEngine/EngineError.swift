@@ -1,0 +1,24 @@
+import CheckpointCore
+
+/// Builders for the engine's errors (all ``CheckpointError``s, so the CLI reports them uniformly).
+enum EngineError {
+  /// An input array has the wrong shape or content.
+  static func invalidInput(_ name: String, _ message: String) -> CheckpointError {
+    CheckpointError(.invalidShape, "input '\(name)': \(message)")
+  }
+
+  /// A module the architecture needs is not in the checkpoint.
+  static func missingModule(_ message: String) -> CheckpointError {
+    CheckpointError(.notFound, message)
+  }
+
+  /// A weight has a shape that does not fit the module.
+  static func badWeight(_ name: String, _ message: String) -> CheckpointError {
+    CheckpointError(.invalidShape, message, tensor: name)
+  }
+
+  /// An option value that cannot work with the checkpoint.
+  static func invalidOption(_ message: String) -> CheckpointError {
+    CheckpointError(.invalidArgument, message)
+  }
+}

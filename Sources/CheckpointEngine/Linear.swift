@@ -1,0 +1,123 @@
+import Dispatch
+
+/// A dense weight matrix as a framework stores it.
+///
+/// PyTorch stores `nn.Linear.weight` as `[out, in]`; Keras stores a `Dense`
+/// kernel as `[in, out]`. Both are used as stored: the product picks the
+/// transposition, so no copy is made when loading.
+struct DenseWeight: Sendable {
+  /// How the matrix is laid out.
+  enum Layout: Sendable {
+    /// `[out, in]` (PyTorch, ONNX, HF).
+    case outIn
+    /// `[in, out]` (Keras kernels).
+    case inOut
+  }
+
+  var values: [Float]
+  var inFeatures: Int
+  var outFeatures: Int
+  var layout: Layout
+
+  /// `y[rows, outputs] = x[rows, in] · W[:, outputs] + beta · y`, for a range of output features.
+  ///
+  /// A product with few rows (an RNN step: the batch) by an `[in, out]` weight is split
+  /// into column blocks small enough for OpenBLAS's small-matrix kernels, which read the
+  /// weight in place instead of repacking all of it on every call (measured 1.9× faster
+  /// for 8 rows × 512 × 2048).
+  func multiply(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, outputs: Range<Int>? = nil,
+    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0, threads: Int = EngineThreads.count
+  ) {
+    let range = outputs ?? 0..<outFeatures
+    let budget = DenseWeight.smallProductBudget / max(1, rows * inFeatures) / 16 * 16
+    if layout == .inOut, rows <= 32, budget >= 16, range.count > budget {
+      // Equal blocks, as many as the budget needs, rounded up to a multiple of the threads.
+      var blocks = (range.count + budget - 1) / budget
+      blocks = (blocks + threads - 1) / threads * threads
+      let block = ((range.count + blocks - 1) / blocks + 15) / 16 * 16
+      let count = (range.count + block - 1) / block
+      let output = UnsafeSendablePointer(y)
+      let input = UnsafeSendablePointer(UnsafeMutablePointer(mutating: x))
+      let body: @Sendable (Int) -> Void = { index in
+        let start = range.lowerBound + index * block
+        let end = min(start + block, range.upperBound)
+        self.multiplyBlock(
+          UnsafePointer(input.pointer), rows: rows, ldx: ldx, outputs: start..<end,
+          into: output.pointer + (start - range.lowerBound), ldy: ldy, beta: beta)
+      }
+      if threads > 1 {
+        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+      } else {
+        for index in 0..<count { body(index) }
+      }
+      return
+    }
+    multiplyBlock(x, rows: rows, ldx: ldx, outputs: range, into: y, ldy: ldy, beta: beta)
+  }
+
+  /// The largest `rows × columns × inner` product OpenBLAS hands to its small-matrix kernels.
+  static let smallProductBudget = 1_000_000
+
+  private func multiplyBlock(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, outputs range: Range<Int>,
+    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float
+  ) {
+    values.withUnsafeBufferPointer { w in
+      guard let base = w.baseAddress else { return }
+      switch layout {
+      case .outIn:
+        BLAS.gemm(
+          transB: true, m: rows, n: range.count, k: inFeatures, a: x, lda: ldx,
+          b: base + range.lowerBound * inFeatures, ldb: inFeatures, beta: beta, c: y, ldc: ldy)
+      case .inOut:
+        BLAS.gemm(
+          m: rows, n: range.count, k: inFeatures, a: x, lda: ldx, b: base + range.lowerBound,
+          ldb: outFeatures, beta: beta, c: y, ldc: ldy)
+      }
+    }
+  }
+}
+
+extension DenseWeight {
+  /// The same matrix stored `[in, out]` (a transposing copy when stored `[out, in]`).
+  func inOutLayout() -> DenseWeight {
+    guard layout == .outIn else { return self }
+    var copy = [Float](repeating: 0, count: values.count)
+    values.withUnsafeBufferPointer { source in
+      copy.withUnsafeMutableBufferPointer { target in
+        for row in 0..<outFeatures {
+          for col in 0..<inFeatures { target[col * outFeatures + row] = source[row * inFeatures + col] }
+        }
+      }
+    }
+    return DenseWeight(values: copy, inFeatures: inFeatures, outFeatures: outFeatures, layout: .inOut)
+  }
+}
+
+/// A fully connected layer: `y = x · Wᵀ + b` (PyTorch `nn.Linear`, Keras `Dense` without activation).
+struct Linear: Sendable {
+  var weight: DenseWeight
+  var bias: [Float]?
+
+  var inFeatures: Int { weight.inFeatures }
+  var outFeatures: Int { weight.outFeatures }
+
+  /// `y[rows, out] = x[rows, in] · W + b`, rows at strides `ldx` and `ldy`.
+  func apply(
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int
+  ) {
+    if let bias {
+      for row in 0..<rows {
+        (y + row * ldy).update(from: bias, count: outFeatures)
+      }
+    }
+    weight.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy, beta: bias == nil ? 0 : 1)
+  }
+}
+
+/// A raw pointer handed to worker threads that write disjoint parts of its memory.
+struct UnsafeSendablePointer: @unchecked Sendable {
+  let pointer: UnsafeMutablePointer<Float>
+  init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}

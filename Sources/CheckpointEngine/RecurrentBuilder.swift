@@ -1,0 +1,143 @@
+import CheckpointCore
+
+/// Loads LSTM and GRU weights for modules found by ``RecurrentRecognizer``.
+extension RecurrentRecognizer.Found {
+  /// Joins consecutive single-layer Keras modules of one kind into a stack.
+  static func stacked(_ modules: [Self]) -> Self? {
+    guard var first = modules.first else { return nil }
+    first.cells = modules.flatMap(\.cells)
+    first.prefix = modules.map(\.prefix).joined(separator: ", ")
+    return first
+  }
+
+  private var weightLayout: DenseWeight.Layout { layout == .pytorch ? .outIn : .inOut }
+
+  private func describe(_ layer: Int, _ direction: Int) -> String {
+    "\(kind.rawValue) '\(prefix.isEmpty ? "<root>" : prefix)' layer \(layer)\(direction == 1 ? " (reverse)" : "")"
+  }
+
+  /// The hidden size from the first cell's recurrent weight, and the gate count check.
+  private func hiddenSize(_ parameters: ParameterSet, gates: Int) throws -> (hidden: Int, output: Int) {
+    let first = cells[0][0]
+    let name = first.recurrent
+    guard let shape = parameters.shape(name), shape.count == 2 else {
+      throw EngineError.missingModule("\(describe(0, 0)): missing or malformed tensor '\(name)'")
+    }
+    if let projection = first.projection, let p = parameters.shape(projection), p.count == 2 {
+      return (p[1], p[0])
+    }
+    let (g, h) = layout == .pytorch ? (shape[0], shape[1]) : (shape[1], shape[0])
+    guard g == gates * h else {
+      throw EngineError.badWeight(
+        parameters.fileName(name),
+        "\(describe(0, 0)): recurrent weight \(Shape.describe(shape)) is not \(gates) gates of \(h) units")
+    }
+    return (h, h)
+  }
+
+  private func inputSize(_ parameters: ParameterSet) throws -> Int {
+    let name = cells[0][0].input
+    guard let shape = parameters.shape(name), shape.count == 2 else {
+      throw EngineError.missingModule("\(describe(0, 0)): missing or malformed tensor '\(name)'")
+    }
+    return layout == .pytorch ? shape[1] : shape[0]
+  }
+
+  private func checkDirections() throws {
+    let directions = cells[0].count
+    for (index, layer) in cells.enumerated() where layer.count != directions {
+      throw EngineError.missingModule(
+        "\(describe(index, 0)): has \(layer.count) direction(s), layer 0 has \(directions)")
+    }
+  }
+
+  /// Loads the module as an LSTM.
+  func lstm(_ parameters: ParameterSet) throws -> LSTM {
+    guard kind == .lstm else {
+      throw EngineError.missingModule("'\(prefix)' is a \(kind.rawValue), not an LSTM")
+    }
+    try checkDirections()
+    let (hidden, output) = try hiddenSize(parameters, gates: 4)
+    let inputs = try inputSize(parameters)
+    let nd = cells[0].count
+    var layers: [[LSTM.Cell]] = []
+    for (l, layer) in cells.enumerated() {
+      var row: [LSTM.Cell] = []
+      for (d, names) in layer.enumerated() {
+        let module = describe(l, d)
+        let expectedIn = l == 0 ? inputs : nd * output
+        let input = try parameters.dense(
+          names.input, layout: weightLayout, inFeatures: expectedIn, outFeatures: 4 * hidden, module: module)
+        // Stored [in, out]: the per-step products run on small-matrix kernels (see DenseWeight).
+        let recurrent = try parameters.dense(
+          names.recurrent, layout: weightLayout, inFeatures: output, outFeatures: 4 * hidden, module: module
+        ).inOutLayout()
+        var bias = [Float](repeating: 0, count: 4 * hidden)
+        for name in [names.inputBias, names.recurrentBias].compactMap({ $0 }) where parameters.contains(name)
+        {
+          let values = try parameters.vector(name, count: 4 * hidden, module: module)
+          for index in bias.indices { bias[index] += values[index] }
+        }
+        var projection: DenseWeight?
+        if output != hidden {
+          guard let name = names.projection else {
+            throw EngineError.missingModule("\(module): missing projection weight_hr")
+          }
+          projection = try parameters.dense(
+            name, layout: .outIn, inFeatures: hidden, outFeatures: output, module: module)
+        }
+        row.append(LSTM.Cell(input: input, recurrent: recurrent, bias: bias, projection: projection))
+      }
+      layers.append(row)
+    }
+    return LSTM(layers: layers, inputSize: inputs, hiddenSize: hidden, outputSize: output)
+  }
+
+  /// Loads the module as a GRU.
+  func gru(_ parameters: ParameterSet) throws -> GRU {
+    guard kind == .gru else {
+      throw EngineError.missingModule("'\(prefix)' is an \(kind.rawValue), not a GRU")
+    }
+    try checkDirections()
+    let (hidden, _) = try hiddenSize(parameters, gates: 3)
+    let inputs = try inputSize(parameters)
+    let nd = cells[0].count
+    var resetAfter = true
+    if layout != .pytorch, let bias = cells[0][0].inputBias, let shape = parameters.shape(bias) {
+      resetAfter = shape.count == 2
+    }
+    var layers: [[GRU.Cell]] = []
+    for (l, layer) in cells.enumerated() {
+      var row: [GRU.Cell] = []
+      for (d, names) in layer.enumerated() {
+        let module = describe(l, d)
+        let expectedIn = l == 0 ? inputs : nd * hidden
+        let input = try parameters.dense(
+          names.input, layout: weightLayout, inFeatures: expectedIn, outFeatures: 3 * hidden, module: module)
+        let recurrent = try parameters.dense(
+          names.recurrent, layout: weightLayout, inFeatures: hidden, outFeatures: 3 * hidden, module: module
+        ).inOutLayout()
+        var inputBias = [Float](repeating: 0, count: 3 * hidden)
+        var recurrentBias = inputBias
+        if layout == .pytorch {
+          if let name = names.inputBias, parameters.contains(name) {
+            inputBias = try parameters.vector(name, count: 3 * hidden, module: module)
+          }
+          if let name = names.recurrentBias, parameters.contains(name) {
+            recurrentBias = try parameters.vector(name, count: 3 * hidden, module: module)
+          }
+        } else if let name = names.inputBias {
+          let values = try parameters.vector(name, count: (resetAfter ? 6 : 3) * hidden, module: module)
+          inputBias = Array(values[0..<(3 * hidden)])
+          if resetAfter { recurrentBias = Array(values[(3 * hidden)...]) }
+        }
+        row.append(
+          GRU.Cell(input: input, recurrent: recurrent, inputBias: inputBias, recurrentBias: recurrentBias))
+      }
+      layers.append(row)
+    }
+    return GRU(
+      layers: layers, inputSize: inputs, hiddenSize: hidden, order: layout == .pytorch ? .pytorch : .keras,
+      resetAfter: resetAfter)
+  }
+}

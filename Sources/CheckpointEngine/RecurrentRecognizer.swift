@@ -1,0 +1,156 @@
+import CheckpointCore
+
+/// Finds LSTM and GRU modules in a checkpoint from names and shapes.
+///
+/// - PyTorch: `{prefix}weight_ih_l{k}[_reverse]`, `weight_hh_…`, `bias_ih_…`, `bias_hh_…`,
+///   `weight_hr_…` (projection).
+/// - Keras 2: `{layer}/{layer}/lstm_cell/kernel:0`, `recurrent_kernel:0`, `bias:0`
+///   (`{bidirectional}/forward_lstm/…`, `backward_lstm/…`).
+/// - Keras 3: `layers/{layer}/cell/vars/{0,1,2}` (`layers/{bidirectional}/forward_layer/cell/…`).
+///
+/// Keras layers are one layer each; consecutive layers of the file make the stack.
+struct RecurrentRecognizer {
+  enum Kind: String {
+    case lstm = "LSTM"
+    case gru = "GRU"
+  }
+
+  /// A recurrent module found by name: its tensors, not loaded yet.
+  struct Found {
+    /// The name prefix that identifies the module (for messages and pairing).
+    var prefix: String
+    var kind: Kind
+    var layout: Layout
+    /// `cells[layer][direction]`: the tensor names of each cell.
+    var cells: [[CellNames]]
+    /// Index of the module's first tensor in the file, for ordering.
+    var firstIndex: Int
+  }
+
+  /// The tensor names of one cell.
+  struct CellNames {
+    var input: String
+    var recurrent: String
+    var inputBias: String?
+    var recurrentBias: String?
+    var projection: String?
+  }
+
+  let parameters: ParameterSet
+
+  /// Every recurrent module, in file order (PyTorch) or Keras layer order.
+  func modules() -> [Found] {
+    let torch = pytorchModules()
+    if !torch.isEmpty { return torch }
+    return kerasModules()
+  }
+
+  private func pytorchModules() -> [Found] {
+    var groups: [String: [(layer: Int, reverse: Bool)]] = [:]
+    var order: [String] = []
+    for hit in parameters.matches(#"(.*)weight_ih_l(\d+)(_reverse)?"#) {
+      let prefix = hit.groups[0]
+      guard let layer = Int(hit.groups[1]) else { continue }
+      if groups[prefix] == nil { order.append(prefix) }
+      groups[prefix, default: []].append((layer, !hit.groups[2].isEmpty))
+    }
+    return order.compactMap { prefix in
+      let entries = groups[prefix] ?? []
+      let layerCount = (entries.map(\.layer).max() ?? -1) + 1
+      let directions = entries.contains { $0.reverse } ? 2 : 1
+      var cells: [[CellNames]] = []
+      for layer in 0..<layerCount {
+        var row: [CellNames] = []
+        for direction in 0..<directions {
+          let suffix = "_l\(layer)" + (direction == 1 ? "_reverse" : "")
+          let projection = prefix + "weight_hr" + suffix
+          row.append(
+            CellNames(
+              input: prefix + "weight_ih" + suffix, recurrent: prefix + "weight_hh" + suffix,
+              inputBias: prefix + "bias_ih" + suffix, recurrentBias: prefix + "bias_hh" + suffix,
+              projection: parameters.contains(projection) ? projection : nil))
+        }
+        cells.append(row)
+      }
+      let first = cells[0][0]
+      var kind = Kind.lstm
+      if let ih = parameters.shape(first.input), let hh = parameters.shape(first.recurrent), ih.count == 2,
+        hh.count == 2, first.projection == nil, ih[0] == 3 * hh[1]
+      {
+        kind = .gru
+      }
+      let firstIndex = parameters.names.firstIndex { $0.hasPrefix(prefix) } ?? 0
+      return Found(prefix: prefix, kind: kind, layout: .pytorch, cells: cells, firstIndex: firstIndex)
+    }
+  }
+
+  private func kerasModules() -> [Found] {
+    // Cells: Keras 3 `….cell.vars.0/1/2`, Keras 2 `….kernel` + `….recurrent_kernel` + `….bias`.
+    var cells: [(layer: String, backward: Bool, names: CellNames, layout: Layout, index: Int)] = []
+    for hit in parameters.matches(#"(.*\.cell\.)vars\.0"#) {
+      let prefix = hit.groups[0]
+      guard parameters.contains(prefix + "vars.1") else { continue }
+      let bias = prefix + "vars.2"
+      cells.append(
+        kerasCell(
+          prefix: prefix, input: prefix + "vars.0", recurrent: prefix + "vars.1",
+          bias: parameters.contains(bias) ? bias : nil, layout: .keras3))
+    }
+    for hit in parameters.matches(#"(.*\.)recurrent_kernel"#) {
+      let prefix = hit.groups[0]
+      guard parameters.contains(prefix + "kernel") else { continue }
+      let bias = prefix + "bias"
+      cells.append(
+        kerasCell(
+          prefix: prefix, input: prefix + "kernel", recurrent: prefix + "recurrent_kernel",
+          bias: parameters.contains(bias) ? bias : nil, layout: .keras2))
+    }
+    var byLayer: [String: [(backward: Bool, names: CellNames, layout: Layout, index: Int)]] = [:]
+    for cell in cells {
+      byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index))
+    }
+    // Model order from a Keras 2 model_config when it lists every layer; else Keras numbering.
+    func name(_ key: String) -> String { key.split(separator: ".").last.map(String.init) ?? key }
+    var keys = byLayer.keys.sorted { a, b in
+      name(a) == name(b) ? a < b : kerasOrder(name(a), name(b))
+    }
+    if let config = parameters.kerasConfig, keys.allSatisfy({ config.position(of: name($0)) != nil }) {
+      keys.sort { (config.position(of: name($0)) ?? 0) < (config.position(of: name($1)) ?? 0) }
+    }
+    return keys.compactMap { layer in
+      let entries = (byLayer[layer] ?? []).sorted { !$0.backward && $1.backward }
+      guard let first = entries.first else { return nil }
+      var kind = Kind.lstm
+      if let kernel = parameters.shape(first.names.input),
+        let recurrent = parameters.shape(first.names.recurrent),
+        kernel.count == 2, recurrent.count == 2, recurrent[1] == 3 * recurrent[0]
+      {
+        kind = .gru
+      }
+      return Found(
+        prefix: layer, kind: kind, layout: first.layout, cells: [entries.map(\.names)],
+        firstIndex: entries.map(\.index).min() ?? 0)
+    }
+  }
+
+  /// The layer a Keras cell belongs to: its path without `cell` / `*_cell`, the
+  /// `forward_*` / `backward_*` wrapper part and Keras 2's repeated layer name
+  /// (`bidirectional/bidirectional/forward_lstm/lstm_cell/` → `bidirectional`); nested
+  /// models keep their path (`layers/functional/layers/lstm/cell/` → `functional.layers.lstm`).
+  private func kerasCell(prefix: String, input: String, recurrent: String, bias: String?, layout: Layout)
+    -> (layer: String, backward: Bool, names: CellNames, layout: Layout, index: Int)
+  {
+    var parts = prefix.split(separator: ".").map(String.init)
+    if parts.first == "layers" && layout == .keras3 { parts.removeFirst() }
+    if let last = parts.last, last == "cell" || last.hasSuffix("_cell") { parts.removeLast() }
+    var backward = false
+    if let last = parts.last, last.hasPrefix("forward") || last.hasPrefix("backward") {
+      backward = last.hasPrefix("backward")
+      parts.removeLast()
+    }
+    if parts.count >= 2, parts[parts.count - 1] == parts[parts.count - 2] { parts.removeLast() }
+    let layer = parts.isEmpty ? prefix : parts.joined(separator: ".")
+    let index = parameters.names.firstIndex(of: input) ?? 0
+    return (layer, backward, CellNames(input: input, recurrent: recurrent, inputBias: bias), layout, index)
+  }
+}

@@ -1,0 +1,159 @@
+import CheckpointCore
+
+/// What names and shapes cannot tell about a Transformer: heads (of packed or
+/// `[out, in]` projections), activation, norm placement and LayerNorm eps.
+struct TransformerSettings {
+  var heads: Int?
+  var activation: Activation
+  var normFirst: Bool
+  var eps: Float
+
+  /// The layout's defaults (PyTorch's for PyTorch), then metadata, then the options given.
+  init(layout: Layout, metadata: ModelMetadata, options: EngineOptions) {
+    switch layout {
+    case .hfBert: (activation, normFirst, eps) = (.gelu, false, 1e-12)
+    case .hfBart: (activation, normFirst, eps) = (.gelu, false, 1e-5)
+    case .pytorch, .keras2, .keras3: (activation, normFirst, eps) = (.relu, false, 1e-5)
+    }
+    heads = metadata.heads ?? options.heads
+    if let value = metadata.activation { activation = value }
+    if let value = metadata.normFirst { normFirst = value }
+    if let value = metadata.eps { eps = value }
+    if let value = options.heads { heads = value }
+    if let value = options.activation { activation = value }
+    if let value = options.normFirst { normFirst = value }
+    if let value = options.eps { eps = value }
+  }
+}
+
+/// Loads Transformer layers from the names ``TransformerRecognizer`` found.
+struct TransformerBuilder {
+  let parameters: ParameterSet
+  let settings: TransformerSettings
+  let layout: Layout
+
+  private var weightLayout: DenseWeight.Layout { layout == .keras3 || layout == .keras2 ? .inOut : .outIn }
+
+  /// The model width E of a stack (from the first layer's attention output).
+  func embedSize(_ stack: TransformerRecognizer.Stack) throws -> Int {
+    let name = stack.layers[0].selfAttention.output
+    guard let shape = parameters.shape(name), shape.count >= 2 else {
+      throw EngineError.missingModule(
+        "Transformer layer '\(stack.layers[0].prefix)': missing tensor '\(name)'")
+    }
+    return weightLayout == .outIn ? shape[0] : shape[shape.count - 1]
+  }
+
+  func attention(_ names: TransformerRecognizer.AttentionNames, embed: Int, module: String) throws
+    -> MultiHeadAttention
+  {
+    let query: Linear
+    let key: Linear
+    let value: Linear
+    var heads: Int
+    if names.packed && names.query == names.key {
+      let weights = try parameters.floats(names.query, shape: [3 * embed, embed], module: module)
+      let biases = try names.queryBias.map { try parameters.vector($0, count: 3 * embed, module: module) }
+      func part(_ index: Int) -> Linear {
+        let rows = (index * embed * embed)..<((index + 1) * embed * embed)
+        return Linear(
+          weight: DenseWeight(
+            values: Array(weights[rows]), inFeatures: embed, outFeatures: embed, layout: .outIn),
+          bias: biases.map { Array($0[(index * embed)..<((index + 1) * embed)]) })
+      }
+      (query, key, value) = (part(0), part(1), part(2))
+      guard let given = settings.heads else {
+        throw EngineError.invalidOption("\(module): pass --heads (the packed projection does not record it)")
+      }
+      heads = given
+    } else {
+      var biases = [names.queryBias, names.keyBias, names.valueBias]
+      if names.packed, let packed = names.queryBias {
+        // PyTorch with kdim/vdim: separate weights, packed bias.
+        let values = try parameters.vector(packed, count: 3 * embed, module: module)
+        query = try linear(
+          names.query, nil, inFeatures: embed, module: module, bias: Array(values[0..<embed]))
+        key = try linear(names.key, nil, module: module, bias: Array(values[embed..<(2 * embed)]))
+        value = try linear(names.value, nil, module: module, bias: Array(values[(2 * embed)...]))
+        biases = []
+      } else {
+        query = try linear(names.query, biases[0], inFeatures: embed, module: module)
+        key = try linear(names.key, biases[1], module: module)
+        value = try linear(names.value, biases[2], module: module)
+      }
+      if weightLayout == .inOut, let shape = parameters.shape(names.query), shape.count == 3 {
+        heads = shape[1]
+        if let given = settings.heads, given != heads {
+          throw EngineError.invalidOption(
+            "\(module): --heads \(given) contradicts the query kernel's \(heads) heads")
+        }
+      } else {
+        heads = settings.heads ?? 8
+      }
+    }
+    guard heads > 0, query.outFeatures % heads == 0, value.outFeatures % heads == 0 else {
+      throw EngineError.invalidOption(
+        "\(module): \(heads) heads do not divide the attention width \(query.outFeatures)")
+    }
+    guard key.outFeatures == query.outFeatures else {
+      throw EngineError.badWeight(
+        parameters.fileName(names.key),
+        "\(module): key width \(key.outFeatures) ≠ query width \(query.outFeatures)")
+    }
+    let output = try linear(
+      names.output, names.outputBias, inFeatures: value.outFeatures, outFeatures: embed, module: module)
+    return MultiHeadAttention(query: query, key: key, value: value, output: output, heads: heads)
+  }
+
+  func linear(
+    _ weight: String, _ bias: String?, inFeatures: Int? = nil, outFeatures: Int? = nil, module: String,
+    bias given: [Float]? = nil
+  ) throws -> Linear {
+    let dense = try parameters.dense(
+      weight, layout: weightLayout, inFeatures: inFeatures, outFeatures: outFeatures, module: module)
+    let values = try given ?? bias.map { try parameters.vector($0, count: dense.outFeatures, module: module) }
+    return Linear(weight: dense, bias: values)
+  }
+
+  /// A LayerNorm; without a stored offset (PyTorch `bias=False`) the offset is zero.
+  func layerNorm(_ names: TransformerRecognizer.NormNames, embed: Int, module: String) throws -> LayerNorm {
+    let gamma = try parameters.vector(names.gamma, count: embed, module: module)
+    let beta =
+      parameters.contains(names.beta)
+      ? try parameters.vector(names.beta, count: embed, module: module) : [Float](repeating: 0, count: embed)
+    return LayerNorm(gamma: gamma, beta: beta, eps: settings.eps)
+  }
+
+  private func feedForward(_ names: TransformerRecognizer.LayerNames, embed: Int, module: String) throws
+    -> FeedForward
+  {
+    let inner = try linear(names.inner.weight, names.inner.bias, inFeatures: embed, module: module)
+    let outer = try linear(
+      names.outer.weight, names.outer.bias, inFeatures: inner.outFeatures, outFeatures: embed, module: module)
+    return FeedForward(inner: inner, outer: outer, activation: settings.activation)
+  }
+
+  func encoderLayer(_ names: TransformerRecognizer.LayerNames, embed: Int) throws -> TransformerEncoderLayer {
+    let module = "encoder layer '\(names.prefix)'"
+    guard names.norms.count == 2 else { throw EngineError.missingModule("\(module): expected 2 norms") }
+    return TransformerEncoderLayer(
+      selfAttention: try attention(names.selfAttention, embed: embed, module: module + " self-attention"),
+      feedForward: try feedForward(names, embed: embed, module: module),
+      norm1: try layerNorm(names.norms[0], embed: embed, module: module),
+      norm2: try layerNorm(names.norms[1], embed: embed, module: module), normFirst: settings.normFirst)
+  }
+
+  func decoderLayer(_ names: TransformerRecognizer.LayerNames, embed: Int) throws -> TransformerDecoderLayer {
+    let module = "decoder layer '\(names.prefix)'"
+    guard let cross = names.crossAttention, names.norms.count == 3 else {
+      throw EngineError.missingModule("\(module): missing cross-attention")
+    }
+    return TransformerDecoderLayer(
+      selfAttention: try attention(names.selfAttention, embed: embed, module: module + " self-attention"),
+      crossAttention: try attention(cross, embed: embed, module: module + " cross-attention"),
+      feedForward: try feedForward(names, embed: embed, module: module),
+      norm1: try layerNorm(names.norms[0], embed: embed, module: module),
+      norm2: try layerNorm(names.norms[1], embed: embed, module: module),
+      norm3: try layerNorm(names.norms[2], embed: embed, module: module), normFirst: settings.normFirst)
+  }
+}

@@ -1,0 +1,76 @@
+import CheckpointCore
+import Dispatch
+
+/// CheckpointKit's native format `.ckz`: chunked, optionally zlib-compressed
+/// (with byte grouping of floating-point data), CRC32-checked, written in one
+/// streaming pass, with an index at the end. See Docs/ckz-format.md.
+///
+/// Writing uses ``WriteOptions/compression`` (`none`, or `zlib:1`–`zlib:9`);
+/// when it is `nil`, ``defaultCompression`` (`zlib:6`). With
+/// ``WriteOptions/provenance``, the source format, layout, tool and the
+/// SHA-256 of the source file are recorded; reading exposes them as metadata
+/// keys `ckz.source_format`, `ckz.source_layout`, `ckz.tool`, `ckz.source_sha256`.
+public enum CKZFormat: CheckpointFormat {
+  public static let identifier = "ckz"
+  public static let fileExtensions = ["ckz"]
+
+  /// The compression used when the options name none: `zlib:6`.
+  public static let defaultCompression = CompressionSetting(codec: .zlib, level: 6)
+  /// Raw bytes per chunk written: 1 MiB.
+  public static let chunkSize = 1 << 20
+  /// The prefix under which provenance appears in a read checkpoint's metadata.
+  public static let provenanceKeyPrefix = "ckz."
+
+  public static func matches(prefix: [UInt8]) -> Bool {
+    prefix.count >= 8 && Array(prefix[0..<8]) == CKZLayout.magic
+  }
+
+  public static func read(path: String) throws -> Checkpoint {
+    try CKZReader(path: path).checkpoint()
+  }
+
+  public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    let compression = options.compression ?? defaultCompression
+    let digest = options.provenance?.sourcePath.map(BackgroundDigest.init(path:))
+    let writer = CKZWriter(compression: compression, progress: options.progress)
+    options.progress?.begin(label: "writing \(path)", totalBytes: checkpoint.byteCount)
+    try AtomicFile.write(to: path) { out in
+      try writer.write(
+        checkpoint, provenance: try provenance(options.provenance, digest: digest?.wait()), to: out)
+    }
+  }
+
+  /// Metadata without the `ckz.` provenance keys a `.ckz` reader adds.
+  public static func userMetadata(_ metadata: [String: String]) -> [String: String] {
+    metadata.filter { !$0.key.hasPrefix(provenanceKeyPrefix) }
+  }
+
+  static func provenance(_ provenance: Provenance?, digest: [UInt8]?) throws -> [String: String] {
+    guard let provenance else { return [:] }
+    var map = ["tool": provenance.tool]
+    if let format = provenance.sourceFormat { map["source_format"] = format }
+    if let layout = provenance.sourceLayout { map["source_layout"] = layout }
+    if let digest { map["source_sha256"] = SHA256.hex(digest) }
+    return map
+  }
+}
+
+/// The SHA-256 of a file, computed on another thread while the caller works.
+private final class BackgroundDigest: @unchecked Sendable {
+  private let done = DispatchSemaphore(value: 0)
+  private var result: Result<[UInt8], Error> = .success([])
+
+  init(path: String) {
+    DispatchQueue.global().async {
+      self.result = Result { try SHA256.digest(ofFileAt: path) }
+      self.done.signal()
+    }
+  }
+
+  /// Waits for the digest.
+  func wait() throws -> [UInt8] {
+    done.wait()
+    done.signal()
+    return try CheckpointError.locating(file: nil) { try result.get() }
+  }
+}

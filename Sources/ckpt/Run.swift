@@ -1,0 +1,109 @@
+import ArgumentParser
+import CheckpointCore
+import CheckpointEngine
+import CheckpointKit
+import CheckpointStorage
+import Foundation
+
+extension Activation: ExpressibleByArgument {}
+
+extension Ckpt {
+  /// `ckpt run`: a float32 forward pass of a checkpoint's model.
+  struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Run a forward pass of a checkpoint's model on inputs from an .npz file.",
+      discussion: """
+        The model is assembled from tensor names and shapes (PyTorch, Keras 2, Keras 3 with keras_hub, Hugging Face BERT/BART naming). Arrays are batch-first, with PyTorch's conventions:
+
+          lstm, gru            x [B,T,I] -> y [B,T,D*H], h_n [L*D,B,H] (+ c_n)
+          transformer-encoder  x [B,S,E], optional mask [B,S] (1 = keep) -> y
+          transformer          src [B,S,E], tgt [B,T,E] -> out [B,T,E]
+          seq2seq-lstm         src [B,S], tgt [B,T] tokens -> logits [B,T,V]
+
+        The decoder's self-attention is causal. What names and shapes cannot tell comes from the flags, else from the file's metadata, else PyTorch's defaults (8 heads, relu, post-norm, eps 1e-5). Computes in float32 on BLAS; OPENBLAS_NUM_THREADS sets the threads.
+        """
+    )
+
+    @Argument(help: "The checkpoint holding the model's weights.")
+    var model: String
+
+    @Option(help: "The architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var arch: String
+
+    @Option(help: "The .npz file with the input arrays.")
+    var inputs: String
+
+    @Option(help: "The .npz file to write the outputs to.")
+    var output: String
+
+    @Option(help: "Attention heads, for layouts whose shapes do not record them (PyTorch default 8).")
+    var heads: Int?
+
+    @Option(help: "Feed-forward activation of Transformer layers (default relu).")
+    var activation: Activation?
+
+    @Flag(help: "Transformer layers normalise before attention and feed-forward (pre-norm).")
+    var normFirst = false
+
+    @Option(help: "LayerNorm epsilon (default 1e-5).")
+    var eps: Float?
+
+    @Option(help: "Read MODEL as this format instead of detecting it.")
+    var format: String?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+      if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+      if let eps, !(eps >= 0) || !eps.isFinite { throw ValidationError("--eps must be a finite number ≥ 0") }
+    }
+
+    func run() throws {
+      try reportingErrors(json: outputOptions.json) {
+        let started = Date()
+        let architecture = try Architecture(parsing: arch)
+        let checkpoint = try FormatRegistry.read(path: model, format: format)
+        let options = EngineOptions(
+          heads: heads, activation: activation, normFirst: normFirst ? true : nil, eps: eps)
+        let assembled = try CheckpointError.locating(file: model) {
+          try Model(checkpoint, architecture: architecture, options: options)
+        }
+        let inputArrays = try FormatRegistry.read(path: inputs)
+        let loaded = Date()
+        let cpuBefore = clock()
+        let results = try CheckpointError.locating(file: inputs) { try assembled.run(inputArrays) }
+        let cpuSeconds = Double(clock() - cpuBefore) / Double(CLOCKS_PER_SEC)
+        let computed = Date()
+        try FormatRegistry.write(results, to: output, format: "npz")
+        if outputOptions.json {
+          emit(
+            JSONValue.object([
+              ("model", .string(model)),
+              ("arch", .string(architecture.rawValue)),
+              ("layout", .string(assembled.layout.rawValue)),
+              ("summary", .string(assembled.summary)),
+              ("output", .string(output)),
+              (
+                "outputs",
+                .array(
+                  results.tensors.map {
+                    .object([
+                      ("name", .string($0.name)), ("shape", .array($0.shape.map { .integer(Int64($0)) })),
+                    ])
+                  })
+              ),
+              ("load_seconds", .double(loaded.timeIntervalSince(started))),
+              ("run_seconds", .double(computed.timeIntervalSince(loaded))),
+              ("run_cpu_seconds", .double(cpuSeconds)),
+            ]).prettyText)
+        } else if !outputOptions.quiet {
+          emit(assembled.summary)
+          let shapes = results.tensors.map { "\($0.name) \(Shape.describe($0.shape))" }
+          emit(
+            "wrote \(output): \(shapes.joined(separator: ", ")) in "
+              + String(format: "%.3f s", computed.timeIntervalSince(loaded)))
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import CheckpointCore
+import CheckpointEngine
+import CheckpointHDF5
+import CheckpointStorage
+import CheckpointTestSupport
+import XCTest
+
+/// The engine fixtures (Fixtures/engine): models saved by the real frameworks with their
+/// inputs and outputs, and the `ckpt run` arguments that reproduce them.
+enum EngineFixtures {
+  /// The largest absolute error allowed against the framework's outputs.
+  static let tolerance: Float = 1e-5
+
+  /// Model file endings, in the order tried.
+  static let modelExtensions = [".safetensors", ".pt", ".weights.h5", ".h5"]
+
+  /// One fixture's description (`NAME.json`).
+  struct Case {
+    var name: String
+    var arch: String
+    var layout: String
+    var flags: [String]
+
+    var inputs: String { TestFixtures.path("engine/\(name).inputs.npz") }
+    var outputs: String { TestFixtures.path("engine/\(name).outputs.npz") }
+
+    /// The model files saved for this fixture (a PyTorch model has .safetensors and maybe .pt).
+    var models: [String] {
+      EngineFixtures.modelExtensions.map { TestFixtures.path("engine/\(name)\($0)") }
+        .filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The options the flags ask for.
+    var options: EngineOptions {
+      var options = EngineOptions()
+      var index = 0
+      while index < flags.count {
+        switch flags[index] {
+        case "--heads":
+          options.heads = Int(flags[index + 1])
+          index += 1
+        case "--activation":
+          options.activation = Activation(rawValue: flags[index + 1])
+          index += 1
+        case "--eps":
+          options.eps = Float(flags[index + 1])
+          index += 1
+        case "--norm-first": options.normFirst = true
+        default: break
+        }
+        index += 1
+      }
+      return options
+    }
+  }
+
+  /// The fixture named `name`.
+  static func load(_ name: String) throws -> Case {
+    let text = try String(contentsOfFile: TestFixtures.path("engine/\(name).json"), encoding: .utf8)
+    let json = try JSONValue.parse(Array(text.utf8))
+    return Case(
+      name: name, arch: json["arch"]?.stringValue ?? "", layout: json["layout"]?.stringValue ?? "",
+      flags: json["flags"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+  }
+
+  /// Every fixture name.
+  static func all() throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: TestFixtures.path("engine"))
+      .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+  }
+
+  /// The float32 values of a tensor.
+  static func floats(_ tensor: Tensor) throws -> [Float] {
+    XCTAssertEqual(tensor.dtype, .f32, tensor.name)
+    let bytes = try tensor.load()
+    return bytes.withUnsafeBytes { raw in
+      (0..<(tensor.byteCount / 4)).map {
+        Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+      }
+    }
+  }
+
+  /// Compares `actual` to the framework's `expected` outputs: same names and shapes, then the
+  /// largest absolute error ≤ ``tolerance``; returns the largest error over all outputs.
+  @discardableResult
+  static func assertMatches(
+    _ actual: Checkpoint, _ expected: Checkpoint, label: String, file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws -> Float {
+    XCTAssertEqual(
+      actual.tensors.map(\.name).sorted(), expected.tensors.map(\.name).sorted(), label, file: file,
+      line: line)
+    var worst: Float = 0
+    for want in expected.tensors {
+      guard let got = actual[want.name] else { continue }
+      XCTAssertEqual(got.shape, want.shape, "\(label): \(want.name) shape", file: file, line: line)
+      guard got.shape == want.shape else { continue }
+      let error = Matrix(shape: got.shape, values: try floats(got))
+        .maxAbsDifference(to: Matrix(shape: want.shape, values: try floats(want)))
+      XCTAssertLessThanOrEqual(
+        error, tolerance, "\(label): \(want.name) max abs error", file: file, line: line)
+      worst = max(worst, error)
+    }
+    return worst
+  }
+}
