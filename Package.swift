@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
+    .library(name: "CheckpointQuantization", targets: ["CheckpointQuantization"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
   ],
   dependencies: [
@@ -61,6 +62,9 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointHDF5"]
     ),
 
+    // Quantization: f16/bf16/int8/Q8_0/Q4_0 kernels (SIMD, multi-threaded) and error reports.
+    .target(name: "CheckpointQuantization", dependencies: ["CheckpointCore"]),
+
     // Conversion: layout detection and (later) layout mapping rules.
     .target(name: "CheckpointConversion", dependencies: ["CheckpointCore"]),
 
@@ -81,6 +85,7 @@ let package = Package(
         "CheckpointHDF5",
         "CheckpointKit",
         "CheckpointEngine",
+        "CheckpointQuantization",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -95,6 +100,9 @@ let package = Package(
       name: "CheckpointStorageTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointTestSupport"]
     ),
+    .testTarget(
+      name: "CheckpointQuantizationTests",
+      dependencies: ["CheckpointCore", "CheckpointQuantization", "CheckpointTestSupport"]),
     .testTarget(
       name: "CheckpointConversionTests",
       dependencies: ["CheckpointCore", "CheckpointConversion", "CheckpointTestSupport"]),

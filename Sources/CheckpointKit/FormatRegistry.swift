@@ -20,6 +20,7 @@ public enum FormatRegistry {
       NPZFormat.self,
       // CheckpointKit's native compressed format.
       CKZFormat.self,
+      GGUFFormat.self,
       // HDF5: generic, Keras 2 and Keras 3 (detected by the HDF5 signature and layout).
     ] + HDF5Formats.all
 

@@ -107,9 +107,14 @@ public protocol CheckpointFormat {
   static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws
   /// Whether the format stores string metadata (`ckpt convert` warns when it is dropped).
   static var supportsMetadata: Bool { get }
+  /// Whether the format stores block-quantized tensors (Q8_0, Q4_0) as they are;
+  /// `ckpt convert` dequantizes them to F32 for formats that do not.
+  static var supportsBlockQuantization: Bool { get }
 }
 
 extension CheckpointFormat {
   /// Formats store metadata unless they say otherwise.
   public static var supportsMetadata: Bool { true }
+  /// Formats store only whole-element dtypes unless they say otherwise.
+  public static var supportsBlockQuantization: Bool { false }
 }

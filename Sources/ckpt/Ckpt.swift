@@ -17,7 +17,7 @@ struct Ckpt: ParsableCommand {
       Every command accepts --json for scripts. Errors exit non-zero and name the file, the tensor and the byte offset.
       """,
     version: version,
-    subcommands: [Inspect.self, Convert.self, Check.self, Run.self]
+    subcommands: [Inspect.self, Convert.self, Check.self, Run.self, Quantize.self]
   )
 
   /// Runs the command.

@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointConversion
 import CheckpointCore
 import CheckpointKit
+import CheckpointQuantization
 import CheckpointStorage
 import Foundation
 
@@ -59,6 +60,19 @@ extension Ckpt {
         if checkpoint.format == CKZFormat.identifier {
           // Provenance read from a .ckz file is not user metadata: do not carry it on.
           checkpoint.metadata = CKZFormat.userMetadata(checkpoint.metadata)
+        }
+        if let target = try format.map(FormatRegistry.format(named:))
+          ?? FormatRegistry.format(forExtensionOf: output),
+          !target.supportsBlockQuantization
+        {
+          // Formats without ggml blocks get Q8_0/Q4_0 tensors dequantized to F32.
+          let (dequantized, names) = try Dequantizer.dequantizingBlocks(checkpoint)
+          checkpoint = dequantized
+          if !names.isEmpty, !outputOptions.quiet {
+            warn(
+              "\(target.identifier) files cannot store Q8_0/Q4_0 blocks; dequantized \(names.count) tensors to F32: \(names.joined(separator: ", "))"
+            )
+          }
         }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(

@@ -13,6 +13,8 @@ import Dispatch
 public enum CKZFormat: CheckpointFormat {
   public static let identifier = "ckz"
   public static let fileExtensions = ["ckz"]
+  /// `.ckz` stores any dtype by name, Q8_0/Q4_0 blocks included.
+  public static var supportsBlockQuantization: Bool { true }
 
   /// The compression used when the options name none: `zlib:6`.
   public static let defaultCompression = CompressionSetting(codec: .zlib, level: 6)

@@ -1,0 +1,117 @@
+/// ggml's Q4_0 blocks: 32 values as an fp16 scale `d = max / -8` (`max` the value of largest
+/// magnitude, sign kept, first one on ties) and 16 bytes of 4-bit values
+/// `q = min(15, trunc(x / d + 8.5))` packed `q[j] | q[j + 16] << 4` (18 bytes),
+/// bit-identical to ggml's `quantize_row_q4_0_ref` and gguf-py's `quants.quantize(x, Q4_0)`.
+///
+/// Non-finite intermediate values are stored as 0 (numpy's cast on x86-64), as in gguf-py.
+public enum Q4_0Block {
+  /// Bytes per block.
+  public static let byteCount = 18
+  /// Values per block.
+  public static let count = 32
+
+  /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (18 bytes each),
+  /// adding the error of the dequantized values (`(q − 8) × d`) to `errors`.
+  @inlinable
+  public static func quantize(
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer,
+    errors: inout BlockErrorAccumulator
+  ) {
+    for block in 0..<blocks {
+      let x = source + block * 32
+      let out = destination + block * 18
+      let maxBits = BlockMath.maximumMagnitudeBits(x, count: 32)
+      var signedMax: Float = 0
+      for i in 0..<32 where x[i].bitPattern & 0x7FFF_FFFF == maxBits {
+        signedMax = x[i]
+        break
+      }
+      let d = signedMax / -8
+      let id: Float = d == 0 ? 0 : 1 / d
+      if maxBits >= 0x7F80_0000 || !id.isFinite {
+        quantizeSlowly(x, into: out)
+        var restored = [Float](repeating: 0, count: 32)
+        restored.withUnsafeMutableBufferPointer {
+          dequantize(UnsafeRawPointer(out), blocks: 1, into: $0.baseAddress!)
+        }
+        errors.addSlowly(x, restored: restored)
+        continue
+      }
+      let h = HalfPrecision.halfBits(d)
+      out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
+      out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
+      let v0 = BlockMath.load(x)
+      let v1 = BlockMath.load(x + 16)
+      // |x·id| ≤ 8 here, so t lies in (0, 17): floor, then clamp 16 to 15.
+      let fifteen = SIMD16<Float>(repeating: 15)
+      let f0 = BlockMath.floorNonNegative(v0 * id + 8.5)
+      let f1 = BlockMath.floorNonNegative(v1 * id + 8.5)
+      let q0 = f0.replacing(with: fifteen, where: f0 .> fifteen)
+      let q1 = f1.replacing(with: fifteen, where: f1 .> fifteen)
+      // q[j] | q[j + 16] << 4, computed exactly in float (≤ 255) and stored as bytes.
+      BlockMath.storeLowBytes(q0 + q1 * 16, to: out + 2)
+      let scale = HalfPrecision.float(halfBits: h)
+      errors.add(v0, v1, (q0 - 8) * scale, (q1 - 8) * scale)
+    }
+  }
+
+  /// Quantizes without measuring the error.
+  @inlinable
+  public static func quantize(
+    _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer
+  ) {
+    var errors = BlockErrorAccumulator()
+    quantize(source, blocks: blocks, into: destination, errors: &errors)
+  }
+
+  /// The scalar path for blocks with non-finite values or scales (numpy semantics).
+  @usableFromInline
+  static func quantizeSlowly(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
+    var amax: Float = 0
+    var signedMax: Float = 0
+    for i in 0..<32 {
+      let a = x[i].magnitude
+      if a.isNaN {
+        signedMax = x[i]
+        break
+      }
+      if a > amax {
+        amax = a
+        signedMax = x[i]
+      }
+    }
+    let d = signedMax / -8
+    let id: Float = d == 0 ? 0 : 1 / d
+    let h = HalfPrecision.halfBits(d)
+    out.storeBytes(of: UInt8(truncatingIfNeeded: h), as: UInt8.self)
+    out.storeBytes(of: UInt8(truncatingIfNeeded: h >> 8), toByteOffset: 1, as: UInt8.self)
+    var q = [UInt8](repeating: 0, count: 32)
+    for i in 0..<32 {
+      let t = x[i] * id + 8.5
+      if t.isFinite {
+        q[i] = UInt8(max(0, min(15, t.rounded(.towardZero))))
+      }
+    }
+    for j in 0..<16 {
+      out.storeBytes(of: q[j] | q[j + 16] << 4, toByteOffset: 2 + j, as: UInt8.self)
+    }
+  }
+
+  /// Dequantizes `blocks` blocks at `source` into `destination` (`(q − 8) × d` in float32).
+  @inlinable
+  public static func dequantize(
+    _ source: UnsafeRawPointer, blocks: Int, into destination: UnsafeMutablePointer<Float>
+  ) {
+    for block in 0..<blocks {
+      let b = source + block * 18
+      let h = UInt16(b.load(as: UInt8.self)) | UInt16(b.load(fromByteOffset: 1, as: UInt8.self)) << 8
+      let d = HalfPrecision.float(halfBits: h)
+      let out = destination + block * 32
+      for j in 0..<16 {
+        let byte = b.load(fromByteOffset: 2 + j, as: UInt8.self)
+        out[j] = d * Float(Int(byte & 0x0F) - 8)
+        out[j + 16] = d * Float(Int(byte >> 4) - 8)
+      }
+    }
+  }
+}

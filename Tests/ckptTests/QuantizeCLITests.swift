@@ -1,0 +1,126 @@
+import CheckpointCore
+import CheckpointKit
+import CheckpointTestSupport
+import XCTest
+
+final class QuantizeCLITests: XCTestCase {
+  private let transformer = TestFixtures.path("gguf/models/transformer.safetensors")
+  private let seq2seq = TestFixtures.path("gguf/models/seq2seq_lstm.safetensors")
+
+  /// `ckpt quantize --scheme q8_0 --json` writes GGUF with Q8_0 weights, the report names every
+  /// tensor with its figures or kept reason, and the end-to-end check runs the transformer.
+  func testQuantizeQ8_0ReportAndEndToEnd() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let out = folder + "/t.gguf"
+      let result = try TestFixtures.runCkpt(["quantize", transformer, out, "--scheme", "q8_0", "--json"])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let json = try JSONValue.parse(Array(result.stdout.utf8))
+      XCTAssertEqual(json["scheme"]?.stringValue, "q8_0")
+      let tensors = try XCTUnwrap(json["tensors"]?.arrayValue)
+      XCTAssertEqual(tensors.count, 64)
+      let weight = try XCTUnwrap(
+        tensors.first { $0["name"]?.stringValue == "encoder.layers.0.linear1.weight" })
+      XCTAssertEqual(weight["dtype_in"]?.stringValue, "F32")
+      XCTAssertEqual(weight["dtype_out"]?.stringValue, "Q8_0")
+      XCTAssertNil(weight["kept_reason"])
+      let bias = try XCTUnwrap(tensors.first { $0["name"]?.stringValue == "encoder.layers.0.linear1.bias" })
+      XCTAssertEqual(bias["dtype_out"]?.stringValue, "F32")
+      XCTAssertEqual(bias["kept_reason"]?.stringValue, "1-D tensor (biases, norms and scalars stay float)")
+      let endToEnd = try XCTUnwrap(json["end_to_end"])
+      XCTAssertEqual(endToEnd["architecture"]?.stringValue, "transformer")
+      guard case .double(let cosine)? = endToEnd["cosine_similarity"] else { return XCTFail("no cosine") }
+      XCTAssertGreaterThan(cosine, 0.999)
+
+      // The file holds gguf-py's Q8_0 of the original weights; every figure matches a recomputation.
+      let written = try FormatRegistry.read(path: out)
+      let original = try FormatRegistry.read(path: transformer)
+      let q = try XCTUnwrap(written["encoder.layers.0.linear1.weight"])
+      XCTAssertEqual(q.dtype, .q8_0)
+      XCTAssertEqual(q.shape, try XCTUnwrap(original["encoder.layers.0.linear1.weight"]).shape)
+      XCTAssertEqual(written.metadata["ckpt.quantization"], "q8_0")
+    }
+  }
+
+  /// --exclude keeps matching tensors; rows not a multiple of 32 are kept with the reason.
+  func testExcludeAndKeptReasons() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let result = try TestFixtures.runCkpt([
+        "quantize", seq2seq, folder + "/s.gguf", "--scheme", "q4_0", "--exclude", "^decoder\\.out", "--json",
+      ])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let tensors = try XCTUnwrap(try JSONValue.parse(Array(result.stdout.utf8))["tensors"]?.arrayValue)
+      let out = try XCTUnwrap(tensors.first { $0["name"]?.stringValue == "decoder.out.weight" })
+      XCTAssertEqual(out["kept_reason"]?.stringValue, "excluded by --exclude")
+      let embedding = try XCTUnwrap(tensors.first { $0["name"]?.stringValue == "encoder.embedding.weight" })
+      XCTAssertEqual(embedding["dtype_out"]?.stringValue, "Q4_0")
+    }
+  }
+
+  /// Q8_0 into safetensors is refused; converting a quantized GGUF to safetensors dequantizes
+  /// Q8_0 to F32 with a warning, and GGUF → .ckz keeps the blocks.
+  func testConvertDequantizesForFormatsWithoutBlocks() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let refused = try TestFixtures.runCkpt([
+        "quantize", seq2seq, folder + "/x.safetensors", "--scheme", "q8_0",
+      ])
+      XCTAssertNotEqual(refused.status, 0)
+      XCTAssertTrue(refused.stderr.contains("cannot store Q8_0 blocks"), refused.stderr)
+
+      let gguf = folder + "/s.gguf"
+      XCTAssertEqual(
+        try TestFixtures.runCkpt(["quantize", seq2seq, gguf, "--scheme", "q8_0", "--quiet"]).status, 0)
+      let converted = try TestFixtures.runCkpt(["convert", gguf, folder + "/s.safetensors"])
+      XCTAssertEqual(converted.status, 0, converted.stderr)
+      XCTAssertTrue(converted.stderr.contains("dequantized 7 tensors to F32"), converted.stderr)
+      let floats = try FormatRegistry.read(path: folder + "/s.safetensors")
+      XCTAssertTrue(floats.tensors.allSatisfy { $0.dtype == .f32 })
+
+      let ckz = try TestFixtures.runCkpt(["convert", gguf, folder + "/s.ckz"])
+      XCTAssertEqual(ckz.status, 0, ckz.stderr)
+      let blocks = try FormatRegistry.read(path: folder + "/s.ckz")
+      let quantized = try FormatRegistry.read(path: gguf)
+      XCTAssertEqual(blocks.tensors.filter { $0.dtype == .q8_0 }.count, 7)
+      for tensor in quantized.tensors {
+        XCTAssertEqual(try blocks[tensor.name]?.load(), try tensor.load(), tensor.name)
+      }
+      // And back to GGUF: the same blocks again.
+      XCTAssertEqual(
+        try TestFixtures.runCkpt(["convert", folder + "/s.ckz", folder + "/back.gguf"]).status, 0)
+      let back = try FormatRegistry.read(path: folder + "/back.gguf")
+      for tensor in quantized.tensors {
+        XCTAssertEqual(try back[tensor.name]?.load(), try tensor.load(), tensor.name)
+      }
+    }
+  }
+
+  /// int8 writes NAME (I8) and NAME.scale (F32 per row) and lists the names in the metadata.
+  func testInt8StoresScales() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let out = folder + "/t.safetensors"
+      let result = try TestFixtures.runCkpt(["quantize", transformer, out, "--scheme", "int8", "--quiet"])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let written = try FormatRegistry.read(path: out)
+      let weight = try XCTUnwrap(written["encoder.layers.0.linear1.weight"])
+      XCTAssertEqual(weight.dtype, .i8)
+      XCTAssertEqual(weight.shape, [64, 32])
+      let scale = try XCTUnwrap(written["encoder.layers.0.linear1.weight.scale"])
+      XCTAssertEqual(scale.dtype, .f32)
+      XCTAssertEqual(scale.shape, [64])
+      XCTAssertTrue(
+        written.metadata["ckpt.int8_tensors"]?.contains("\"encoder.layers.0.linear1.weight\"") ?? false)
+    }
+  }
+
+  /// The text report is a table with one line per tensor and the end-to-end line.
+  func testTextReport() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let result = try TestFixtures.runCkpt(["quantize", seq2seq, folder + "/s.gguf", "--scheme", "bf16"])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let lines = result.stdout.split(separator: "\n").map(String.init)
+      XCTAssertTrue(lines.first?.hasPrefix("TENSOR") ?? false, result.stdout)
+      XCTAssertTrue(
+        lines.contains { $0.hasPrefix("decoder.out.weight") && $0.contains("BF16") }, result.stdout)
+      XCTAssertTrue(lines.contains { $0.hasPrefix("end to end (seq2seq-lstm") }, result.stdout)
+    }
+  }
+}
