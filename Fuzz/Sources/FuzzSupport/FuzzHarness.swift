@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import CheckpointCore
 import CheckpointKit
 import CheckpointStorage
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// The signature of `LLVMFuzzerTestOneInput`.
 public typealias FuzzTestOneInput = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
@@ -97,7 +98,8 @@ public enum FuzzHarness {
   /// when this build does not have it yet.
   public static func format(named identifier: String) -> any CheckpointFormat.Type {
     guard let format = try? FormatRegistry.format(named: identifier) else {
-      print("fuzz: format '\(identifier)' is not in this build (known: \(FormatRegistry.identifiers)); skipped")
+      print(
+        "fuzz: format '\(identifier)' is not in this build (known: \(FormatRegistry.identifiers)); skipped")
       exit(77)
     }
     return format
