@@ -14,6 +14,7 @@ import pathlib
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import benchutil  # noqa: E402
 from benchutil import drop_file, measure, mib, table  # noqa: E402
 
 TENSORS = 16
@@ -74,14 +75,15 @@ def measure_python(script, *args, repeat=3):
     import subprocess
     times, peaks = [], []
     for _ in range(repeat):
-        proc = subprocess.Popen([sys.executable, "-c", script, *map(str, args)], stdout=subprocess.PIPE)
+        wrapped, rss_file = benchutil.launched([sys.executable, "-c", script, *map(str, args)])
+        proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE)
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         proc.stdout.close()
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"python reference failed ({status})")
         times.append(float(out.decode().strip().splitlines()[-1]))
-        peaks.append(usage.ru_maxrss * 1024)
+        peaks.append(benchutil.peak_rss(rss_file))
     return statistics.median(times), max(peaks)
 
 

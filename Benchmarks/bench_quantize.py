@@ -87,8 +87,9 @@ def _best_process(cmd) -> tuple[float, float, int]:
     """Best wall time, best CPU time (user + system) and peak RSS of REPEATS runs of `cmd`."""
     walls, cpus, peaks = [], [], []
     for _ in range(REPEATS):
+        wrapped, rss_file = benchutil.launched(cmd)
         start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         walls.append(time.perf_counter() - start)
         err = proc.stderr.read().decode(errors="replace")
@@ -96,7 +97,7 @@ def _best_process(cmd) -> tuple[float, float, int]:
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {err}")
         cpus.append(usage.ru_utime + usage.ru_stime)
-        peaks.append(usage.ru_maxrss * 1024)
+        peaks.append(benchutil.peak_rss(rss_file))
     return min(walls), min(cpus), max(peaks)
 
 

@@ -20,6 +20,10 @@ import CheckpointCore
 /// null dataspace are not tensors and are left out; `ckpt inspect --tree` shows them.
 enum HDF5CheckpointReader {
   static func read(path: String) throws -> Checkpoint {
+    try CheckpointError.locating(file: path) { try readUnlocated(path: path) }
+  }
+
+  private static func readUnlocated(path: String) throws -> Checkpoint {
     let file = try HDF5File(path: path)
     let root = try file.tree()
     if let weightsRoot = Keras2Layout.weightsRoot(of: root) {
@@ -66,8 +70,11 @@ enum HDF5CheckpointReader {
     let byteCount = try CheckpointError.locating(tensor: name) { try Shape.byteCount(shape, dtype: dtype) }
     let datasetPath = node.path
     let stored = info.storedBytes
+    let filePath = file.path
     var tensor = Tensor(info: TensorInfo(name: name, dtype: dtype, shape: shape), byteCount: byteCount) {
-      try file.read(path: datasetPath, dtype: dtype, shape: shape, storedBytes: stored)
+      try CheckpointError.locating(file: filePath) {
+        try file.read(path: datasetPath, dtype: dtype, shape: shape, storedBytes: stored)
+      }
     }
     if !info.filters.isEmpty { tensor.storedByteCount = stored }
     return tensor

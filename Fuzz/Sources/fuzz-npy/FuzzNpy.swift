@@ -1,0 +1,16 @@
+import FuzzSupport
+
+// Fuzzes the 'npy' reader through the format registry: read the file, then load every tensor.
+
+private let format = FuzzHarness.format(named: "npy")
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+  FuzzHarness.fuzzFormat(data, size, format: format, suffix: "npy")
+}
+
+@_cdecl("fuzz_npy_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+  _ = format
+  return FuzzHarness.driver(argc, argv, testOneInput)
+}
