@@ -15,10 +15,31 @@ public enum Zlib {
   }
 
   /// The CRC-32 (zip/PNG polynomial) of `bytes`, continuing from `seed`.
+  ///
+  /// On x86-64 CPUs with PCLMULQDQ, whole 16-byte blocks are folded by
+  /// carry-less multiplication (several times faster than zlib 1.2's tables);
+  /// zlib computes the rest. Both give the same value.
   public static func crc32(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
     var crc = UInt(seed)
     var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
     var left = bytes.count
+    if Zlib.foldsCRC, left >= 64, let pointer = base {
+      let blocks = left & ~15
+      crc = UInt(~ckz_crc32_fold_update(~seed, pointer, blocks))
+      base = pointer + blocks
+      left -= blocks
+    }
+    return zlibCRC32(base, count: left, seed: crc)
+  }
+
+  /// Whether ``crc32(_:seed:)-(UnsafeRawBufferPointer,_)`` folds with PCLMULQDQ on this CPU.
+  static let foldsCRC = ckz_crc32_fold_available() != 0
+
+  /// zlib's own CRC-32 of `count` bytes at `base`, continuing from `seed`.
+  static func zlibCRC32(_ base: UnsafePointer<UInt8>?, count: Int, seed: UInt) -> UInt32 {
+    var crc = seed
+    var base = base
+    var left = count
     while left > 0, let pointer = base {
       let chunk = min(left, Int(UInt32.max >> 1))
       crc = CZlib.crc32(crc, pointer, UInt32(chunk))

@@ -1,0 +1,57 @@
+import XCTest
+
+@testable import CheckpointStorage
+
+/// The folded (PCLMULQDQ) CRC-32 gives zlib's value for every length, alignment and seed.
+final class ZlibCRC32Tests: XCTestCase {
+  /// Published check values: CRC-32 of "123456789" is 0xCBF43926; of 1 MiB of zeros, 0xA738EA1C.
+  func testKnownValues() {
+    XCTAssertEqual(Zlib.crc32(Array("123456789".utf8)), 0xCBF4_3926)
+    XCTAssertEqual(Zlib.crc32([UInt8](repeating: 0, count: 1 << 20)), 0xA738_EA1C)
+    XCTAssertEqual(Zlib.crc32([UInt8]()), 0)
+    XCTAssertEqual(Zlib.crc32([UInt8](), seed: 0x1234_5678), 0x1234_5678)
+  }
+
+  func testFoldedEqualsZlibForEveryLengthAlignmentAndSeed() {
+    var generator = SystemRandomNumberGenerator()
+    let bytes = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    bytes.withUnsafeBytes { all in
+      let base = all.baseAddress!.assumingMemoryBound(to: UInt8.self)
+      for offset in 0..<17 {
+        for length in Array(0..<300) + [511, 512, 513, 1024, 4095, 4096, 4097, 4983 - offset] {
+          for seed: UInt32 in [0, 0xFFFF_FFFF, 0xCBF4_3926] {
+            let slice = UnsafeRawBufferPointer(start: base + offset, count: length)
+            let expected = Zlib.zlibCRC32(base + offset, count: length, seed: UInt(seed))
+            XCTAssertEqual(
+              Zlib.crc32(slice, seed: seed), expected, "offset \(offset), length \(length), seed \(seed)")
+          }
+        }
+      }
+    }
+  }
+
+  /// A CRC continued piece by piece equals the CRC of the whole.
+  func testContinuationAcrossPieces() {
+    let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+    let whole = Zlib.crc32(bytes)
+    var crc: UInt32 = 0
+    var start = 0
+    for size in [1, 63, 64, 65, 1000, 16, 4096, 77] {
+      crc = Zlib.crc32(Array(bytes[start..<start + size]), seed: crc)
+      start += size
+    }
+    crc = Zlib.crc32(Array(bytes[start...]), seed: crc)
+    XCTAssertEqual(crc, whole)
+    XCTAssertEqual(whole, Zlib.zlibCRC32(bytes, count: bytes.count, seed: 0))
+  }
+
+  func testFoldingIsUsedOnThisMachineWhenTheCPUHasIt() throws {
+    #if arch(x86_64) && os(Linux)
+      let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+      let has = flags.contains(" pclmulqdq") && flags.contains(" sse4_1")
+      XCTAssertEqual(Zlib.foldsCRC, has)
+    #else
+      throw XCTSkip("x86-64 Linux only")
+    #endif
+  }
+}
