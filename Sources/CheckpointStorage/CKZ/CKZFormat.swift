@@ -34,6 +34,9 @@ public enum CKZFormat: CheckpointFormat {
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     let compression = options.compression ?? defaultCompression
     let digest = options.provenance?.sourcePath.map(BackgroundDigest.init(path:))
+    // On every path, the hashing thread is done before this returns: a process that
+    // exits on an error while libcrypto still works on another thread can crash.
+    defer { digest?.stop() }
     let writer = CKZWriter(compression: compression, progress: options.progress)
     options.progress?.begin(label: "writing \(path)", totalBytes: checkpoint.byteCount)
     try AtomicFile.write(to: path) { out in
@@ -60,13 +63,24 @@ public enum CKZFormat: CheckpointFormat {
 /// The SHA-256 of a file, computed on another thread while the caller works.
 private final class BackgroundDigest: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
+  /// Signalled to ask the hashing thread to give up early.
+  private let stopRequest = DispatchSemaphore(value: 0)
   private var result: Result<[UInt8], Error> = .success([])
 
   init(path: String) {
     DispatchQueue.global().async {
-      self.result = Result { try SHA256.digest(ofFileAt: path) }
+      self.result = Result {
+        try SHA256.digest(ofFileAt: path) { self.stopRequest.wait(timeout: .now()) == .timedOut }
+      }
       self.done.signal()
     }
+  }
+
+  /// Asks the hashing thread to stop and waits until it has.
+  func stop() {
+    stopRequest.signal()
+    done.wait()
+    done.signal()
   }
 
   /// Waits for the digest.

@@ -100,38 +100,44 @@ struct CKZWriter {
       let nextEnd = min(windowEnd + window, jobs.count)
       let pending =
         windowEnd < nextEnd ? PendingEncode(jobs: Array(jobs[windowEnd..<nextEnd]), sections, self) : nil
-      // Write every section part that is ready, in file order.
-      while current < sections.count {
-        if !started {
-          try out.pad(toMultipleOf: CKZLayout.alignment)
-          sections[current].entry.offset = out.position
-          started = true
+      // Write every section part that is ready, in file order. On an error, the window
+      // being encoded is waited for first: no thread of this writer outlives the call.
+      do {
+        while current < sections.count {
+          if !started {
+            try out.pad(toMultipleOf: CKZLayout.alignment)
+            sections[current].entry.offset = out.position
+            started = true
+          }
+          if sections[current].entry.chunks.count == sections[current].chunkCount {
+            var entry = sections[current].entry
+            entry.storedByteCount = out.position - entry.offset
+            entries.append(entry)
+            sections[current].bytes = .empty
+            current += 1
+            started = false
+            continue
+          }
+          guard next < windowEnd else { break }
+          let encoded = try CheckpointError.locating(tensor: sections[current].entry.info.name) {
+            try results[next - windowStart].get()
+          }
+          let range = sections[current].entry.rawRange(ofChunk: jobs[next].chunk)
+          if let stored = encoded.stored {
+            try out.write(stored)
+          } else {
+            try out.write(sections[current].bytes.slice(range))
+          }
+          sections[current].entry.chunks.append(
+            CKZChunk(
+              storedSize: encoded.stored?.count ?? range.count, rawCRC: encoded.rawCRC,
+              storedCRC: encoded.storedCRC))
+          progress?.advance(bytes: range.count)
+          next += 1
         }
-        if sections[current].entry.chunks.count == sections[current].chunkCount {
-          var entry = sections[current].entry
-          entry.storedByteCount = out.position - entry.offset
-          entries.append(entry)
-          sections[current].bytes = .empty
-          current += 1
-          started = false
-          continue
-        }
-        guard next < windowEnd else { break }
-        let encoded = try CheckpointError.locating(tensor: sections[current].entry.info.name) {
-          try results[next - windowStart].get()
-        }
-        let range = sections[current].entry.rawRange(ofChunk: jobs[next].chunk)
-        if let stored = encoded.stored {
-          try out.write(stored)
-        } else {
-          try out.write(sections[current].bytes.slice(range))
-        }
-        sections[current].entry.chunks.append(
-          CKZChunk(
-            storedSize: encoded.stored?.count ?? range.count, rawCRC: encoded.rawCRC,
-            storedCRC: encoded.storedCRC))
-        progress?.advance(bytes: range.count)
-        next += 1
+      } catch {
+        _ = pending?.wait()
+        throw error
       }
       guard let pending else { break }
       results = pending.wait()

@@ -47,7 +47,10 @@ public final class SHA256 {
   }
 
   /// The SHA-256 of the file at `path` (memory-mapped, hashed in 4 MiB pieces).
-  public static func digest(ofFileAt path: String) throws -> [UInt8] {
+  ///
+  /// - Parameter proceed: asked before each piece; when it returns `false`
+  ///   the digest stops with an `.io` error.
+  public static func digest(ofFileAt path: String, while proceed: () -> Bool = { true }) throws -> [UInt8] {
     let file = try InputFile(path: path)
     let hasher = try SHA256()
     let bytes = try file.mapBytes(count: file.size, at: 0)
@@ -55,6 +58,9 @@ public final class SHA256 {
     try bytes.withUnsafeBytes { buffer in
       var offset = 0
       while offset < buffer.count {
+        guard proceed() else {
+          throw CheckpointError(.io, "SHA-256 of the file stopped before the end", file: path)
+        }
         let end = min(offset + pieceSize, buffer.count)
         try hasher.update(UnsafeRawBufferPointer(rebasing: buffer[offset..<end]))
         offset = end
