@@ -23,7 +23,8 @@ enum CKZChunkCodec {
   /// - levels 1–3: Huffman coding only; a plane stays raw unless the byte
   ///   entropy of its first 32 KiB promises a 5% saving (no trial compression);
   /// - levels 4–6: Huffman coding only; a plane stays raw unless a trial on
-  ///   its first 64 KiB saves 1%;
+  ///   its first 64 KiB saves 1% (no trial when the entropy of its first
+  ///   32 KiB bounds the saving below 0.5%);
   /// - at levels 1–6, a plane whose first 32 KiB has less than 1.5 bits of
   ///   entropy per byte (runs) uses run-length matches instead;
   /// - levels 7–9: run-length matches plus Huffman coding (`Z_RLE`), same trial.
@@ -56,6 +57,9 @@ enum CKZChunkCodec {
       let bitsPerByte = CKZChunkCodec.entropyBits(sample) / Double(max(sample.count, 1))
       if bitsPerByte < 1.5 { return .rle }
       if probe == 0 && bitsPerByte / 8 + 0.01 > 1 - minimumSaving { return nil }
+      // Even with a trial to come: when the entropy bound promises less than half the
+      // saving asked for, the trial would fail; skip its cost.
+      if bitsPerByte / 8 > 1 - minimumSaving / 2 { return nil }
       return .huffmanOnly
     }
   }

@@ -136,8 +136,13 @@ final class CKZRoundTripTests: XCTestCase {
     XCTAssertEqual(skewed.withUnsafeBytes { fast.strategy(for: $0) }, .huffmanOnly)
     let zeros = [UInt8](repeating: 0, count: 1 << 16)
     XCTAssertEqual(zeros.withUnsafeBytes { fast.strategy(for: $0) }, .rle)
+    // Level 6 tries what the entropy bound leaves possible (230 values: at most 2% saved),
+    // but not random bytes (the bound is 0%).
     let medium = CKZChunkCodec.Effort(level: 6, grouped: true)
-    XCTAssertEqual(random.withUnsafeBytes { medium.strategy(for: $0) }, .huffmanOnly, "level 6 tries")
+    let narrow = (0..<(1 << 16)).map { UInt8(truncatingIfNeeded: ($0 &* 7919) % 230) }
+    XCTAssertEqual(narrow.withUnsafeBytes { medium.strategy(for: $0) }, .huffmanOnly, "level 6 tries")
+    XCTAssertNil(narrow.withUnsafeBytes { fast.strategy(for: $0) }, "level 1 wants 5%")
+    XCTAssertNil(random.withUnsafeBytes { medium.strategy(for: $0) })
   }
 
   func testEntropyOfKnownDistributions() throws {
