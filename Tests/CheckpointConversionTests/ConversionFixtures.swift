@@ -19,8 +19,7 @@ enum ConversionFixtures {
   /// Converts `file` to `layout`, writes it to `fileName` in a scratch folder (so the target
   /// format's writer accepts the names), reads it back and runs it as `architecture` on the
   /// fixture's inputs; returns the largest error against the framework's outputs.
-  @discardableResult
-  static func assertConverted(
+  static func convertedError(
     _ file: String, to layout: CheckpointConversion.Layout, writing fileName: String,
     architecture: Architecture,
     options: ConversionOptions = ConversionOptions(), engine: EngineOptions = EngineOptions(),
@@ -45,7 +44,6 @@ enum ConversionFixtures {
         XCTAssertEqual(got.shape, want.shape, "\(file) → \(layout): \(want.name)", line: line)
         for (a, b) in zip(try floats(got), try floats(want)) { worst = max(worst, abs(a - b)) }
       }
-      XCTAssertLessThanOrEqual(worst, tolerance, "\(file) → \(layout) (\(fileName))", line: line)
       print("layout \(file) → \(layout.rawValue) (\(fileName)): max abs error \(worst)")
       return worst
     }

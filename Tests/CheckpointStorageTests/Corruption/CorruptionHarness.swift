@@ -73,6 +73,45 @@ struct CorruptionHarness {
   }
 }
 
+extension CorruptionHarness {
+  /// Runs `body` with a harness for `format` writing into a scratch folder, under the
+  /// memory ceiling, and returns how the damaged files fared.
+  static func sweep(
+    format: String, fileExtension: String, _ body: (inout CorruptionHarness) throws -> Void
+  ) throws -> Outcomes {
+    try TestFixtures.withTemporaryFolder { folder in
+      var harness = try CorruptionHarness(format: format, folder: folder, fileExtension: fileExtension)
+      try MemoryCeiling.run { try body(&harness) }
+      return harness.outcomes
+    }
+  }
+
+  /// Checks every proper prefix of each fixture (each must be refused).
+  mutating func checkEveryTruncation(
+    of fixtures: [String], file: StaticString = #filePath, line: UInt = #line
+  )
+    throws
+  {
+    for fixture in fixtures {
+      for (label, bytes) in Corruption.truncations(try TestFixtures.bytes(fixture)) {
+        try expectRefusal(bytes, "\(fixture) \(label)", file: file, line: line)
+      }
+    }
+  }
+
+  /// Checks each fixture with every byte before `end(bytes)` set to each boundary value.
+  mutating func checkBoundaryValues(
+    in fixtures: [String], before end: ([UInt8]) -> Int, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    for fixture in fixtures {
+      let original = try TestFixtures.bytes(fixture)
+      for (label, bytes) in Corruption.boundaryChanges(original, in: 0..<end(original)) {
+        try check(bytes, "\(fixture) \(label)", file: file, line: line)
+      }
+    }
+  }
+}
+
 /// The systematic damage the suite applies.
 enum Corruption {
   /// Byte values at the edges of signed and unsigned ranges.

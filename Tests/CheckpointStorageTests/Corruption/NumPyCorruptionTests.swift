@@ -16,31 +16,19 @@ final class NumPyCorruptionTests: XCTestCase {
   }
 
   func testEveryTruncationIsRefused() throws {
-    try TestFixtures.withTemporaryFolder { folder in
-      var harness = try CorruptionHarness(format: "npy", folder: folder, fileExtension: "npy")
-      try MemoryCeiling.run {
-        for fixture in fixtures {
-          for (label, bytes) in Corruption.truncations(try TestFixtures.bytes(fixture)) {
-            try harness.expectRefusal(bytes, "\(fixture) \(label)")
-          }
-        }
-      }
+    let outcomes = try CorruptionHarness.sweep(format: "npy", fileExtension: "npy") {
+      try $0.checkEveryTruncation(of: fixtures)
     }
+    let cases = try fixtures.reduce(0) { $0 + (try TestFixtures.bytes($1)).count }
+    XCTAssertEqual(outcomes.read, 0, "\(outcomes)")
+    XCTAssertEqual(outcomes.refused, cases, "\(outcomes)")
   }
 
   func testEveryHeaderByteAtBoundaryValues() throws {
-    try TestFixtures.withTemporaryFolder { folder in
-      var harness = try CorruptionHarness(format: "npy", folder: folder, fileExtension: "npy")
-      try MemoryCeiling.run {
-        for fixture in fixtures {
-          let original = try TestFixtures.bytes(fixture)
-          for (label, bytes) in Corruption.boundaryChanges(original, in: 0..<headerEnd(original).end) {
-            try harness.check(bytes, "\(fixture) \(label)")
-          }
-        }
-      }
-      XCTAssertGreaterThan(harness.outcomes.refused, 1000, "\(harness.outcomes)")
+    let outcomes = try CorruptionHarness.sweep(format: "npy", fileExtension: "npy") {
+      try $0.checkBoundaryValues(in: fixtures, before: { headerEnd($0).end })
     }
+    XCTAssertGreaterThan(outcomes.refused, 1000, "\(outcomes)")
   }
 
   func testHugeHeaderLengthsAreRefused() throws {

@@ -14,31 +14,19 @@ final class SafetensorsCorruptionTests: XCTestCase {
   }
 
   func testEveryTruncationIsRefused() throws {
-    try TestFixtures.withTemporaryFolder { folder in
-      var harness = try CorruptionHarness(format: "safetensors", folder: folder, fileExtension: "safetensors")
-      try MemoryCeiling.run {
-        for fixture in fixtures {
-          for (label, bytes) in Corruption.truncations(try TestFixtures.bytes(fixture)) {
-            try harness.expectRefusal(bytes, "\(fixture) \(label)")
-          }
-        }
-      }
+    let outcomes = try CorruptionHarness.sweep(format: "safetensors", fileExtension: "safetensors") {
+      try $0.checkEveryTruncation(of: fixtures)
     }
+    let cases = try fixtures.reduce(0) { $0 + (try TestFixtures.bytes($1)).count }
+    XCTAssertEqual(outcomes.read, 0, "\(outcomes)")
+    XCTAssertEqual(outcomes.refused, cases, "\(outcomes)")
   }
 
   func testEveryHeaderByteAtBoundaryValues() throws {
-    try TestFixtures.withTemporaryFolder { folder in
-      var harness = try CorruptionHarness(format: "safetensors", folder: folder, fileExtension: "safetensors")
-      try MemoryCeiling.run {
-        for fixture in fixtures {
-          let original = try TestFixtures.bytes(fixture)
-          for (label, bytes) in Corruption.boundaryChanges(original, in: 0..<8 + headerLength(original)) {
-            try harness.check(bytes, "\(fixture) \(label)")
-          }
-        }
-      }
-      XCTAssertGreaterThan(harness.outcomes.refused, 1000, "\(harness.outcomes)")
+    let outcomes = try CorruptionHarness.sweep(format: "safetensors", fileExtension: "safetensors") {
+      try $0.checkBoundaryValues(in: fixtures, before: { 8 + headerLength($0) })
     }
+    XCTAssertGreaterThan(outcomes.refused, 1000, "\(outcomes)")
   }
 
   func testHugeHeaderLengthsAreRefusedBeforeAllocating() throws {
