@@ -49,6 +49,29 @@ final class AtomicFileTests: XCTestCase {
     }
   }
 
+  /// Space reserved beyond what is written is given back: the file has exactly the bytes
+  /// written, whether the estimate was too large, too small or exact; writeback starts
+  /// along the way (files above 16 MiB) without changing a byte.
+  func testReservedSpaceIsTrimmedToWhatWasWritten() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let big = (0..<(20 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 131 >> 3) }
+      for (name, expected, count) in [
+        ("over", 64 << 20, 20 << 20), ("under", 1 << 20, 20 << 20), ("exact", 5, 5), ("empty", 1 << 20, 0),
+      ] {
+        let path = folder + "/" + name + ".bin"
+        try AtomicFile.write(to: path, expectedSize: expected) { file in
+          try big.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+          if count > 0 { try file.patch([0x5A], at: 0) }
+        }
+        let written = try TestFixtures.bytesAt(path)
+        XCTAssertEqual(written.count, count, name)
+        XCTAssertEqual(written, count == 0 ? [] : [0x5A] + big[1..<count], name)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        XCTAssertEqual((attributes[.size] as? NSNumber)?.intValue, count, name)
+      }
+    }
+  }
+
   func testInputFileReportsTruncation() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let path = folder + "/short.bin"

@@ -39,7 +39,9 @@ public enum CKZFormat: CheckpointFormat {
     defer { digest?.stop() }
     let writer = CKZWriter(compression: compression, progress: options.progress)
     options.progress?.begin(label: "writing \(path)", totalBytes: checkpoint.byteCount)
-    try AtomicFile.write(to: path) { out in
+    // At most the raw bytes plus chunk tables, padding and the index (compressed files are trimmed).
+    let expected = checkpoint.byteCount + 256 * checkpoint.tensors.count + (1 << 16)
+    try AtomicFile.write(to: path, expectedSize: expected) { out in
       try writer.write(
         checkpoint, provenance: try provenance(options.provenance, digest: digest?.wait()), to: out)
     }

@@ -146,7 +146,10 @@ public enum NPZFormat: CheckpointFormat {
     // Check every dtype first so an unsupported tensor fails before any data is written.
     let headers = try checkpoint.tensors.map { try NPYFormat.encodedHeader(for: $0) }
     let comment = try comment(for: checkpoint.metadata)
-    try AtomicFile.write(to: path) { file in
+    // Stored entries: the tensor bytes plus a few hundred bytes of headers each.
+    let expected =
+      method == .stored ? checkpoint.byteCount + 512 * checkpoint.tensors.count + comment.count : 0
+    try AtomicFile.write(to: path, expectedSize: expected) { file in
       let archive = ZipWriter(file: file)
       for (tensor, header) in zip(checkpoint.tensors, headers) {
         let bytes = try tensor.load()

@@ -115,7 +115,8 @@ public enum SafetensorsFormat: CheckpointFormat {
             tensor: tensor.name)
         }
       }
-      try AtomicFile.write(to: path) { out in
+      let dataSize = tensors.reduce(0) { $0 + $1.byteCount }
+      try AtomicFile.write(to: path, expectedSize: 8 + text.count + dataSize) { out in
         try out.write(UInt64(text.count).littleEndianBytes)
         try out.write(text)
         for entry in header.entries {
