@@ -19,3 +19,16 @@ enum BLAS {
       beta, c, numericCast(ldc))
   }
 }
+
+/// The BLAS library's own threads.
+public enum BLASThreads {
+  /// Stops the BLAS library's worker threads until a matrix product needs them.
+  ///
+  /// OpenBLAS starts its thread pool when it is loaded, and the idle workers
+  /// spin for about 0.1 s: on a small machine, that is a core taken from a
+  /// conversion that never multiplies a matrix. Call once at start; the pool
+  /// is started again by the first product that uses threads.
+  public static func stopIdleWorkers() {
+    checkpointkit_blas_stop_idle_threads()
+  }
+}
