@@ -25,6 +25,9 @@ public final class OutputFile {
   private var writebackStart = 0
   /// Disk space was allocated up to this size (the file is trimmed to ``position`` before it is synced).
   private var reservedSize = 0
+  /// Whether ``reserve(_:)`` called `fallocate`: a failed call may still have grown the
+  /// file, so it is trimmed in any case.
+  private var reserveAttempted = false
   /// Where writeback is started (its CPU work, block allocation and I/O
   /// submission, then runs beside the writing thread); `nil` without
   /// `sync_file_range`.
@@ -60,6 +63,7 @@ public final class OutputFile {
     #if os(Linux)
       guard byteCount > max(position, reservedSize), let allocate = OutputFile.fallocate else { return }
       let start = max(position, reservedSize)
+      reserveAttempted = true
       if allocate(descriptor, 0, Int64(start), Int64(byteCount - start)) == 0 { reservedSize = byteCount }
     #endif
   }
@@ -203,7 +207,7 @@ public final class OutputFile {
 
   func sync() throws {
     try flush()
-    if reservedSize > position {
+    if reserveAttempted {
       try valueOrErrno("ftruncate", file: displayPath) { ftruncate(descriptor, off_t(position)) }
     }
     writeback?.sync {}
