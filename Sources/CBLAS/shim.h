@@ -10,4 +10,23 @@
 #include <cblas.h>
 #endif
 
+// The number of threads a BLAS call may use (OpenBLAS's own pool; always 1 for
+// Accelerate, which manages its threads itself).
+static inline int checkpointkit_blas_threads(void) {
+#if defined(__APPLE__)
+  return 1;
+#else
+  return openblas_get_num_threads();
+#endif
+}
+
+// Sets the number of threads later BLAS calls may use (no effect with Accelerate).
+static inline void checkpointkit_set_blas_threads(int count) {
+#if defined(__APPLE__)
+  (void)count;
+#else
+  openblas_set_num_threads(count);
+#endif
+}
+
 #endif

@@ -19,3 +19,19 @@ enum BLAS {
       beta, c, numericCast(ldc))
   }
 }
+
+extension BLAS {
+  /// Runs `body` with every BLAS call limited to the calling thread, then restores the
+  /// previous thread count.
+  ///
+  /// For products issued from several of the engine's own threads at once: OpenBLAS's
+  /// thread pool serves one caller at a time, and its workers spinning after a call would
+  /// compete with the engine's threads for the cores. The count is process-wide, so two
+  /// such sections should not overlap (the engine runs one forward pass at a time).
+  static func singleThreaded<Result>(_ body: () throws -> Result) rethrows -> Result {
+    let previous = checkpointkit_blas_threads()
+    if previous > 1 { checkpointkit_set_blas_threads(1) }
+    defer { if previous > 1 { checkpointkit_set_blas_threads(previous) } }
+    return try body()
+  }
+}
