@@ -91,9 +91,10 @@ struct LSTM: Sendable {
   /// How a forward pass shares its work among threads.
   ///
   /// A unidirectional stack runs `group` layers at a time as a wavefront, one layer per thread:
-  /// layer l + 1 follows layer l `chunk` steps behind, projecting each chunk of layer l's output
-  /// as soon as it is published. The two directions of a bidirectional layer run side by side.
-  /// Each of these tasks makes its products on `productThreads` threads (BLAS itself single-threaded),
+  /// layer l + 1 follows layer l a chunk of steps behind, projecting each chunk of layer l's
+  /// output as soon as it is there; a thread waiting for its next chunk runs projections ready
+  /// for the others (see ``Wavefront``). The two directions of a bidirectional layer run side by
+  /// side. Each thread makes its products on `productThreads` threads (BLAS itself single-threaded),
   /// since the small per-step products gain little from splitting while a layer per thread scales.
   struct Schedule {
     /// Layers run together (1: one layer at a time).
@@ -113,12 +114,11 @@ struct LSTM: Sendable {
     }
   }
 
-  /// Runs `states.count` consecutive layers from `first` on `x`, each from its `[D, B, ·]` states,
-  /// and returns each layer's output and final states.
+  /// Runs `states.count` consecutive layers from `first` on `x` (several only when unidirectional),
+  /// each from its `[D, B, ·]` states, and returns each layer's output and final states.
   ///
-  /// Every direction of every layer is one task; tasks run side by side when there are several.
-  /// A task only ever waits for a task with a lower index (the layer below), so the tasks
-  /// finish whichever way they are scheduled.
+  /// Every direction of every layer is a lane of a ``Wavefront``, run by a thread of its own
+  /// when there are several.
   private func forwardLayers(
     _ first: Int, _ x: Matrix, states: [(h: Matrix?, c: Matrix?)], plan: Schedule
   ) -> [Output] {
@@ -126,34 +126,37 @@ struct LSTM: Sendable {
     let steps = x.shape[1]
     let (hidden, out, nd) = (hiddenSize, outputSize, directions)
     let count = states.count
-    let tasks = count * nd
+    let lanes = count * nd
     let width = nd * out
+    let chunks = (steps + plan.chunk - 1) / plan.chunk
     let ys = (0..<count).map { _ in Buffer(batch * steps * width) }
-    let hs = (0..<tasks).map { _ in Buffer(batch * out) }
-    let cs = (0..<tasks).map { _ in Buffer(batch * hidden) }
-    let progress = (0..<count).map { _ in StepProgress() }
-    defer { for buffer in ys + hs + cs { buffer.free() } }
-    for task in 0..<tasks {
-      let (layer, direction) = task.quotientAndRemainder(dividingBy: nd)
-      if let h = states[layer].h { hs[task].copy(from: h.values, at: direction * batch * out) }
-      if let c = states[layer].c { cs[task].copy(from: c.values, at: direction * batch * hidden) }
+    let hs = (0..<lanes).map { _ in Buffer(batch * out) }
+    let cs = (0..<lanes).map { _ in Buffer(batch * hidden) }
+    let gates = (0..<lanes).map { _ in Buffer(batch * steps * 4 * hidden, zeroed: false) }
+    defer { for buffer in ys + hs + cs + gates { buffer.free() } }
+    for lane in 0..<lanes {
+      let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
+      if let h = states[layer].h { hs[lane].copy(from: h.values, at: direction * batch * out) }
+      if let c = states[layer].c { cs[lane].copy(from: c.values, at: direction * batch * hidden) }
     }
     x.values.withUnsafeBufferPointer { xb in
       guard let base = xb.baseAddress, batch > 0, steps > 0 else { return }
-      let source = UnsafeSendablePointer(UnsafeMutablePointer(mutating: base))
-      let body: @Sendable (Int) -> Void = { task in
-        let (layer, direction) = task.quotientAndRemainder(dividingBy: nd)
-        var run = Recurrence(
-          cell: layers[first + layer][direction], hidden: hidden, out: out, batch: batch, steps: steps,
-          chunk: plan.chunk, reverse: direction == 1,
-          x: UnsafePointer(layer == 0 ? source.pointer : ys[layer - 1].pointer),
-          ldx: layer == 0 ? x.columns : width, ready: layer == 0 ? nil : progress[layer - 1],
-          y: ys[layer].pointer + direction * out, ldy: width, done: progress[layer],
-          h: hs[task].pointer, c: cs[task].pointer, threads: plan.productThreads)
-        run.run()
-      }
-      if tasks > 1 {
-        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: tasks, execute: body) }
+      let pass = Pass(
+        hidden: hidden, out: out, batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads,
+        lanes: (0..<lanes).map { lane in
+          let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
+          return Pass.Lane(
+            cell: layers[first + layer][direction], reverse: direction == 1,
+            x: layer == 0 ? base : UnsafePointer(ys[layer - 1].pointer), ldx: layer == 0 ? x.columns : width,
+            gates: gates[lane].pointer, y: ys[layer].pointer + direction * out, ldy: width,
+            h: hs[lane].pointer, c: cs[lane].pointer)
+        })
+      // A unidirectional layer reads the layer below chunk by chunk (only unidirectional
+      // layers run several at a time: a bidirectional layer needs all of the layer below).
+      let board = Wavefront(sources: (0..<lanes).map { nd == 1 && $0 > 0 ? $0 - 1 : nil }, chunks: chunks)
+      let body: @Sendable (Int) -> Void = { lane in pass.run(lane, chunks: chunks, board: board) }
+      if lanes > 1 {
+        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: lanes, execute: body) }
       } else {
         body(0)
       }
@@ -167,15 +170,15 @@ struct LSTM: Sendable {
     }
   }
 
-  /// A zeroed float buffer shared by the threads of one forward pass (each writes its own part).
+  /// A float buffer (zeroed unless asked) shared by the threads of one forward pass.
   private struct Buffer: @unchecked Sendable {
     let count: Int
     let pointer: UnsafeMutablePointer<Float>
 
-    init(_ count: Int) {
+    init(_ count: Int, zeroed: Bool = true) {
       self.count = count
       pointer = .allocate(capacity: max(1, count))
-      pointer.initialize(repeating: 0, count: max(1, count))
+      if zeroed { pointer.initialize(repeating: 0, count: max(1, count)) }
     }
 
     /// Fills the buffer from `values[offset...]`.
@@ -191,81 +194,111 @@ struct LSTM: Sendable {
     func free() { pointer.deallocate() }
   }
 
-  /// One direction of one layer over a whole sequence, a chunk of time steps at a time: the
-  /// input projection of the chunk as one product, then the recurrence over its steps.
-  private struct Recurrence {
-    var cell: Cell
+  /// The lanes (directions of layers) of one run of ``forwardLayers(_:_:states:plan:)``, each
+  /// over the whole sequence a chunk of time steps at a time: the input projection of the chunk
+  /// as one product, then the recurrence over its steps.
+  private struct Pass: @unchecked Sendable {
+    struct Lane {
+      var cell: Cell
+      var reverse: Bool
+      /// The input `[B, T, ldx]`.
+      var x: UnsafePointer<Float>
+      var ldx: Int
+      /// `[T·B, 4H]`, chunk after chunk, each chunk batch-major (row b·n + s for step s of n).
+      var gates: UnsafeMutablePointer<Float>
+      /// Where the lane's output columns start in `[B, T, ldy]`.
+      var y: UnsafeMutablePointer<Float>
+      var ldy: Int
+      /// The states `[B, R]` and `[B, H]`, updated in place.
+      var h: UnsafeMutablePointer<Float>
+      var c: UnsafeMutablePointer<Float>
+    }
+
     var hidden: Int
     var out: Int
     var batch: Int
     var steps: Int
     var chunk: Int
-    var reverse: Bool
-    /// The input `[B, T, ldx]`; rows of a step may be read once `ready` has published it.
-    var x: UnsafePointer<Float>
-    var ldx: Int
-    var ready: StepProgress?
-    /// Where this direction's output columns start in `[B, T, ldy]`; `done` publishes the steps written.
-    var y: UnsafeMutablePointer<Float>
-    var ldy: Int
-    var done: StepProgress
-    /// The states `[B, R]` and `[B, H]`, updated in place.
-    var h: UnsafeMutablePointer<Float>
-    var c: UnsafeMutablePointer<Float>
     /// The threads each product may use.
     var threads: Int
+    var lanes: [Lane]
 
-    mutating func run() {
-      let g4 = 4 * hidden
-      let inputs = cell.input.inFeatures
-      let span = min(chunk, steps)
-      // A chunk's inputs and gates are batch-major: row b·n + s for step s of n (as `x` itself
-      // when the chunk is the whole sequence or the batch is one, so no copy is needed then).
-      let gathered = span < steps && batch > 1
-      let xs = UnsafeMutablePointer<Float>.allocate(capacity: gathered ? batch * span * inputs : 1)
-      let gates = UnsafeMutablePointer<Float>.allocate(capacity: batch * span * g4)
+    /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
+    func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
+      let start = index * chunk
+      let n = min(chunk, steps - start)
+      return (reverse ? steps - start - n : start, n)
+    }
+
+    /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
+    func run(_ lane: Int, chunks: Int, board: Wavefront) {
+      let inputs = lanes.map(\.cell.input.inFeatures).max() ?? 0
+      // Scratch for gathering a chunk's input rows and for the unprojected `h`.
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: batch * min(chunk, steps) * inputs)
       let full = UnsafeMutablePointer<Float>.allocate(capacity: batch * hidden)
       defer {
-        xs.deallocate()
-        gates.deallocate()
+        scratch.deallocate()
         full.deallocate()
       }
-      var processed = 0
-      while processed < steps {
-        let n = min(span, steps - processed)
-        // Steps t0..<t0 + n, visited backwards in the reverse direction.
-        let t0 = reverse ? steps - processed - n : processed
-        ready?.wait(until: reverse ? steps : t0 + n)
-        var a = x + t0 * ldx
-        var lda = ldx
-        if gathered {
-          for b in 0..<batch {
-            for s in 0..<n {
-              (xs + (b * n + s) * inputs).update(from: x + (b * steps + t0 + s) * ldx, count: inputs)
-            }
+      for index in 0..<chunks {
+        while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
+          project(other, task, scratch: scratch)
+          board.projected(lane: other, chunk: task)
+        }
+        recur(lane, index, full: full)
+        board.recurred(lane: lane, chunk: index)
+      }
+      while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
+        project(other, task, scratch: scratch)
+        board.projected(lane: other, chunk: task)
+      }
+    }
+
+    /// `G = X·W_ihᵀ + b` for the steps of one chunk of a lane.
+    func project(_ index: Int, _ number: Int, scratch: UnsafeMutablePointer<Float>) {
+      let lane = lanes[index]
+      let g4 = 4 * hidden
+      let inputs = lane.cell.input.inFeatures
+      let (t0, n) = span(number, reverse: lane.reverse)
+      let gates = lane.gates + number * chunk * batch * g4
+      // The rows of the chunk, batch-major: `x` itself when they are contiguous there.
+      var a = lane.x + t0 * lane.ldx
+      var lda = lane.ldx
+      if n < steps, batch > 1 {
+        for b in 0..<batch {
+          for s in 0..<n {
+            (scratch + (b * n + s) * inputs).update(
+              from: lane.x + (b * steps + t0 + s) * lane.ldx, count: inputs)
           }
-          a = UnsafePointer(xs)
-          lda = inputs
         }
-        // G = X·W_ihᵀ + b for the chunk.
-        cell.bias.withUnsafeBufferPointer { bias in
-          for row in 0..<(batch * n) { (gates + row * g4).update(from: bias.baseAddress!, count: g4) }
-        }
-        cell.input.multiply(a, rows: batch * n, ldx: lda, into: gates, ldy: g4, beta: 1, threads: threads)
-        for index in 0..<n {
-          let s = reverse ? n - 1 - index : index
-          step(gates + s * g4, stride: n * g4, full: full, t: t0 + s)
-        }
-        processed += n
-        if !reverse { done.publish(t0 + n) }
+        a = UnsafePointer(scratch)
+        lda = inputs
+      }
+      lane.cell.bias.withUnsafeBufferPointer { bias in
+        for row in 0..<(batch * n) { (gates + row * g4).update(from: bias.baseAddress!, count: g4) }
+      }
+      lane.cell.input.multiply(a, rows: batch * n, ldx: lda, into: gates, ldy: g4, beta: 1, threads: threads)
+    }
+
+    /// The recurrence over the steps of one chunk of a lane (its projection done).
+    func recur(_ index: Int, _ number: Int, full: UnsafeMutablePointer<Float>) {
+      let lane = lanes[index]
+      let g4 = 4 * hidden
+      let (t0, n) = span(number, reverse: lane.reverse)
+      let gates = lane.gates + number * chunk * batch * g4
+      for position in 0..<n {
+        let s = lane.reverse ? n - 1 - position : position
+        step(lane, gates + s * g4, stride: n * g4, full: full, t: t0 + s)
       }
     }
 
     /// One time step: the recurrent term added to the gate rows (batch item b at
     /// `rows + b·stride`), the cell update, and `h` written to step `t` of `y`.
     private func step(
-      _ rows: UnsafeMutablePointer<Float>, stride: Int, full: UnsafeMutablePointer<Float>, t: Int
+      _ lane: Lane, _ rows: UnsafeMutablePointer<Float>, stride: Int, full: UnsafeMutablePointer<Float>,
+      t: Int
     ) {
+      let (h, c, cell) = (lane.h, lane.c, lane.cell)
       cell.recurrent.multiply(
         UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)
       for b in 0..<batch {
@@ -289,7 +322,7 @@ struct LSTM: Sendable {
           UnsafePointer(full), rows: batch, ldx: hidden, into: h, ldy: out, threads: threads)
       }
       for b in 0..<batch {
-        (y + (b * steps + t) * ldy).update(from: h + b * out, count: out)
+        (lane.y + (b * steps + t) * lane.ldy).update(from: h + b * out, count: out)
       }
     }
   }
