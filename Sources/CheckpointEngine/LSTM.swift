@@ -6,7 +6,7 @@ import Dispatch
 /// Gates are in the order i, f, g, o (PyTorch and Keras agree):
 /// `c' = σ(f)⊙c + σ(i)⊙tanh(g)`, `h' = σ(o)⊙tanh(c')`, then `h' ← h'·W_hrᵀ` with a projection.
 ///
-/// With several threads, layers or directions run side by side (see ``Schedule``).
+/// With several threads, layers or directions run side by side (see ``RecurrentSchedule``).
 struct LSTM: Sendable {
   /// The weights of one direction of one layer.
   struct Cell: Sendable {
@@ -50,7 +50,7 @@ struct LSTM: Sendable {
   ) -> Output {
     let batch = x.shape[0]
     let nd = directions
-    let plan = Schedule(self, steps: x.shape[1], threads: threads)
+    let plan = RecurrentSchedule(self, steps: x.shape[1], threads: threads)
     var hN = Matrix(zeros: [layers.count * nd, batch, outputSize])
     var cN = Matrix(zeros: [layers.count * nd, batch, hiddenSize])
     var input = x
@@ -85,33 +85,8 @@ struct LSTM: Sendable {
   func forwardLayer(
     _ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, threads: Int = EngineThreads.count
   ) -> Output {
-    forwardLayers(index, x, states: [(h0, c0)], plan: Schedule(self, steps: x.shape[1], threads: threads))[0]
-  }
-
-  /// How a forward pass shares its work among threads.
-  ///
-  /// A unidirectional stack runs `group` layers at a time as a wavefront, one layer per thread:
-  /// layer l + 1 follows layer l a chunk of steps behind, projecting each chunk of layer l's
-  /// output as soon as it is there; a thread waiting for its next chunk runs projections ready
-  /// for the others (see ``Wavefront``). The two directions of a bidirectional layer run side by
-  /// side. Each thread makes its products on `productThreads` threads (BLAS itself single-threaded),
-  /// since the small per-step products gain little from splitting while a layer per thread scales.
-  struct Schedule {
-    /// Layers run together (1: one layer at a time).
-    var group: Int
-    /// Time steps per input projection (`T`: the whole sequence in one product).
-    var chunk: Int
-    /// Threads for each task's products.
-    var productThreads: Int
-
-    init(_ lstm: LSTM, steps: Int, threads: Int) {
-      let threads = max(1, threads)
-      let nd = lstm.directions
-      group = nd == 1 ? min(threads, lstm.layers.count) : 1
-      // Small enough for the next layer to start soon, large enough for an efficient projection.
-      chunk = group > 1 ? max(1, min(16, (steps + 7) / 8)) : max(1, steps)
-      productThreads = group * nd > 1 ? max(1, threads / (group * nd)) : threads
-    }
+    forwardLayers(
+      index, x, states: [(h0, c0)], plan: RecurrentSchedule(self, steps: x.shape[1], threads: threads))[0]
   }
 
   /// Runs `states.count` consecutive layers from `first` on `x` (several only when unidirectional),
@@ -120,7 +95,7 @@ struct LSTM: Sendable {
   /// Every direction of every layer is a lane of a ``Wavefront``, run by a thread of its own
   /// when there are several.
   private func forwardLayers(
-    _ first: Int, _ x: Matrix, states: [(h: Matrix?, c: Matrix?)], plan: Schedule
+    _ first: Int, _ x: Matrix, states: [(h: Matrix?, c: Matrix?)], plan: RecurrentSchedule
   ) -> [Output] {
     let batch = x.shape[0]
     let steps = x.shape[1]
@@ -129,10 +104,10 @@ struct LSTM: Sendable {
     let lanes = count * nd
     let width = nd * out
     let chunks = (steps + plan.chunk - 1) / plan.chunk
-    let ys = (0..<count).map { _ in Buffer(batch * steps * width) }
-    let hs = (0..<lanes).map { _ in Buffer(batch * out) }
-    let cs = (0..<lanes).map { _ in Buffer(batch * hidden) }
-    let gates = (0..<lanes).map { _ in Buffer(batch * steps * 4 * hidden, zeroed: false) }
+    let ys = (0..<count).map { _ in FloatBuffer(batch * steps * width) }
+    let hs = (0..<lanes).map { _ in FloatBuffer(batch * out) }
+    let cs = (0..<lanes).map { _ in FloatBuffer(batch * hidden) }
+    let gates = (0..<lanes).map { _ in FloatBuffer(batch * steps * 4 * hidden, zeroed: false) }
     defer { for buffer in ys + hs + cs + gates { buffer.free() } }
     for lane in 0..<lanes {
       let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
@@ -168,30 +143,6 @@ struct LSTM: Sendable {
         hN: Matrix(shape: [nd, batch, out], values: own.flatMap { hs[$0].array() }),
         cN: Matrix(shape: [nd, batch, hidden], values: own.flatMap { cs[$0].array() }))
     }
-  }
-
-  /// A float buffer (zeroed unless asked) shared by the threads of one forward pass.
-  private struct Buffer: @unchecked Sendable {
-    let count: Int
-    let pointer: UnsafeMutablePointer<Float>
-
-    init(_ count: Int, zeroed: Bool = true) {
-      self.count = count
-      pointer = .allocate(capacity: max(1, count))
-      if zeroed { pointer.initialize(repeating: 0, count: max(1, count)) }
-    }
-
-    /// Fills the buffer from `values[offset...]`.
-    func copy(from values: [Float], at offset: Int) {
-      values.withUnsafeBufferPointer { source in
-        guard let base = source.baseAddress, count > 0 else { return }
-        pointer.update(from: base + offset, count: count)
-      }
-    }
-
-    func array() -> [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
-
-    func free() { pointer.deallocate() }
   }
 
   /// The lanes (directions of layers) of one run of ``forwardLayers(_:_:states:plan:)``, each

@@ -117,7 +117,7 @@ final class LSTMTests: XCTestCase {
       let h0 = withStates ? sample([layers * nd, batch, lstm.outputSize], seed: 5) : nil
       let c0 = withStates ? sample([layers * nd, batch, lstm.hiddenSize], seed: 11) : nil
       let sequential = lstm.forward(x, h0: h0, c0: c0, threads: 1)
-      XCTAssertEqual(LSTM.Schedule(lstm, steps: steps, threads: 1).group, 1)
+      XCTAssertEqual(RecurrentSchedule(lstm, steps: steps, threads: 1).group, 1)
       let expected = reference(lstm, x, h0: h0, c0: c0)
       let worst = zip(sequential.y.values, expected).map { abs(Double($0) - $1) }.max() ?? 0
       XCTAssertLessThanOrEqual(worst, 1e-5, "\(name): against the double-precision reference")
@@ -133,13 +133,13 @@ final class LSTMTests: XCTestCase {
 
   func testScheduleRunsLayersOrDirectionsSideBySide() {
     let stack = makeLSTM(layers: 3, directions: 1, input: 2, hidden: 2, seed: 7)
-    let plan = LSTM.Schedule(stack, steps: 64, threads: 2)
+    let plan = RecurrentSchedule(stack, steps: 64, threads: 2)
     XCTAssertEqual([plan.group, plan.chunk, plan.productThreads], [2, 8, 1])
-    XCTAssertEqual(LSTM.Schedule(stack, steps: 64, threads: 8).group, 3)
-    let bidirectional = LSTM.Schedule(
+    XCTAssertEqual(RecurrentSchedule(stack, steps: 64, threads: 8).group, 3)
+    let bidirectional = RecurrentSchedule(
       makeLSTM(layers: 2, directions: 2, input: 2, hidden: 2, seed: 8), steps: 64, threads: 4)
     XCTAssertEqual([bidirectional.group, bidirectional.chunk, bidirectional.productThreads], [1, 64, 2])
-    let single = LSTM.Schedule(
+    let single = RecurrentSchedule(
       makeLSTM(layers: 1, directions: 1, input: 2, hidden: 2, seed: 9), steps: 64, threads: 2)
     XCTAssertEqual([single.group, single.chunk, single.productThreads], [1, 64, 2])
   }
