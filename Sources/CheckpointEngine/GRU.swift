@@ -167,7 +167,7 @@ struct GRU: Sendable {
       let hidden = gru.hiddenSize
       let inputs = lanes.map(\.cell.input.inFeatures).max() ?? 0
       let scratch = Scratch(
-        rows: .allocate(capacity: batch * min(chunk, steps) * inputs),
+        rows: .allocate(capacity: chunk < steps && batch > 1 ? batch * chunk * inputs : 1),
         recurrent: .allocate(capacity: batch * 3 * hidden), resetState: .allocate(capacity: batch * hidden))
       defer {
         scratch.rows.deallocate()

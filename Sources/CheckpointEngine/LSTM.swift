@@ -185,7 +185,8 @@ struct LSTM: Sendable {
     func run(_ lane: Int, chunks: Int, board: Wavefront) {
       let inputs = lanes.map(\.cell.input.inFeatures).max() ?? 0
       // Scratch for gathering a chunk's input rows and for the unprojected `h`.
-      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: batch * min(chunk, steps) * inputs)
+      let scratch = UnsafeMutablePointer<Float>.allocate(
+        capacity: chunk < steps && batch > 1 ? batch * chunk * inputs : 1)
       let full = UnsafeMutablePointer<Float>.allocate(capacity: batch * hidden)
       defer {
         scratch.deallocate()
