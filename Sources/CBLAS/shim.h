@@ -29,4 +29,18 @@ static inline void checkpointkit_set_blas_threads(int count) {
 #endif
 }
 
+#if !defined(__APPLE__)
+// OpenBLAS's own (not in cblas.h); weak, since builds without a thread pool lack it.
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+#endif
+
+// Stops the BLAS thread pool until a later multi-threaded call starts it again. OpenBLAS's
+// idle workers busy-wait (yielding) for about 0.1 s after start-up and after each call, which
+// takes a core from threads of the caller's own; stopped, they cost nothing.
+static inline void checkpointkit_park_blas_threads(void) {
+#if !defined(__APPLE__)
+  if (blas_thread_shutdown_) blas_thread_shutdown_();
+#endif
+}
+
 #endif
