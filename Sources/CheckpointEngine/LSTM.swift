@@ -188,16 +188,19 @@ struct LSTM: Sendable {
       let scratch = UnsafeMutablePointer<Float>.allocate(
         capacity: chunk < steps && batch > 1 ? batch * chunk * inputs : 1)
       let full = UnsafeMutablePointer<Float>.allocate(capacity: batch * hidden)
+      // Only this thread runs the lane's recurrence: its weight, panel by panel, is its own.
+      let panels = PanelWeight(lanes[lane].cell.recurrent, rows: batch, threads: threads, steps: steps)
       defer {
         scratch.deallocate()
         full.deallocate()
+        panels?.free()
       }
       for index in 0..<chunks {
         while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
           project(other, task, scratch: scratch)
           board.projected(lane: other, chunk: task)
         }
-        recur(lane, index, full: full)
+        recur(lane, index, panels: panels, full: full)
         board.recurred(lane: lane, chunk: index)
       }
       while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
@@ -233,26 +236,31 @@ struct LSTM: Sendable {
     }
 
     /// The recurrence over the steps of one chunk of a lane (its projection done).
-    func recur(_ index: Int, _ number: Int, full: UnsafeMutablePointer<Float>) {
+    func recur(_ index: Int, _ number: Int, panels: PanelWeight?, full: UnsafeMutablePointer<Float>) {
       let lane = lanes[index]
       let g4 = 4 * hidden
       let (t0, n) = span(number, reverse: lane.reverse)
       let gates = lane.gates + number * chunk * batch * g4
       for position in 0..<n {
         let s = lane.reverse ? n - 1 - position : position
-        step(lane, gates + s * g4, stride: n * g4, full: full, t: t0 + s)
+        step(lane, gates + s * g4, stride: n * g4, panels: panels, full: full, t: t0 + s)
       }
     }
 
     /// One time step: the recurrent term added to the gate rows (batch item b at
     /// `rows + b·stride`), the cell update, and `h` written to step `t` of `y`.
     private func step(
-      _ lane: Lane, _ rows: UnsafeMutablePointer<Float>, stride: Int, full: UnsafeMutablePointer<Float>,
-      t: Int
+      _ lane: Lane, _ rows: UnsafeMutablePointer<Float>, stride: Int, panels: PanelWeight?,
+      full: UnsafeMutablePointer<Float>, t: Int
     ) {
       let (h, c, cell) = (lane.h, lane.c, lane.cell)
-      cell.recurrent.multiply(
-        UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)
+      if let panels {
+        panels.multiply(
+          UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)
+      } else {
+        cell.recurrent.multiply(
+          UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)
+      }
       for b in 0..<batch {
         let row = rows + b * stride
         let cRow = c + b * hidden
