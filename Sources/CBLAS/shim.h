@@ -9,6 +9,7 @@
 #else
 #include <cblas.h>
 #endif
+#include <sched.h>
 
 // The number of threads a BLAS call may use (OpenBLAS's own pool; always 1 for
 // Accelerate, which manages its threads itself).
@@ -41,6 +42,29 @@ static inline void checkpointkit_park_blas_threads(void) {
 #if !defined(__APPLE__)
   if (blas_thread_shutdown_) blas_thread_shutdown_();
 #endif
+}
+
+// A barrier for the engine's few threads around BLAS calls, on `state[0]` (arrivals) and
+// `state[1]` (generation), both zero at first: spins briefly (the threads are expected within
+// microseconds), then yields. Swift 5 mode has no portable atomics before macOS 15.
+static inline void checkpointkit_barrier_wait(int *state, int parties) {
+  int generation = __atomic_load_n(&state[1], __ATOMIC_ACQUIRE);
+  if (__atomic_add_fetch(&state[0], 1, __ATOMIC_ACQ_REL) == parties) {
+    __atomic_store_n(&state[0], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&state[1], generation + 1, __ATOMIC_RELEASE);
+    return;
+  }
+  for (unsigned spins = 0; __atomic_load_n(&state[1], __ATOMIC_ACQUIRE) == generation; spins++) {
+    if (spins < 20000) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#elif defined(__aarch64__)
+      __asm__ __volatile__("yield");
+#endif
+    } else {
+      sched_yield();
+    }
+  }
 }
 
 #endif

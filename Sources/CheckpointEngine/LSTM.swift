@@ -60,7 +60,10 @@ struct LSTM: Sendable {
       let states = (first..<(first + count)).map {
         (h: h0?.slab($0 * nd, count: nd), c: c0?.slab($0 * nd, count: nd))
       }
-      let results = forwardLayers(first, input, states: states, plan: plan)
+      let results =
+        plan.parties > 1
+        ? [forwardSplit(first, input, h0: states[0].h, c0: states[0].c, parties: plan.parties)]
+        : forwardLayers(first, input, states: states, plan: plan)
       for (offset, result) in results.enumerated() {
         let index = first + offset
         let state = states[offset]
@@ -85,8 +88,9 @@ struct LSTM: Sendable {
   func forwardLayer(
     _ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, threads: Int = EngineThreads.count
   ) -> Output {
-    forwardLayers(
-      index, x, states: [(h0, c0)], plan: RecurrentSchedule(self, steps: x.shape[1], threads: threads))[0]
+    let plan = RecurrentSchedule(self, steps: x.shape[1], threads: threads)
+    if plan.parties > 1 { return forwardSplit(index, x, h0: h0, c0: c0, parties: plan.parties) }
+    return forwardLayers(index, x, states: [(h0, c0)], plan: plan)[0]
   }
 
   /// Runs `states.count` consecutive layers from `first` on `x` (several only when unidirectional),

@@ -1,6 +1,6 @@
 import Dispatch
 
-/// An `[in, out]` weight cut into column panels stored one after another, for the per-step
+/// Columns of an `[in, out]` weight cut into panels stored one after another, for the per-step
 /// products of a recurrence (few rows, the same weight at every step).
 ///
 /// ``DenseWeight/multiply(_:rows:ldx:outputs:into:ldy:beta:threads:)`` splits such a product
@@ -10,16 +10,19 @@ import Dispatch
 /// of 0.32 ms for 8 rows × 512 × 2048); each column's sum is the same.
 struct PanelWeight: @unchecked Sendable {
   let inFeatures: Int
+  /// The columns taken, one after another: the product's outputs.
   let outFeatures: Int
   /// Columns per panel (the last may be narrower).
   let width: Int
-  /// The panels, panel p holding columns `p·width ..< min((p + 1)·width, out)` as `[in, n_p]`.
+  /// The panels, panel p holding output columns `p·width ..< min((p + 1)·width, out)` as `[in, n_p]`.
   let storage: FloatBuffer
 
-  /// The panels of `weight` for products with `rows` rows on `threads` threads, or nil when such
-  /// a product is not split into blocks (or `steps` is too short to repay the copy).
-  init?(_ weight: DenseWeight, rows: Int, threads: Int, steps: Int) {
-    let (inputs, outputs) = (weight.inFeatures, weight.outFeatures)
+  /// The panels of `weight`'s `columns` (all by default, else these ranges one after another) for
+  /// products with `rows` rows on `threads` threads, or nil when such a product is not split into
+  /// blocks (or `steps` is too short to repay the copy).
+  init?(_ weight: DenseWeight, columns: [Range<Int>]? = nil, rows: Int, threads: Int, steps: Int) {
+    let ranges = columns ?? [0..<weight.outFeatures]
+    let (inputs, outputs) = (weight.inFeatures, ranges.reduce(0) { $0 + $1.count })
     guard weight.layout == .inOut, steps >= 8,
       let width = DenseWeight.blockWidth(rows: rows, inFeatures: inputs, columns: outputs, threads: threads)
     else { return nil }
@@ -27,14 +30,27 @@ struct PanelWeight: @unchecked Sendable {
     self.outFeatures = outputs
     self.width = width
     storage = FloatBuffer(inputs * outputs, zeroed: false)
+    // Source column of each output column.
+    let sources = ranges.flatMap { Array($0) }
     let target = storage.pointer
+    let stride = weight.outFeatures
     weight.values.withUnsafeBufferPointer { source in
       guard let base = source.baseAddress else { return }
       var start = 0
       while start < outputs {
         let n = min(width, outputs - start)
         let panel = target + start * inputs
-        for row in 0..<inputs { (panel + row * n).initialize(from: base + row * outputs + start, count: n) }
+        // Runs of consecutive source columns are copied row by row.
+        var offset = 0
+        while offset < n {
+          var run = 1
+          while offset + run < n, sources[start + offset + run] == sources[start + offset] + run { run += 1 }
+          let column = sources[start + offset]
+          for row in 0..<inputs {
+            (panel + row * n + offset).initialize(from: base + row * stride + column, count: run)
+          }
+          offset += run
+        }
         start += n
       }
     }

@@ -5,15 +5,17 @@ import XCTest
 /// The LSTM's threaded schedules (a wavefront of layers, directions side by side) against the
 /// one-thread pass and a plain double-precision reference.
 final class LSTMTests: XCTestCase {
-  /// A seeded LSTM with weights in [-0.5, 0.5).
+  /// A seeded LSTM with weights uniform in ±1/√H, as PyTorch initialises them (larger weights make
+  /// a chaotic recurrence, where last-bit differences between summation orders grow without bound).
   private func makeLSTM(
     layers: Int, directions: Int, input: Int, hidden: Int, projection: Int? = nil,
     inputLayout: DenseWeight.Layout = .outIn, seed: UInt64
   ) -> LSTM {
     var state = seed
+    let scale = 2 / Float(hidden).squareRoot()
     func next() -> Float {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-      return Float(state >> 40) / Float(1 << 24) - 0.5
+      return (Float(state >> 40) / Float(1 << 24) - 0.5) * scale
     }
     func values(_ count: Int) -> [Float] { (0..<count).map { _ in next() } }
     let out = projection ?? hidden
@@ -110,6 +112,15 @@ final class LSTMTests: XCTestCase {
       ),
       // Large enough for the blocked per-step products and a multi-row chunk projection.
       ("wide", makeLSTM(layers: 2, directions: 1, input: 64, hidden: 96, seed: 6), 8, 40, false),
+      // Hidden units shared among threads, with a projection (two barriers per step).
+      (
+        "shared units, projection",
+        makeLSTM(layers: 2, directions: 1, input: 16, hidden: 64, projection: 24, seed: 13), 3, 11, true
+      ),
+      (
+        "shared units, batch 1", makeLSTM(layers: 1, directions: 1, input: 8, hidden: 72, seed: 14), 1, 10,
+        false
+      ),
       // Recurrent products split into blocks, run through panels (no double reference: too slow).
       ("panels", makeLSTM(layers: 2, directions: 1, input: 32, hidden: 256, seed: 12), 8, 24, true),
     ]
@@ -146,12 +157,21 @@ final class LSTMTests: XCTestCase {
     let single = RecurrentSchedule(
       makeLSTM(layers: 1, directions: 1, input: 2, hidden: 2, seed: 9), steps: 64, threads: 2)
     XCTAssertEqual([single.group, single.chunk, single.productThreads], [1, 64, 2])
+    // From 64 units, an LSTM layer's units are shared among the threads instead.
+    let shared = RecurrentSchedule(
+      makeLSTM(layers: 2, directions: 1, input: 2, hidden: 64, seed: 9), steps: 64, threads: 4)
+    XCTAssertEqual([shared.parties, shared.group, shared.chunk, shared.productThreads], [2, 1, 64, 1])
+    XCTAssertEqual(
+      RecurrentSchedule(
+        makeLSTM(layers: 2, directions: 2, input: 2, hidden: 64, seed: 9), steps: 64, threads: 4
+      ).parties, 1)
   }
 
   func testLayersReplayedAloneMatchTheThreadedPassExactly() {
     // `ckpt verify` replays each traced layer on its recorded inputs and expects the same bits.
     for lstm in [
       makeLSTM(layers: 3, directions: 1, input: 16, hidden: 24, seed: 10),
+      makeLSTM(layers: 2, directions: 1, input: 16, hidden: 96, projection: 40, seed: 15),
       makeLSTM(layers: 2, directions: 2, input: 16, hidden: 24, projection: 8, seed: 11),
     ] {
       let x = sample([4, 19, lstm.inputSize], seed: 2)
