@@ -9,7 +9,13 @@
 #else
 #include <cblas.h>
 #endif
+#include <limits.h>
 #include <sched.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 // The number of threads a BLAS call may use (OpenBLAS's own pool; always 1 for
 // Accelerate, which manages its threads itself).
@@ -44,25 +50,39 @@ static inline void checkpointkit_park_blas_threads(void) {
 #endif
 }
 
-// A barrier for the engine's few threads around BLAS calls, on `state[0]` (arrivals) and
-// `state[1]` (generation), both zero at first: spins briefly (the threads are expected within
-// microseconds), then yields. Swift 5 mode has no portable atomics before macOS 15.
+// A barrier for the engine's few threads around BLAS calls, on `state[0]` (arrivals),
+// `state[1]` (generation) and `state[2]` (sleepers), all zero at first: spins briefly (the
+// threads are expected within microseconds), then sleeps (a futex on Linux, else yields), so a
+// thread kept off its core by another process is not left waiting behind a spinning one.
+// Swift 5 mode has no portable atomics before macOS 15.
 static inline void checkpointkit_barrier_wait(int *state, int parties) {
   int generation = __atomic_load_n(&state[1], __ATOMIC_ACQUIRE);
   if (__atomic_add_fetch(&state[0], 1, __ATOMIC_ACQ_REL) == parties) {
     __atomic_store_n(&state[0], 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&state[1], generation + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&state[1], generation + 1, __ATOMIC_SEQ_CST);
+#if defined(__linux__)
+    if (__atomic_load_n(&state[2], __ATOMIC_SEQ_CST) > 0) {
+      syscall(SYS_futex, &state[1], FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+    }
+#endif
     return;
   }
   for (unsigned spins = 0; __atomic_load_n(&state[1], __ATOMIC_ACQUIRE) == generation; spins++) {
-    if (spins < 20000) {
+    if (spins < 4000) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #elif defined(__aarch64__)
       __asm__ __volatile__("yield");
 #endif
     } else {
+#if defined(__linux__)
+      // Returns at once when the generation has moved on since the check above.
+      __atomic_add_fetch(&state[2], 1, __ATOMIC_SEQ_CST);
+      syscall(SYS_futex, &state[1], FUTEX_WAIT_PRIVATE, generation, NULL, NULL, 0);
+      __atomic_sub_fetch(&state[2], 1, __ATOMIC_SEQ_CST);
+#else
       sched_yield();
+#endif
     }
   }
 }

@@ -2,7 +2,7 @@ internal import CBLAS
 import Foundation
 
 /// A barrier for a few threads that meet every few hundred microseconds (the steps of a
-/// recurrence): it spins briefly before yielding, where a condition variable would put each
+/// recurrence): it spins briefly before sleeping, where a condition variable would put each
 /// waiting thread to sleep and wake it again at every step.
 final class SpinBarrier: @unchecked Sendable {
   private let parties: Int
@@ -10,8 +10,8 @@ final class SpinBarrier: @unchecked Sendable {
 
   init(parties: Int) {
     self.parties = parties
-    state = .allocate(capacity: 2)
-    state.initialize(repeating: 0, count: 2)
+    state = .allocate(capacity: 3)
+    state.initialize(repeating: 0, count: 3)
   }
 
   deinit { state.deallocate() }
