@@ -145,6 +145,8 @@ struct GRU: Sendable {
       var recurrent: UnsafeMutablePointer<Float>
       /// `r ⊙ h`, `[B, H]` (without reset-after).
       var resetState: UnsafeMutablePointer<Float>
+      /// The thread's lane's recurrent weight panel by panel (reset-after: one product per step).
+      var panels: PanelWeight?
     }
 
     var gru: GRU
@@ -168,11 +170,14 @@ struct GRU: Sendable {
       let inputs = lanes.map(\.cell.input.inFeatures).max() ?? 0
       let scratch = Scratch(
         rows: .allocate(capacity: chunk < steps && batch > 1 ? batch * chunk * inputs : 1),
-        recurrent: .allocate(capacity: batch * 3 * hidden), resetState: .allocate(capacity: batch * hidden))
+        recurrent: .allocate(capacity: batch * 3 * hidden), resetState: .allocate(capacity: batch * hidden),
+        panels: gru.resetAfter
+          ? PanelWeight(lanes[lane].cell.recurrent, rows: batch, threads: threads, steps: steps) : nil)
       defer {
         scratch.rows.deallocate()
         scratch.recurrent.deallocate()
         scratch.resetState.deallocate()
+        scratch.panels?.free()
       }
       for index in 0..<chunks {
         while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
@@ -240,7 +245,10 @@ struct GRU: Sendable {
       cell.recurrentBias.withUnsafeBufferPointer { bias in
         for b in 0..<batch { (ghp + b * g3).update(from: bias.baseAddress!, count: g3) }
       }
-      if gru.resetAfter {
+      if let panels = scratch.panels {
+        panels.multiply(
+          UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1, threads: threads)
+      } else if gru.resetAfter {
         cell.recurrent.multiply(
           UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1, threads: threads)
       } else {
