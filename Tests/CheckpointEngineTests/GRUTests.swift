@@ -12,7 +12,7 @@ final class GRUTests: XCTestCase {
     func values(_ count: Int) -> [Float] {
       (0..<count).map { _ in
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Float(state >> 40) / Float(1 << 24) - 0.5
+        return (Float(state >> 40) / Float(1 << 24) - 0.5) * 2 / Float(hidden).squareRoot()
       }
     }
     let cells = (0..<layers).map { layer in
@@ -52,6 +52,12 @@ final class GRUTests: XCTestCase {
         "wide",
         makeGRU(layers: 2, directions: 1, input: 64, hidden: 96, order: .keras, resetAfter: false, seed: 4),
         [8, 40]
+      ),
+      // Large enough for the recurrent weight to be used panel by panel.
+      (
+        "panels",
+        makeGRU(layers: 2, directions: 1, input: 32, hidden: 256, order: .pytorch, resetAfter: true, seed: 5),
+        [8, 16]
       ),
     ]
     for (name, gru, dims) in cases {
