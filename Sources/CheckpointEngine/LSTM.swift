@@ -6,7 +6,8 @@ import Dispatch
 /// Gates are in the order i, f, g, o (PyTorch and Keras agree):
 /// `c' = σ(f)⊙c + σ(i)⊙tanh(g)`, `h' = σ(o)⊙tanh(c')`, then `h' ← h'·W_hrᵀ` with a projection.
 ///
-/// With several threads, layers or directions run side by side (see ``RecurrentSchedule``).
+/// With several threads, a layer's hidden units (or small layers, or the two directions) are
+/// shared among them (see ``RecurrentSchedule``).
 struct LSTM: Sendable {
   /// The weights of one direction of one layer.
   struct Cell: Sendable {

@@ -7,6 +7,9 @@
 /// side. Each thread makes its products on `productThreads` threads (BLAS itself single-threaded),
 /// since the small per-step products gain little from splitting while a layer per thread scales.
 ///
+/// An LSTM's larger unidirectional layers share their hidden units among the threads instead
+/// (`parties`, see the LSTM initialiser).
+///
 /// The schedule depends only on the model, the sequence length and the thread count, and a layer
 /// run alone uses it too, so its products have the same shapes and it gives the same values, bit
 /// for bit, as in a whole forward pass.
