@@ -29,6 +29,26 @@ public enum BLASThreads {
   /// conversion that never multiplies a matrix. Call once at start; the pool
   /// is started again by the first product that uses threads.
   public static func stopIdleWorkers() {
-    checkpointkit_blas_stop_idle_threads()
+    checkpointkit_park_blas_threads()
+  }
+}
+
+extension BLAS {
+  /// Runs `body` with every BLAS call limited to the calling thread and BLAS's own worker
+  /// threads stopped, then restores the previous thread count.
+  ///
+  /// For products issued from several of the engine's own threads at once: OpenBLAS's
+  /// thread pool serves one caller at a time, and its idle workers busy-wait for a while
+  /// after start-up and after each call, competing with the engine's threads for the cores.
+  /// The pool starts again on the next multi-threaded call. The count is process-wide, so two
+  /// such sections should not overlap (the engine runs one forward pass at a time).
+  static func singleThreaded<Result>(_ body: () throws -> Result) rethrows -> Result {
+    let previous = checkpointkit_blas_threads()
+    if previous > 1 {
+      checkpointkit_set_blas_threads(1)
+      checkpointkit_park_blas_threads()
+    }
+    defer { if previous > 1 { checkpointkit_set_blas_threads(previous) } }
+    return try body()
   }
 }

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A multi-layer, optionally bidirectional GRU.
 ///
 /// With `resetAfter` (PyTorch `nn.GRU`, Keras `reset_after=True`):
@@ -38,120 +40,255 @@ struct GRU: Sendable {
 
   var directions: Int { layers.first?.count ?? 1 }
 
-  /// Runs the GRU on `x` `[B, T, I]`; returns `y` `[B, T, D·H]` and `h_n` `[L·D, B, H]`.
+  /// Runs the GRU on `x` `[B, T, I]` on up to `threads` threads (see ``RecurrentSchedule``);
+  /// returns `y` `[B, T, D·H]` and `h_n` `[L·D, B, H]`.
   ///
   /// With a `trace`, each layer is recorded as module `{name}.l{k}` (input `x`; outputs `y`, `h_n`).
-  func forward(_ x: Matrix, trace: ModuleTrace? = nil, name: String = "gru") -> (y: Matrix, hN: Matrix) {
+  func forward(
+    _ x: Matrix, trace: ModuleTrace? = nil, name: String = "gru", threads: Int = EngineThreads.count
+  ) -> (y: Matrix, hN: Matrix) {
     let batch = x.shape[0]
     let nd = directions
+    let plan = RecurrentSchedule(self, steps: x.shape[1], threads: threads)
     var hN = Matrix(zeros: [layers.count * nd, batch, hiddenSize])
     var input = x
-    for index in layers.indices {
-      let result = forwardLayer(index, input)
-      trace?.append(name: "\(name).l\(index)", parent: nil, inputs: [input], outputs: [result.y, result.hN])
-      hN.setSlab(index * nd, result.hN)
-      input = result.y
+    var first = 0
+    while first < layers.count {
+      let count = min(plan.group, layers.count - first)
+      for (offset, result) in forwardLayers(first, count: count, input, plan: plan).enumerated() {
+        let index = first + offset
+        trace?.append(
+          name: "\(name).l\(index)", parent: nil, inputs: [input], outputs: [result.y, result.hN])
+        hN.setSlab(index * nd, result.hN)
+        input = result.y
+      }
+      first += count
     }
     return (input, hN)
   }
 
-  /// Runs layer `index` (all directions) on `x` `[B, T, in]`; returns `y` and the layer's `h_n` `[D, B, H]`.
-  func forwardLayer(_ index: Int, _ x: Matrix) -> (y: Matrix, hN: Matrix) {
-    let batch = x.shape[0]
-    let steps = x.shape[1]
-    let hidden = hiddenSize
-    let nd = directions
-    var hN = Matrix(zeros: [nd, batch, hidden])
-    var y = Matrix(zeros: [batch, steps, nd * hidden])
-    for (direction, cell) in layers[index].enumerated() {
-      var h = [Float](repeating: 0, count: batch * hidden)
-      run(
-        cell, input: x, batch: batch, steps: steps, reverse: direction == 1, h: &h, y: &y,
-        column: direction * hidden)
-      hN.values.replaceSubrange((direction * batch * hidden)..<((direction + 1) * batch * hidden), with: h)
-    }
-    return (y, hN)
+  /// Runs layer `index` (all directions) on `x` `[B, T, in]`; returns `y` and the layer's `h_n` `[D, B, H]`,
+  /// the values the layer has in a whole forward pass at the same thread count, bit for bit.
+  func forwardLayer(_ index: Int, _ x: Matrix, threads: Int = EngineThreads.count) -> (y: Matrix, hN: Matrix)
+  {
+    forwardLayers(index, count: 1, x, plan: RecurrentSchedule(self, steps: x.shape[1], threads: threads))[0]
   }
 
-  // swift-format-ignore: FunctionParameterCount
-  private func run(
-    _ cell: Cell, input: Matrix, batch: Int, steps: Int, reverse: Bool, h: inout [Float],
-    y: inout Matrix, column: Int
-  ) {
-    let hidden = hiddenSize
-    let g3 = 3 * hidden
-    let ldy = y.columns
-    let rOff = order.reset * hidden
-    let zOff = order.update * hidden
-    let nOff = order.candidate * hidden
-    var gi = [Float](repeating: 0, count: batch * steps * g3)
-    var gh = [Float](repeating: 0, count: batch * g3)
-    var rh = [Float](repeating: 0, count: batch * hidden)
-    gi.withUnsafeMutableBufferPointer { giBuffer in
-      let gip = giBuffer.baseAddress!
-      for row in 0..<(batch * steps) { (gip + row * g3).update(from: cell.inputBias, count: g3) }
-      input.values.withUnsafeBufferPointer { xin in
-        cell.input.multiply(
-          xin.baseAddress!, rows: batch * steps, ldx: input.columns, into: gip, ldy: g3, beta: 1)
+  /// Runs `count` consecutive layers from `first` on `x` (several only when unidirectional), each
+  /// direction of each layer a lane of a ``Wavefront``; returns each layer's `y` and `h_n`.
+  private func forwardLayers(
+    _ first: Int, count: Int, _ x: Matrix, plan: RecurrentSchedule
+  ) -> [(y: Matrix, hN: Matrix)] {
+    let batch = x.shape[0]
+    let steps = x.shape[1]
+    let (hidden, nd) = (hiddenSize, directions)
+    let lanes = count * nd
+    let width = nd * hidden
+    let chunks = (steps + plan.chunk - 1) / plan.chunk
+    let ys = (0..<count).map { _ in FloatBuffer(batch * steps * width) }
+    let hs = (0..<lanes).map { _ in FloatBuffer(batch * hidden) }
+    let gates = (0..<lanes).map { _ in FloatBuffer(batch * steps * 3 * hidden, zeroed: false) }
+    defer { for buffer in ys + hs + gates { buffer.free() } }
+    x.values.withUnsafeBufferPointer { xb in
+      guard let base = xb.baseAddress, batch > 0, steps > 0 else { return }
+      let pass = Pass(
+        gru: self, batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads,
+        lanes: (0..<lanes).map { lane in
+          let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
+          return Pass.Lane(
+            cell: layers[first + layer][direction], reverse: direction == 1,
+            x: layer == 0 ? base : UnsafePointer(ys[layer - 1].pointer), ldx: layer == 0 ? x.columns : width,
+            gates: gates[lane].pointer, y: ys[layer].pointer + direction * hidden, ldy: width,
+            h: hs[lane].pointer)
+        })
+      let board = Wavefront(sources: (0..<lanes).map { nd == 1 && $0 > 0 ? $0 - 1 : nil }, chunks: chunks)
+      let body: @Sendable (Int) -> Void = { lane in pass.run(lane, chunks: chunks, board: board) }
+      if lanes > 1 {
+        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: lanes, execute: body) }
+      } else {
+        body(0)
       }
-      y.values.withUnsafeMutableBufferPointer { yb in
-        h.withUnsafeMutableBufferPointer { hb in
-          gh.withUnsafeMutableBufferPointer { ghb in
-            rh.withUnsafeMutableBufferPointer { rhb in
-              let hp = hb.baseAddress!
-              let ghp = ghb.baseAddress!
-              for s in 0..<steps {
-                let t = reverse ? steps - 1 - s : s
-                for b in 0..<batch { (ghp + b * g3).update(from: cell.recurrentBias, count: g3) }
-                if resetAfter {
-                  cell.recurrent.multiply(
-                    UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1)
-                } else {
-                  for offset in [rOff, zOff] {
-                    cell.recurrent.multiply(
-                      UnsafePointer(hp), rows: batch, ldx: hidden, outputs: offset..<(offset + hidden),
-                      into: ghp + offset, ldy: g3, beta: 1)
-                  }
-                }
-                for b in 0..<batch {
-                  let x = gip + (b * steps + t) * g3
-                  let r = ghp + b * g3
-                  for j in 0..<hidden {
-                    r[rOff + j] += x[rOff + j]
-                    r[zOff + j] += x[zOff + j]
-                  }
-                  // Keep r and z in place for the candidate step.
-                  VectorMath.sigmoid(r + rOff, count: hidden)
-                  VectorMath.sigmoid(r + zOff, count: hidden)
-                  if !resetAfter {
-                    for j in 0..<hidden { rhb[b * hidden + j] = r[rOff + j] * hp[b * hidden + j] }
-                  }
-                }
-                if !resetAfter {
-                  cell.recurrent.multiply(
-                    UnsafePointer(rhb.baseAddress!), rows: batch, ldx: hidden,
-                    outputs: nOff..<(nOff + hidden),
-                    into: ghp + nOff, ldy: g3, beta: 1)
-                }
-                for b in 0..<batch {
-                  let x = gip + (b * steps + t) * g3
-                  let r = ghp + b * g3
-                  for j in 0..<hidden {
-                    r[nOff + j] =
-                      resetAfter ? x[nOff + j] + r[rOff + j] * r[nOff + j] : x[nOff + j] + r[nOff + j]
-                  }
-                  VectorMath.tanh(r + nOff, count: hidden)
-                  for j in 0..<hidden {
-                    let update = r[zOff + j]
-                    hp[b * hidden + j] = (1 - update) * r[nOff + j] + update * hp[b * hidden + j]
-                  }
-                  (yb.baseAddress! + (b * steps + t) * ldy + column).update(
-                    from: hp + b * hidden, count: hidden)
-                }
-              }
-            }
+    }
+    return (0..<count).map { layer in
+      (
+        Matrix(shape: [batch, steps, width], values: ys[layer].array()),
+        Matrix(
+          shape: [nd, batch, hidden], values: ((layer * nd)..<((layer + 1) * nd)).flatMap { hs[$0].array() })
+      )
+    }
+  }
+
+  /// The lanes (directions of layers) of one run of ``forwardLayers(_:count:_:plan:)``, each over
+  /// the whole sequence a chunk of time steps at a time: the input projection of the chunk as
+  /// one product, then the recurrence over its steps.
+  private struct Pass: @unchecked Sendable {
+    struct Lane {
+      var cell: Cell
+      var reverse: Bool
+      /// The input `[B, T, ldx]`.
+      var x: UnsafePointer<Float>
+      var ldx: Int
+      /// `x·W + b_i`, `[T·B, 3H]`, chunk after chunk, each chunk batch-major (row b·n + s for step s of n).
+      var gates: UnsafeMutablePointer<Float>
+      /// Where the lane's output columns start in `[B, T, ldy]`.
+      var y: UnsafeMutablePointer<Float>
+      var ldy: Int
+      /// The state `[B, H]`, updated in place.
+      var h: UnsafeMutablePointer<Float>
+    }
+
+    /// Per-thread working memory.
+    struct Scratch {
+      /// A chunk's gathered input rows.
+      var rows: UnsafeMutablePointer<Float>
+      /// `h·U + b_h`, `[B, 3H]`.
+      var recurrent: UnsafeMutablePointer<Float>
+      /// `r ⊙ h`, `[B, H]` (without reset-after).
+      var resetState: UnsafeMutablePointer<Float>
+      /// The thread's lane's recurrent weight panel by panel (reset-after: one product per step).
+      var panels: PanelWeight?
+    }
+
+    var gru: GRU
+    var batch: Int
+    var steps: Int
+    var chunk: Int
+    /// The threads each product may use.
+    var threads: Int
+    var lanes: [Lane]
+
+    /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
+    func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
+      let start = index * chunk
+      let n = min(chunk, steps - start)
+      return (reverse ? steps - start - n : start, n)
+    }
+
+    /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
+    func run(_ lane: Int, chunks: Int, board: Wavefront) {
+      let hidden = gru.hiddenSize
+      let inputs = lanes.map(\.cell.input.inFeatures).max() ?? 0
+      let scratch = Scratch(
+        rows: .allocate(capacity: chunk < steps && batch > 1 ? batch * chunk * inputs : 1),
+        recurrent: .allocate(capacity: batch * 3 * hidden), resetState: .allocate(capacity: batch * hidden),
+        panels: gru.resetAfter
+          ? PanelWeight(lanes[lane].cell.recurrent, rows: batch, threads: threads, steps: steps) : nil)
+      defer {
+        scratch.rows.deallocate()
+        scratch.recurrent.deallocate()
+        scratch.resetState.deallocate()
+        scratch.panels?.free()
+      }
+      for index in 0..<chunks {
+        while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
+          project(other, task, scratch: scratch.rows)
+          board.projected(lane: other, chunk: task)
+        }
+        recur(lane, index, scratch: scratch)
+        board.recurred(lane: lane, chunk: index)
+      }
+      while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
+        project(other, task, scratch: scratch.rows)
+        board.projected(lane: other, chunk: task)
+      }
+    }
+
+    /// `G = X·Wᵀ + b_i` for the steps of one chunk of a lane.
+    func project(_ index: Int, _ number: Int, scratch: UnsafeMutablePointer<Float>) {
+      let lane = lanes[index]
+      let g3 = 3 * gru.hiddenSize
+      let inputs = lane.cell.input.inFeatures
+      let (t0, n) = span(number, reverse: lane.reverse)
+      let gates = lane.gates + number * chunk * batch * g3
+      // The rows of the chunk, batch-major: `x` itself when they are contiguous there.
+      var a = lane.x + t0 * lane.ldx
+      var lda = lane.ldx
+      if n < steps, batch > 1 {
+        for b in 0..<batch {
+          for s in 0..<n {
+            (scratch + (b * n + s) * inputs).update(
+              from: lane.x + (b * steps + t0 + s) * lane.ldx, count: inputs)
           }
         }
+        a = UnsafePointer(scratch)
+        lda = inputs
+      }
+      lane.cell.inputBias.withUnsafeBufferPointer { bias in
+        for row in 0..<(batch * n) { (gates + row * g3).update(from: bias.baseAddress!, count: g3) }
+      }
+      lane.cell.input.multiply(a, rows: batch * n, ldx: lda, into: gates, ldy: g3, beta: 1, threads: threads)
+    }
+
+    /// The recurrence over the steps of one chunk of a lane (its projection done).
+    func recur(_ index: Int, _ number: Int, scratch: Scratch) {
+      let lane = lanes[index]
+      let g3 = 3 * gru.hiddenSize
+      let (t0, n) = span(number, reverse: lane.reverse)
+      let gates = lane.gates + number * chunk * batch * g3
+      for position in 0..<n {
+        let s = lane.reverse ? n - 1 - position : position
+        step(lane, gates + s * g3, stride: n * g3, scratch: scratch, t: t0 + s)
+      }
+    }
+
+    /// One time step: the input terms of batch item b at `inputs + b·stride`, the recurrent
+    /// terms, the gates, and `h` written to step `t` of `y`.
+    private func step(
+      _ lane: Lane, _ inputs: UnsafeMutablePointer<Float>, stride: Int, scratch: Scratch, t: Int
+    ) {
+      let hidden = gru.hiddenSize
+      let g3 = 3 * hidden
+      let (rOff, zOff, nOff) = (
+        gru.order.reset * hidden, gru.order.update * hidden, gru.order.candidate * hidden
+      )
+      let (cell, hp, ghp, rhp) = (lane.cell, lane.h, scratch.recurrent, scratch.resetState)
+      cell.recurrentBias.withUnsafeBufferPointer { bias in
+        for b in 0..<batch { (ghp + b * g3).update(from: bias.baseAddress!, count: g3) }
+      }
+      if let panels = scratch.panels {
+        panels.multiply(
+          UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1, threads: threads)
+      } else if gru.resetAfter {
+        cell.recurrent.multiply(
+          UnsafePointer(hp), rows: batch, ldx: hidden, into: ghp, ldy: g3, beta: 1, threads: threads)
+      } else {
+        for offset in [rOff, zOff] {
+          cell.recurrent.multiply(
+            UnsafePointer(hp), rows: batch, ldx: hidden, outputs: offset..<(offset + hidden),
+            into: ghp + offset, ldy: g3, beta: 1, threads: threads)
+        }
+      }
+      for b in 0..<batch {
+        let x = inputs + b * stride
+        let r = ghp + b * g3
+        for j in 0..<hidden {
+          r[rOff + j] += x[rOff + j]
+          r[zOff + j] += x[zOff + j]
+        }
+        // Keep r and z in place for the candidate step.
+        VectorMath.sigmoid(r + rOff, count: hidden)
+        VectorMath.sigmoid(r + zOff, count: hidden)
+        if !gru.resetAfter {
+          for j in 0..<hidden { rhp[b * hidden + j] = r[rOff + j] * hp[b * hidden + j] }
+        }
+      }
+      if !gru.resetAfter {
+        cell.recurrent.multiply(
+          UnsafePointer(rhp), rows: batch, ldx: hidden, outputs: nOff..<(nOff + hidden),
+          into: ghp + nOff, ldy: g3, beta: 1, threads: threads)
+      }
+      for b in 0..<batch {
+        let x = inputs + b * stride
+        let r = ghp + b * g3
+        for j in 0..<hidden {
+          r[nOff + j] = gru.resetAfter ? x[nOff + j] + r[rOff + j] * r[nOff + j] : x[nOff + j] + r[nOff + j]
+        }
+        VectorMath.tanh(r + nOff, count: hidden)
+        for j in 0..<hidden {
+          let update = r[zOff + j]
+          hp[b * hidden + j] = (1 - update) * r[nOff + j] + update * hp[b * hidden + j]
+        }
+        (lane.y + (b * steps + t) * lane.ldy).update(from: hp + b * hidden, count: hidden)
       }
     }
   }

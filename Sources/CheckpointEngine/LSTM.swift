@@ -1,8 +1,13 @@
+import Dispatch
+
 /// A multi-layer, optionally bidirectional LSTM with optional projection (PyTorch `nn.LSTM`
 /// semantics; Keras `LSTM` is the same cell with kernels stored transposed).
 ///
 /// Gates are in the order i, f, g, o (PyTorch and Keras agree):
 /// `c' = σ(f)⊙c + σ(i)⊙tanh(g)`, `h' = σ(o)⊙tanh(c')`, then `h' ← h'·W_hrᵀ` with a projection.
+///
+/// With several threads, a layer's hidden units (or small layers, or the two directions) are
+/// shared among them (see ``RecurrentSchedule``).
 struct LSTM: Sendable {
   /// The weights of one direction of one layer.
   struct Cell: Sendable {
@@ -35,115 +40,254 @@ struct LSTM: Sendable {
     var cN: Matrix
   }
 
-  /// Runs the LSTM on `x` `[B, T, I]` from states `h0` `[L·D, B, R]`, `c0` `[L·D, B, H]` (zeros if nil).
+  /// Runs the LSTM on `x` `[B, T, I]` from states `h0` `[L·D, B, R]`, `c0` `[L·D, B, H]` (zeros if nil),
+  /// on up to `threads` threads.
   ///
   /// With a `trace`, each layer is recorded as module `{name}.l{k}` (inputs `x` and, when
   /// given, that layer's `h0`, `c0`; outputs `y`, `h_n`, `c_n` of the layer).
   func forward(
-    _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, trace: ModuleTrace? = nil, name: String = "lstm"
+    _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, trace: ModuleTrace? = nil, name: String = "lstm",
+    threads: Int = EngineThreads.count
   ) -> Output {
     let batch = x.shape[0]
     let nd = directions
+    let plan = RecurrentSchedule(self, steps: x.shape[1], threads: threads)
     var hN = Matrix(zeros: [layers.count * nd, batch, outputSize])
     var cN = Matrix(zeros: [layers.count * nd, batch, hiddenSize])
     var input = x
-    for index in layers.indices {
-      let h = h0?.slab(index * nd, count: nd)
-      let c = c0?.slab(index * nd, count: nd)
-      let result = forwardLayer(index, input, h0: h, c0: c)
-      trace?.append(
-        name: "\(name).l\(index)", parent: nil, inputs: [input] + ([h, c] as [Matrix?]).compactMap { $0 },
-        outputs: [result.y, result.hN, result.cN])
-      hN.setSlab(index * nd, result.hN)
-      cN.setSlab(index * nd, result.cN)
-      input = result.y
+    var first = 0
+    while first < layers.count {
+      let count = min(plan.group, layers.count - first)
+      let states = (first..<(first + count)).map {
+        (h: h0?.slab($0 * nd, count: nd), c: c0?.slab($0 * nd, count: nd))
+      }
+      let results =
+        plan.parties > 1
+        ? [forwardSplit(first, input, h0: states[0].h, c0: states[0].c, parties: plan.parties)]
+        : forwardLayers(first, input, states: states, plan: plan)
+      for (offset, result) in results.enumerated() {
+        let index = first + offset
+        let state = states[offset]
+        trace?.append(
+          name: "\(name).l\(index)", parent: nil,
+          inputs: [input] + ([state.h, state.c] as [Matrix?]).compactMap { $0 },
+          outputs: [result.y, result.hN, result.cN])
+        hN.setSlab(index * nd, result.hN)
+        cN.setSlab(index * nd, result.cN)
+        input = result.y
+      }
+      first += count
     }
     return Output(y: input, hN: hN, cN: cN)
   }
 
   /// Runs layer `index` (all directions) on `x` `[B, T, in]` from `h0` `[D, B, R]`, `c0` `[D, B, H]`;
   /// the states returned are the layer's `[D, B, ·]`.
-  func forwardLayer(_ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil) -> Output {
-    let batch = x.shape[0]
-    let steps = x.shape[1]
-    let hidden = hiddenSize
-    let out = outputSize
-    let nd = directions
-    var hN = Matrix(zeros: [nd, batch, out])
-    var cN = Matrix(zeros: [nd, batch, hidden])
-    var y = Matrix(zeros: [batch, steps, nd * out])
-    for (direction, cell) in layers[index].enumerated() {
-      var h = [Float](repeating: 0, count: batch * out)
-      var c = [Float](repeating: 0, count: batch * hidden)
-      if let h0 { h = Array(h0.values[(direction * batch * out)..<((direction + 1) * batch * out)]) }
-      if let c0 { c = Array(c0.values[(direction * batch * hidden)..<((direction + 1) * batch * hidden)]) }
-      run(
-        cell, input: x, batch: batch, steps: steps, reverse: direction == 1, h: &h, c: &c,
-        y: &y, column: direction * out)
-      hN.values.replaceSubrange((direction * batch * out)..<((direction + 1) * batch * out), with: h)
-      cN.values.replaceSubrange((direction * batch * hidden)..<((direction + 1) * batch * hidden), with: c)
-    }
-    return Output(y: y, hN: hN, cN: cN)
+  ///
+  /// The values are those the layer has in ``forward(_:h0:c0:trace:name:threads:)`` at the same
+  /// thread count, bit for bit: the layer's products have the same shapes either way.
+  func forwardLayer(
+    _ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, threads: Int = EngineThreads.count
+  ) -> Output {
+    let plan = RecurrentSchedule(self, steps: x.shape[1], threads: threads)
+    if plan.parties > 1 { return forwardSplit(index, x, h0: h0, c0: c0, parties: plan.parties) }
+    return forwardLayers(index, x, states: [(h0, c0)], plan: plan)[0]
   }
 
-  // swift-format-ignore: FunctionParameterCount
-  private func run(
-    _ cell: Cell, input: Matrix, batch: Int, steps: Int, reverse: Bool, h: inout [Float],
-    c: inout [Float], y: inout Matrix, column: Int
-  ) {
-    let hidden = hiddenSize
-    let out = outputSize
-    let g4 = 4 * hidden
-    let ldy = y.columns
-    // Input projection of every time step in one product: G = X·W_ihᵀ + b.
-    var gates = [Float](repeating: 0, count: batch * steps * g4)
-    var full = [Float](repeating: 0, count: batch * hidden)
-    gates.withUnsafeMutableBufferPointer { g in
-      let gp = g.baseAddress!
-      for row in 0..<(batch * steps) { (gp + row * g4).update(from: cell.bias, count: g4) }
-      input.values.withUnsafeBufferPointer { xin in
-        cell.input.multiply(
-          xin.baseAddress!, rows: batch * steps, ldx: input.columns, into: gp, ldy: g4, beta: 1)
+  /// Runs `states.count` consecutive layers from `first` on `x` (several only when unidirectional),
+  /// each from its `[D, B, ·]` states, and returns each layer's output and final states.
+  ///
+  /// Every direction of every layer is a lane of a ``Wavefront``, run by a thread of its own
+  /// when there are several.
+  private func forwardLayers(
+    _ first: Int, _ x: Matrix, states: [(h: Matrix?, c: Matrix?)], plan: RecurrentSchedule
+  ) -> [Output] {
+    let batch = x.shape[0]
+    let steps = x.shape[1]
+    let (hidden, out, nd) = (hiddenSize, outputSize, directions)
+    let count = states.count
+    let lanes = count * nd
+    let width = nd * out
+    let chunks = (steps + plan.chunk - 1) / plan.chunk
+    let ys = (0..<count).map { _ in FloatBuffer(batch * steps * width) }
+    let hs = (0..<lanes).map { _ in FloatBuffer(batch * out) }
+    let cs = (0..<lanes).map { _ in FloatBuffer(batch * hidden) }
+    let gates = (0..<lanes).map { _ in FloatBuffer(batch * steps * 4 * hidden, zeroed: false) }
+    defer { for buffer in ys + hs + cs + gates { buffer.free() } }
+    for lane in 0..<lanes {
+      let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
+      if let h = states[layer].h { hs[lane].copy(from: h.values, at: direction * batch * out) }
+      if let c = states[layer].c { cs[lane].copy(from: c.values, at: direction * batch * hidden) }
+    }
+    x.values.withUnsafeBufferPointer { xb in
+      guard let base = xb.baseAddress, batch > 0, steps > 0 else { return }
+      let pass = Pass(
+        hidden: hidden, out: out, batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads,
+        lanes: (0..<lanes).map { lane in
+          let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
+          return Pass.Lane(
+            cell: layers[first + layer][direction], reverse: direction == 1,
+            x: layer == 0 ? base : UnsafePointer(ys[layer - 1].pointer), ldx: layer == 0 ? x.columns : width,
+            gates: gates[lane].pointer, y: ys[layer].pointer + direction * out, ldy: width,
+            h: hs[lane].pointer, c: cs[lane].pointer)
+        })
+      // A unidirectional layer reads the layer below chunk by chunk (only unidirectional
+      // layers run several at a time: a bidirectional layer needs all of the layer below).
+      let board = Wavefront(sources: (0..<lanes).map { nd == 1 && $0 > 0 ? $0 - 1 : nil }, chunks: chunks)
+      let body: @Sendable (Int) -> Void = { lane in pass.run(lane, chunks: chunks, board: board) }
+      if lanes > 1 {
+        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: lanes, execute: body) }
+      } else {
+        body(0)
       }
-      y.values.withUnsafeMutableBufferPointer { yb in
-        h.withUnsafeMutableBufferPointer { hb in
-          c.withUnsafeMutableBufferPointer { cb in
-            full.withUnsafeMutableBufferPointer { fb in
-              for s in 0..<steps {
-                let t = reverse ? steps - 1 - s : s
-                // Recurrent term, added in place to the rows of step t (stride T·4H).
-                cell.recurrent.multiply(
-                  UnsafePointer(hb.baseAddress!), rows: batch, ldx: out, into: gp + t * g4,
-                  ldy: steps * g4, beta: 1)
-                for b in 0..<batch {
-                  let row = gp + (b * steps + t) * g4
-                  let cRow = cb.baseAddress! + b * hidden
-                  let target =
-                    cell.projection == nil ? hb.baseAddress! + b * out : fb.baseAddress! + b * hidden
-                  // Gates i, f (sigmoid), g (tanh), o (sigmoid), eight lanes at a time.
-                  VectorMath.sigmoid(row, count: 2 * hidden)
-                  VectorMath.tanh(row + 2 * hidden, count: hidden)
-                  VectorMath.sigmoid(row + 3 * hidden, count: hidden)
-                  for j in 0..<hidden {
-                    let cNew = row[hidden + j] * cRow[j] + row[j] * row[2 * hidden + j]
-                    cRow[j] = cNew
-                    target[j] = cNew
-                  }
-                  VectorMath.tanh(target, count: hidden)
-                  for j in 0..<hidden { target[j] *= row[3 * hidden + j] }
-                }
-                if let projection = cell.projection {
-                  projection.multiply(
-                    UnsafePointer(fb.baseAddress!), rows: batch, ldx: hidden, into: hb.baseAddress!, ldy: out)
-                }
-                for b in 0..<batch {
-                  (yb.baseAddress! + (b * steps + t) * ldy + column).update(
-                    from: hb.baseAddress! + b * out, count: out)
-                }
-              }
-            }
+    }
+    return (0..<count).map { layer in
+      let own = (layer * nd)..<((layer + 1) * nd)
+      return Output(
+        y: Matrix(shape: [batch, steps, width], values: ys[layer].array()),
+        hN: Matrix(shape: [nd, batch, out], values: own.flatMap { hs[$0].array() }),
+        cN: Matrix(shape: [nd, batch, hidden], values: own.flatMap { cs[$0].array() }))
+    }
+  }
+
+  /// The lanes (directions of layers) of one run of ``forwardLayers(_:_:states:plan:)``, each
+  /// over the whole sequence a chunk of time steps at a time: the input projection of the chunk
+  /// as one product, then the recurrence over its steps.
+  private struct Pass: @unchecked Sendable {
+    struct Lane {
+      var cell: Cell
+      var reverse: Bool
+      /// The input `[B, T, ldx]`.
+      var x: UnsafePointer<Float>
+      var ldx: Int
+      /// `[T·B, 4H]`, chunk after chunk, each chunk batch-major (row b·n + s for step s of n).
+      var gates: UnsafeMutablePointer<Float>
+      /// Where the lane's output columns start in `[B, T, ldy]`.
+      var y: UnsafeMutablePointer<Float>
+      var ldy: Int
+      /// The states `[B, R]` and `[B, H]`, updated in place.
+      var h: UnsafeMutablePointer<Float>
+      var c: UnsafeMutablePointer<Float>
+    }
+
+    var hidden: Int
+    var out: Int
+    var batch: Int
+    var steps: Int
+    var chunk: Int
+    /// The threads each product may use.
+    var threads: Int
+    var lanes: [Lane]
+
+    /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
+    func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
+      let start = index * chunk
+      let n = min(chunk, steps - start)
+      return (reverse ? steps - start - n : start, n)
+    }
+
+    /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
+    func run(_ lane: Int, chunks: Int, board: Wavefront) {
+      let inputs = lanes.map(\.cell.input.inFeatures).max() ?? 0
+      // Scratch for gathering a chunk's input rows and for the unprojected `h`.
+      let scratch = UnsafeMutablePointer<Float>.allocate(
+        capacity: chunk < steps && batch > 1 ? batch * chunk * inputs : 1)
+      let full = UnsafeMutablePointer<Float>.allocate(capacity: batch * hidden)
+      // Only this thread runs the lane's recurrence: its weight, panel by panel, is its own.
+      let panels = PanelWeight(lanes[lane].cell.recurrent, rows: batch, threads: threads, steps: steps)
+      defer {
+        scratch.deallocate()
+        full.deallocate()
+        panels?.free()
+      }
+      for index in 0..<chunks {
+        while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
+          project(other, task, scratch: scratch)
+          board.projected(lane: other, chunk: task)
+        }
+        recur(lane, index, panels: panels, full: full)
+        board.recurred(lane: lane, chunk: index)
+      }
+      while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
+        project(other, task, scratch: scratch)
+        board.projected(lane: other, chunk: task)
+      }
+    }
+
+    /// `G = X·W_ihᵀ + b` for the steps of one chunk of a lane.
+    func project(_ index: Int, _ number: Int, scratch: UnsafeMutablePointer<Float>) {
+      let lane = lanes[index]
+      let g4 = 4 * hidden
+      let inputs = lane.cell.input.inFeatures
+      let (t0, n) = span(number, reverse: lane.reverse)
+      let gates = lane.gates + number * chunk * batch * g4
+      // The rows of the chunk, batch-major: `x` itself when they are contiguous there.
+      var a = lane.x + t0 * lane.ldx
+      var lda = lane.ldx
+      if n < steps, batch > 1 {
+        for b in 0..<batch {
+          for s in 0..<n {
+            (scratch + (b * n + s) * inputs).update(
+              from: lane.x + (b * steps + t0 + s) * lane.ldx, count: inputs)
           }
         }
+        a = UnsafePointer(scratch)
+        lda = inputs
+      }
+      lane.cell.bias.withUnsafeBufferPointer { bias in
+        for row in 0..<(batch * n) { (gates + row * g4).update(from: bias.baseAddress!, count: g4) }
+      }
+      lane.cell.input.multiply(a, rows: batch * n, ldx: lda, into: gates, ldy: g4, beta: 1, threads: threads)
+    }
+
+    /// The recurrence over the steps of one chunk of a lane (its projection done).
+    func recur(_ index: Int, _ number: Int, panels: PanelWeight?, full: UnsafeMutablePointer<Float>) {
+      let lane = lanes[index]
+      let g4 = 4 * hidden
+      let (t0, n) = span(number, reverse: lane.reverse)
+      let gates = lane.gates + number * chunk * batch * g4
+      for position in 0..<n {
+        let s = lane.reverse ? n - 1 - position : position
+        step(lane, gates + s * g4, stride: n * g4, panels: panels, full: full, t: t0 + s)
+      }
+    }
+
+    /// One time step: the recurrent term added to the gate rows (batch item b at
+    /// `rows + b·stride`), the cell update, and `h` written to step `t` of `y`.
+    private func step(
+      _ lane: Lane, _ rows: UnsafeMutablePointer<Float>, stride: Int, panels: PanelWeight?,
+      full: UnsafeMutablePointer<Float>, t: Int
+    ) {
+      let (h, c, cell) = (lane.h, lane.c, lane.cell)
+      if let panels {
+        panels.multiply(
+          UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)
+      } else {
+        cell.recurrent.multiply(
+          UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)
+      }
+      for b in 0..<batch {
+        let row = rows + b * stride
+        let cRow = c + b * hidden
+        let target = cell.projection == nil ? h + b * out : full + b * hidden
+        // Gates i, f (sigmoid), g (tanh), o (sigmoid), eight lanes at a time.
+        VectorMath.sigmoid(row, count: 2 * hidden)
+        VectorMath.tanh(row + 2 * hidden, count: hidden)
+        VectorMath.sigmoid(row + 3 * hidden, count: hidden)
+        for j in 0..<hidden {
+          let cNew = row[hidden + j] * cRow[j] + row[j] * row[2 * hidden + j]
+          cRow[j] = cNew
+          target[j] = cNew
+        }
+        VectorMath.tanh(target, count: hidden)
+        for j in 0..<hidden { target[j] *= row[3 * hidden + j] }
+      }
+      if let projection = cell.projection {
+        projection.multiply(
+          UnsafePointer(full), rows: batch, ldx: hidden, into: h, ldy: out, threads: threads)
+      }
+      for b in 0..<batch {
+        (lane.y + (b * steps + t) * lane.ldy).update(from: h + b * out, count: out)
       }
     }
   }

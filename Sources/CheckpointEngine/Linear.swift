@@ -30,12 +30,10 @@ struct DenseWeight: Sendable {
     into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0, threads: Int = EngineThreads.count
   ) {
     let range = outputs ?? 0..<outFeatures
-    let budget = DenseWeight.smallProductBudget / max(1, rows * inFeatures) / 16 * 16
-    if layout == .inOut, rows <= 32, budget >= 16, range.count > budget {
-      // Equal blocks, as many as the budget needs, rounded up to a multiple of the threads.
-      var blocks = (range.count + budget - 1) / budget
-      blocks = (blocks + threads - 1) / threads * threads
-      let block = ((range.count + blocks - 1) / blocks + 15) / 16 * 16
+    if layout == .inOut,
+      let block = DenseWeight.blockWidth(
+        rows: rows, inFeatures: inFeatures, columns: range.count, threads: threads)
+    {
       let count = (range.count + block - 1) / block
       let output = UnsafeSendablePointer(y)
       let input = UnsafeSendablePointer(UnsafeMutablePointer(mutating: x))
@@ -58,6 +56,17 @@ struct DenseWeight: Sendable {
 
   /// The largest `rows × columns × inner` product OpenBLAS hands to its small-matrix kernels.
   static let smallProductBudget = 1_000_000
+
+  /// The width of the column blocks a product of `rows` rows by `columns` columns of an
+  /// `[in, out]` weight is split into, or nil when it is not split: equal blocks, as many as
+  /// the small-product budget needs, rounded up to a multiple of the threads.
+  static func blockWidth(rows: Int, inFeatures: Int, columns: Int, threads: Int) -> Int? {
+    let budget = smallProductBudget / max(1, rows * inFeatures) / 16 * 16
+    guard rows <= 32, budget >= 16, columns > budget else { return nil }
+    var blocks = (columns + budget - 1) / budget
+    blocks = (blocks + threads - 1) / threads * threads
+    return ((columns + blocks - 1) / blocks + 15) / 16 * 16
+  }
 
   private func multiplyBlock(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, outputs range: Range<Int>,

@@ -1,0 +1,109 @@
+import Foundation
+
+/// The shared bookkeeping of recurrent lanes (directions of layers) run side by side over
+/// chunks of time steps.
+///
+/// Each lane has one projection task per chunk (the input product of the chunk's steps),
+/// which any thread may run once the lane's input for the chunk exists, and a recurrence
+/// over its chunks in order, which only the lane's own thread runs. A lane may read the output
+/// of one lower lane, its source (the layer below in a wavefront), chunk by chunk: its
+/// projection of chunk j waits for the source's recurrence of chunk j.
+///
+/// A thread whose next recurrence cannot start yet runs whichever projection task is ready
+/// instead (the earliest chunk first), so the lanes share the projections and no thread idles
+/// while there is work. A lane only ever waits for lower lanes or for tasks other threads are
+/// running, so the lanes finish however few threads actually run them.
+final class Wavefront: @unchecked Sendable {
+  /// What a lane's thread does next.
+  enum Work: Equatable {
+    /// Run the lane's recurrence over the chunk asked for.
+    case recur
+    /// Run the projection of `chunk` for `lane`, then call ``projected(lane:chunk:)``.
+    case project(lane: Int, chunk: Int)
+  }
+
+  private enum Task: UInt8 {
+    case open, claimed, done
+  }
+
+  private let condition = NSCondition()
+  private let chunks: Int
+  private let sources: [Int?]
+  /// `tasks[lane · chunks + chunk]`.
+  private var tasks: [Task]
+  /// Per lane, the chunks whose recurrence is done.
+  private var recurred: [Int]
+  /// Per lane, no open task below this chunk.
+  private var firstOpen: [Int]
+
+  /// Lanes reading the output of `sources[lane]` (a lower lane) or given input (nil), over `chunks` chunks.
+  init(sources: [Int?], chunks: Int) {
+    self.chunks = chunks
+    self.sources = sources
+    tasks = Array(repeating: .open, count: sources.count * chunks)
+    recurred = Array(repeating: 0, count: sources.count)
+    firstOpen = Array(repeating: 0, count: sources.count)
+  }
+
+  /// The next thing for `lane`'s thread to do before the recurrence of `chunk` (nil: the lane
+  /// is done and only helps): `.recur` once the chunk's projection is done, a projection task
+  /// to run, or nil when a helping thread finds no ready task. Blocks while there is nothing to do.
+  func next(lane: Int, chunk: Int?) -> Work? {
+    condition.lock()
+    defer { condition.unlock() }
+    while true {
+      if let chunk {
+        switch tasks[lane * chunks + chunk] {
+        case .done: return .recur
+        case .open where isReady(lane, chunk): return claim(lane, chunk)
+        default: break
+        }
+      }
+      if let (other, index) = readyTask() { return claim(other, index) }
+      if chunk == nil { return nil }
+      condition.wait()
+    }
+  }
+
+  /// Records that the projection of `chunk` for `lane` is done.
+  func projected(lane: Int, chunk: Int) {
+    condition.lock()
+    tasks[lane * chunks + chunk] = .done
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Records that `lane`'s recurrence has run through `chunk`.
+  func recurred(lane: Int, chunk: Int) {
+    condition.lock()
+    recurred[lane] = chunk + 1
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  private func isReady(_ lane: Int, _ chunk: Int) -> Bool {
+    sources[lane].map { recurred[$0] > chunk } ?? true
+  }
+
+  private func claim(_ lane: Int, _ chunk: Int) -> Work {
+    tasks[lane * chunks + chunk] = .claimed
+    while firstOpen[lane] < chunks, tasks[lane * chunks + firstOpen[lane]] != .open { firstOpen[lane] += 1 }
+    return .project(lane: lane, chunk: chunk)
+  }
+
+  /// The open, ready task of the earliest chunk (then the lowest lane).
+  private func readyTask() -> (Int, Int)? {
+    var best: (Int, Int)?
+    for lane in sources.indices {
+      var chunk = firstOpen[lane]
+      while chunk < chunks, chunk < (best?.1 ?? chunks) {
+        if tasks[lane * chunks + chunk] == .open {
+          if isReady(lane, chunk) { best = (lane, chunk) }
+          break
+        }
+        chunk += 1
+      }
+    }
+    return best
+  }
+}
