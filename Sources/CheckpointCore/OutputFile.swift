@@ -169,6 +169,15 @@ public final class OutputFile {
     startWriteback(upTo: position)
   }
 
+  /// Starts writing everything written so far to the disk, without waiting.
+  ///
+  /// For a writer about to wait for something else (a digest of its source, say)
+  /// before its last few bytes: the final `fsync` then has almost nothing left to do.
+  public func startWritingBack() throws {
+    try flush()
+    startWriteback(upTo: position, whateverTheSize: true)
+  }
+
   /// Bytes are handed to the disk in pieces of this size while the file is written.
   static let writebackChunk = 16 << 20
 
@@ -178,8 +187,9 @@ public final class OutputFile {
   /// The final `fsync` then finds most of the file already written: the disk works while
   /// the rest is being produced, instead of after it (Linux `sync_file_range`, called on
   /// another thread; elsewhere a no-op). Errors are ignored here: `fsync` reports them.
-  private func startWriteback(upTo end: Int) {
-    guard end - writebackStart >= OutputFile.writebackChunk else { return }
+  private func startWriteback(upTo end: Int, whateverTheSize: Bool = false) {
+    guard end > writebackStart, whateverTheSize || end - writebackStart >= OutputFile.writebackChunk
+    else { return }
     #if os(Linux)
       if let writeback, let start = OutputFile.syncFileRange {
         let (descriptor, offset, length) = (

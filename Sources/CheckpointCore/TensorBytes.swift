@@ -40,22 +40,49 @@ public struct TensorBytes: @unchecked Sendable {
     public let offset: Int
   }
 
+  /// CRC-32s of consecutive equal pieces of the bytes (the last may be shorter),
+  /// already checked against them: a writer that cuts the bytes the same way
+  /// need not compute them again.
+  public struct ChunkChecksums: Sendable, Equatable {
+    /// The size of every piece but the last.
+    public let chunkSize: Int
+    /// The CRC-32 of each piece, in order.
+    public let crc32: [UInt32]
+
+    /// Checksums of pieces of `chunkSize` bytes.
+    public init(chunkSize: Int, crc32: [UInt32]) {
+      self.chunkSize = chunkSize
+      self.crc32 = crc32
+    }
+  }
+
   private let storage: Storage
   private let offset: Int
   /// The number of bytes.
   public let count: Int
   /// Where the same bytes lie in a file, when they were read unchanged from one.
   public let origin: Origin?
+  /// The verified CRC-32s of the bytes' pieces, when a reader checked them.
+  public let checksums: ChunkChecksums?
 
   /// A view of `count` bytes of `storage` starting at `offset`.
   ///
-  /// The caller guarantees that the range lies inside the storage, and that
-  /// `origin`, if given, holds exactly these bytes.
-  public init(storage: Storage, offset: Int = 0, count: Int, origin: Origin? = nil) {
+  /// The caller guarantees that the range lies inside the storage, that
+  /// `origin`, if given, holds exactly these bytes, and that `checksums`, if
+  /// given, are those of these bytes.
+  public init(
+    storage: Storage, offset: Int = 0, count: Int, origin: Origin? = nil, checksums: ChunkChecksums? = nil
+  ) {
     self.storage = storage
     self.offset = offset
     self.count = count
     self.origin = origin
+    self.checksums = checksums
+  }
+
+  /// The same bytes with the CRC-32s of their pieces, which the caller has checked.
+  public func withChecksums(_ checksums: ChunkChecksums) -> TensorBytes {
+    TensorBytes(storage: storage, offset: offset, count: count, origin: origin, checksums: checksums)
   }
 
   /// Copies `bytes` into new heap memory.
@@ -91,7 +118,7 @@ public struct TensorBytes: @unchecked Sendable {
 
   /// The same bytes, known to lie at `origin` in a file.
   func withOrigin(_ origin: Origin) -> TensorBytes {
-    TensorBytes(storage: storage, offset: offset, count: count, origin: origin)
+    TensorBytes(storage: storage, offset: offset, count: count, origin: origin, checksums: checksums)
   }
 
   /// A view of a sub-range, sharing the same memory.

@@ -187,6 +187,11 @@ public final class CKZReader: Sendable {
         if stopEarly { break }
       }
     }
+    if verify && failures.isEmpty {
+      // Every raw chunk matched its CRC: hand them on so a writer need not compute them again.
+      result = result.withChecksums(
+        TensorBytes.ChunkChecksums(chunkSize: entry.chunkSize, crc32: entry.chunks.map(\.rawCRC)))
+    }
     return failures
   }
 

@@ -43,6 +43,8 @@ struct CKZWriter {
       start = end
     }
     try out.pad(toMultipleOf: CKZLayout.alignment)
+    // The index may wait for the source's SHA-256: meanwhile, the disk takes the tensors.
+    try out.startWritingBack()
     var metadata = checkpoint.metadata
     if checkpoint.format == CKZFormat.identifier {
       metadata = CKZFormat.userMetadata(metadata)
@@ -185,7 +187,11 @@ struct CKZWriter {
           slots[i] = Result {
             try section.bytes.withUnsafeBytes { raw in
               let input = UnsafeRawBufferPointer(rebasing: raw[range])
-              let rawCRC = Zlib.crc32(input)
+              // A source that verified these bytes in the same chunks already knows their CRCs.
+              let known = section.bytes.checksums.flatMap {
+                $0.chunkSize == section.entry.chunkSize && chunk < $0.crc32.count ? $0.crc32[chunk] : nil
+              }
+              let rawCRC = known ?? Zlib.crc32(input)
               guard codec == .zlib else {
                 return EncodedChunk(stored: nil, rawCRC: rawCRC, storedCRC: rawCRC)
               }

@@ -94,6 +94,32 @@ final class CKZRoundTripTests: XCTestCase {
     XCTAssertEqual(again.metadata, original.metadata)
   }
 
+  /// A verified load hands on each chunk's CRC-32 (what a .ckz writer with the same chunks
+  /// reuses); views of part of the bytes do not carry them; the rewritten file's index
+  /// holds the same CRCs as the original's.
+  func testVerifiedLoadsCarryTheirChunkChecksums() throws {
+    let original = try CKZTestData.everyDType(largeElements: 300_000)
+    for codec in [CompressionSetting.none, .init(codec: .zlib, level: 6)] {
+      let reader = try CKZReader(bytes: try CKZTestData.ckzBytes(original, compression: codec))
+      for (index, entry) in reader.entries.enumerated() {
+        let bytes = try reader.load(index)
+        let checksums = try XCTUnwrap(bytes.checksums, entry.info.name)
+        XCTAssertEqual(checksums.chunkSize, entry.chunkSize)
+        let computed = try bytes.withUnsafeBytes { raw in
+          (0..<entry.chunks.count).map {
+            Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[entry.rawRange(ofChunk: $0)]))
+          }
+        }
+        XCTAssertEqual(checksums.crc32, computed, entry.info.name)
+        if bytes.count > 1 { XCTAssertNil(bytes.slice(0..<1).checksums) }
+      }
+      let rewritten = try CKZReader(
+        bytes: try CKZTestData.ckzBytes(try reader.checkpoint(), compression: CompressionSetting.none))
+      XCTAssertEqual(
+        rewritten.entries.map { $0.chunks.map(\.rawCRC) }, reader.entries.map { $0.chunks.map(\.rawCRC) })
+    }
+  }
+
   func testOutputIsDeterministic() throws {
     let checkpoint = try CKZTestData.everyDType(largeElements: 300_000)
     let setting = CompressionSetting(codec: .zlib, level: 6)
