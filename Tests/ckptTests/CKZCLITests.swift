@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointKit
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest
@@ -113,6 +114,47 @@ final class CKZCLITests: XCTestCase {
       let result = try TestFixtures.runCkpt(["check", path])
       XCTAssertEqual(result.status, 1)
       XCTAssertTrue(result.stderr.contains("truncated"), result.stderr)
+    }
+  }
+
+  /// .ckz (zlib:6) → every other format → .ckz (stored) gives back the tensors bit for bit:
+  /// F64 … BOOL with 0-d and zero-size tensors through safetensors, npz, pt and h5, and the
+  /// BF16 fixture through GGUF too (GGUF has no U8 or BOOL: a clear error naming the tensor).
+  func testRoundTripsBetweenCKZAndEveryOtherFormatAreBitExact() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let cases: [(fixture: String, formats: [String])] = [
+        ("dtypes", ["safetensors", "npz", "pt", "h5"]), ("bf16", ["safetensors", "npz", "pt", "h5", "gguf"]),
+      ]
+      for (fixture, formats) in cases {
+        let source = TestFixtures.path("safetensors/\(fixture).safetensors")
+        let original = try FormatRegistry.read(path: source)
+        let compressed = folder + "/\(fixture).ckz"
+        let first = try TestFixtures.runCkpt([
+          "convert", source, compressed, "--compress", "zlib:6", "--quiet",
+        ])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        for format in formats {
+          let middle = folder + "/\(fixture).\(format)"
+          let back = folder + "/\(fixture)-from-\(format).ckz"
+          let out = try TestFixtures.runCkpt(["convert", compressed, middle, "--quiet"])
+          XCTAssertEqual(out.status, 0, "\(fixture) → \(format): \(out.stderr)")
+          let home = try TestFixtures.runCkpt(["convert", middle, back, "--compress", "none", "--quiet"])
+          XCTAssertEqual(home.status, 0, "\(format) → ckz: \(home.stderr)")
+          let result = try FormatRegistry.read(path: back)
+          XCTAssertEqual(
+            Set(result.tensors.map(\.name)), Set(original.tensors.map(\.name)), "\(fixture) via \(format)")
+          for tensor in original.tensors {
+            guard let got = result.tensors.first(where: { $0.name == tensor.name }) else { continue }
+            XCTAssertEqual(got.dtype, tensor.dtype, "\(fixture) via \(format): \(tensor.name)")
+            XCTAssertEqual(got.shape, tensor.shape, "\(fixture) via \(format): \(tensor.name)")
+            XCTAssertEqual(try got.load(), try tensor.load(), "\(fixture) via \(format): \(tensor.name)")
+          }
+        }
+      }
+      let refused = try TestFixtures.runCkpt(["convert", folder + "/dtypes.ckz", folder + "/dtypes.gguf"])
+      XCTAssertEqual(refused.status, 1)
+      XCTAssertTrue(refused.stderr.contains("tensor 'u8': GGUF cannot store U8 tensors"), refused.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/dtypes.gguf"))
     }
   }
 }
