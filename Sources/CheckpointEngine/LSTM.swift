@@ -218,26 +218,11 @@ struct LSTM: Sendable {
     func project(_ index: Int, _ number: Int, scratch: UnsafeMutablePointer<Float>) {
       let lane = lanes[index]
       let g4 = 4 * hidden
-      let inputs = lane.cell.input.inFeatures
       let (t0, n) = span(number, reverse: lane.reverse)
       let gates = lane.gates + number * chunk * batch * g4
-      // The rows of the chunk, batch-major: `x` itself when they are contiguous there.
-      var a = lane.x + t0 * lane.ldx
-      var lda = lane.ldx
-      if n < steps, batch > 1 {
-        for b in 0..<batch {
-          for s in 0..<n {
-            (scratch + (b * n + s) * inputs).update(
-              from: lane.x + (b * steps + t0 + s) * lane.ldx, count: inputs)
-          }
-        }
-        a = UnsafePointer(scratch)
-        lda = inputs
-      }
-      lane.cell.bias.withUnsafeBufferPointer { bias in
-        for row in 0..<(batch * n) { (gates + row * g4).update(from: bias.baseAddress!, count: g4) }
-      }
-      lane.cell.input.multiply(a, rows: batch * n, ldx: lda, into: gates, ldy: g4, beta: 1, threads: threads)
+      lane.cell.input.projectSteps(
+        lane.x, ldx: lane.ldx, batch: batch, steps: steps, t0: t0, n: n, bias: lane.cell.bias, into: gates,
+        scratch: scratch, threads: threads)
     }
 
     /// The recurrence over the steps of one chunk of a lane (its projection done).
