@@ -159,9 +159,7 @@ struct GRU: Sendable {
 
     /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
     func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
-      let start = index * chunk
-      let n = min(chunk, steps - start)
-      return (reverse ? steps - start - n : start, n)
+      Wavefront.span(index, chunk: chunk, steps: steps, reverse: reverse)
     }
 
     /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
@@ -179,18 +177,9 @@ struct GRU: Sendable {
         scratch.resetState.deallocate()
         scratch.panels?.free()
       }
-      for index in 0..<chunks {
-        while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
-          project(other, task, scratch: scratch.rows)
-          board.projected(lane: other, chunk: task)
-        }
-        recur(lane, index, scratch: scratch)
-        board.recurred(lane: lane, chunk: index)
-      }
-      while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
-        project(other, task, scratch: scratch.rows)
-        board.projected(lane: other, chunk: task)
-      }
+      board.run(
+        lane: lane, chunks: chunks, project: { project($0, $1, scratch: scratch.rows) },
+        recur: { recur(lane, $0, scratch: scratch) })
     }
 
     /// `G = X·Wᵀ + b_i` for the steps of one chunk of a lane.

@@ -181,9 +181,7 @@ struct LSTM: Sendable {
 
     /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
     func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
-      let start = index * chunk
-      let n = min(chunk, steps - start)
-      return (reverse ? steps - start - n : start, n)
+      Wavefront.span(index, chunk: chunk, steps: steps, reverse: reverse)
     }
 
     /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
@@ -200,18 +198,9 @@ struct LSTM: Sendable {
         full.deallocate()
         panels?.free()
       }
-      for index in 0..<chunks {
-        while case .project(let other, let task) = board.next(lane: lane, chunk: index) {
-          project(other, task, scratch: scratch)
-          board.projected(lane: other, chunk: task)
-        }
-        recur(lane, index, panels: panels, full: full)
-        board.recurred(lane: lane, chunk: index)
-      }
-      while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
-        project(other, task, scratch: scratch)
-        board.projected(lane: other, chunk: task)
-      }
+      board.run(
+        lane: lane, chunks: chunks, project: { project($0, $1, scratch: scratch) },
+        recur: { recur(lane, $0, panels: panels, full: full) })
     }
 
     /// `G = X·W_ihᵀ + b` for the steps of one chunk of a lane.

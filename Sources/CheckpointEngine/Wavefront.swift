@@ -65,6 +65,34 @@ final class Wavefront: @unchecked Sendable {
     }
   }
 
+  /// Runs `lane` on the calling thread: before each of its `chunks` recurrences, the
+  /// projections the board hands this thread (`project(lane, chunk)`), then `recur(chunk)`;
+  /// at the end, the projections still left for other lanes.
+  func run(
+    lane: Int, chunks: Int, project: (_ lane: Int, _ chunk: Int) -> Void, recur: (_ chunk: Int) -> Void
+  ) {
+    for index in 0..<chunks {
+      while case .project(let other, let task) = next(lane: lane, chunk: index) {
+        project(other, task)
+        projected(lane: other, chunk: task)
+      }
+      recur(index)
+      recurred(lane: lane, chunk: index)
+    }
+    while case .project(let other, let task) = next(lane: lane, chunk: nil) {
+      project(other, task)
+      projected(lane: other, chunk: task)
+    }
+  }
+
+  /// The first step and the number of steps of chunk `index` when `steps` steps are cut into
+  /// chunks of `chunk` (counted from the end when `reverse`).
+  static func span(_ index: Int, chunk: Int, steps: Int, reverse: Bool) -> (t0: Int, n: Int) {
+    let start = index * chunk
+    let n = min(chunk, steps - start)
+    return (reverse ? steps - start - n : start, n)
+  }
+
   /// Records that the projection of `chunk` for `lane` is done.
   func projected(lane: Int, chunk: Int) {
     condition.lock()

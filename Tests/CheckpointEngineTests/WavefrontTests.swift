@@ -35,19 +35,14 @@ final class WavefrontTests: XCTestCase {
     // However few threads run the lanes, in lane order they never wait for one another.
     let board = Wavefront(sources: [nil, 0, 1], chunks: 4)
     var projected = Set<[Int]>()
+    var recurred: [[Int]] = []
     for lane in 0..<3 {
-      for chunk in 0..<4 {
-        while case .project(let other, let task) = board.next(lane: lane, chunk: chunk) {
-          XCTAssertTrue(projected.insert([other, task]).inserted, "projected twice")
-          board.projected(lane: other, chunk: task)
-        }
-        board.recurred(lane: lane, chunk: chunk)
-      }
-      while case .project(let other, let task) = board.next(lane: lane, chunk: nil) {
-        XCTAssertTrue(projected.insert([other, task]).inserted, "projected twice")
-        board.projected(lane: other, chunk: task)
-      }
+      board.run(
+        lane: lane, chunks: 4,
+        project: { XCTAssertTrue(projected.insert([$0, $1]).inserted, "projected twice") },
+        recur: { recurred.append([lane, $0]) })
     }
     XCTAssertEqual(projected.count, 12)
+    XCTAssertEqual(recurred, (0..<3).flatMap { lane in (0..<4).map { [lane, $0] } })
   }
 }
