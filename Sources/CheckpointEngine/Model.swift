@@ -32,6 +32,15 @@ public struct Model: Sendable {
     case seq2seq(Seq2SeqLSTM)
   }
 
+  /// `x` through a stack's optional final norm, recorded in `trace` as module `name`.
+  static func applyingFinalNorm(_ norm: LayerNorm?, to x: Matrix, trace: ModuleTrace?, name: String) -> Matrix
+  {
+    guard let norm else { return x }
+    let y = x.normalized(norm)
+    trace?.append(name: name, parent: nil, inputs: [x], outputs: [y])
+    return y
+  }
+
   struct EncoderStack: Sendable {
     var layers: [TransformerEncoderLayer]
     var finalNorm: LayerNorm?
@@ -42,12 +51,7 @@ public struct Model: Sendable {
       for (index, layer) in layers.enumerated() {
         x = layer(x, keep: keep, trace: trace, name: "encoder.layers.\(index)")
       }
-      if let finalNorm {
-        let y = x.normalized(finalNorm)
-        trace?.append(name: "encoder.norm", parent: nil, inputs: [x], outputs: [y])
-        x = y
-      }
-      return x
+      return Model.applyingFinalNorm(finalNorm, to: x, trace: trace, name: "encoder.norm")
     }
   }
 
@@ -61,12 +65,7 @@ public struct Model: Sendable {
       for (index, layer) in layers.enumerated() {
         x = layer(x, memory: memory, trace: trace, name: "decoder.layers.\(index)")
       }
-      if let finalNorm {
-        let y = x.normalized(finalNorm)
-        trace?.append(name: "decoder.norm", parent: nil, inputs: [x], outputs: [y])
-        x = y
-      }
-      return x
+      return Model.applyingFinalNorm(finalNorm, to: x, trace: trace, name: "decoder.norm")
     }
   }
 
