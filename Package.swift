@@ -19,27 +19,31 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
-    // C interop, one thin system-library target per C library.
+    // C interop, one thin target per C library: system-library module maps over zlib and
+    // libcrypto, and small C targets that load libhdf5 and the BLAS on first use.
     .systemLibrary(
       name: "CZlib",
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
-    .systemLibrary(
+    // libhdf5's headers (libhdf5-dev), with the library loaded on first use rather than linked:
+    // see Sources/CHDF5/include/CHDF5.h.
+    .target(
       name: "CHDF5",
-      pkgConfig: "hdf5",
-      providers: [.apt(["libhdf5-dev"])]
+      linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
     ),
     .systemLibrary(
       name: "CCrypto",
       pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
     ),
-    // CBLAS: OpenBLAS on Linux (pkg-config `openblas`), Accelerate on macOS (see shim.h).
-    .systemLibrary(
+    // CBLAS: OpenBLAS loaded on first use on Linux, Accelerate on macOS (see include/CBLAS.h).
+    .target(
       name: "CBLAS",
-      pkgConfig: "openblas",
-      providers: [.apt(["libopenblas-dev"])]
+      linkerSettings: [
+        .linkedLibrary("dl", .when(platforms: [.linux])),
+        .linkedFramework("Accelerate", .when(platforms: [.macOS])),
+      ]
     ),
 
     // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
@@ -72,8 +76,7 @@ let package = Package(
     // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
     .target(
       name: "CheckpointEngine",
-      dependencies: ["CheckpointCore", "CBLAS"],
-      linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+      dependencies: ["CheckpointCore", "CBLAS"]
     ),
 
     // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).

@@ -1,4 +1,5 @@
 internal import CBLAS
+import CheckpointCore
 
 /// The engine's one door to BLAS: single-precision matrix products.
 ///
@@ -6,6 +7,16 @@ internal import CBLAS
 /// where `op` transposes when asked. Leading dimensions are the row strides of
 /// the matrices as stored, so sub-blocks of larger buffers can be passed directly.
 enum BLAS {
+  /// Why the BLAS library could not be loaded, or `nil` once it is (tried once per process).
+  private static let loadFailure: String? = checkpointkit_blas_load().map { String(cString: $0) }
+
+  /// Loads the BLAS library (OpenBLAS on Linux) if it is not loaded yet; throws
+  /// `unsupported` naming every library tried when it cannot be. Every forward pass
+  /// starts here (``Model/init(_:architecture:options:)``).
+  static func load() throws {
+    if let loadFailure { throw CheckpointError(.unsupported, "cannot load BLAS: \(loadFailure)") }
+  }
+
   /// Row-major `sgemm`.
   static func gemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -13,23 +24,9 @@ enum BLAS {
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
     guard m > 0, n > 0 else { return }
-    cblas_sgemm(
-      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-      numericCast(m), numericCast(n), numericCast(k), alpha, a, numericCast(lda), b, numericCast(ldb),
-      beta, c, numericCast(ldc))
-  }
-}
-
-/// The BLAS library's own threads.
-public enum BLASThreads {
-  /// Stops the BLAS library's worker threads until a matrix product needs them.
-  ///
-  /// OpenBLAS starts its thread pool when it is loaded, and the idle workers
-  /// spin for about 0.1 s: on a small machine, that is a core taken from a
-  /// conversion that never multiplies a matrix. Call once at start; the pool
-  /// is started again by the first product that uses threads.
-  public static func stopIdleWorkers() {
-    checkpointkit_park_blas_threads()
+    checkpointkit_sgemm(
+      transA ? 1 : 0, transB ? 1 : 0, numericCast(m), numericCast(n), numericCast(k), alpha, a,
+      numericCast(lda), b, numericCast(ldb), beta, c, numericCast(ldc))
   }
 }
 

@@ -76,6 +76,7 @@ public struct Model: Sendable {
   public init(_ checkpoint: Checkpoint, architecture: Architecture, options: EngineOptions = EngineOptions())
     throws
   {
+    try BLAS.load()
     self.architecture = architecture
     let parameters = ParameterSet(checkpoint)
     switch architecture {

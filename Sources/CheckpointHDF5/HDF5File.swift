@@ -21,6 +21,7 @@ final class HDF5File: @unchecked Sendable {
   /// Opens `path` read-only after the safety checks.
   init(path: String, probe: Bool = true) throws {
     self.path = path
+    try HDF5Library.load(for: path)
     self.fileSize = try HDF5Safety.preValidate(path: path)
     if probe { try HDF5Safety.probeInChildProcess(path: path) }
     handle = try HDF5Object.make("H5Fopen", .file) {

@@ -20,12 +20,35 @@ import Foundation
 /// directly.
 ///
 /// libhdf5's automatic printing of the error stack to stderr is switched off.
+///
+/// libhdf5 is loaded on first use, not linked (see `CHDF5.h`): ``load(for:)``
+/// runs at the start of every file open or create, and `call`, `size` and
+/// `enumeration` check it too, so a machine without libhdf5 gets an error
+/// naming what was tried, and commands that never read HDF5 do not pay for
+/// loading it and the libraries it depends on.
 enum HDF5Library {
+  /// Why libhdf5 could not be loaded, or `nil` once it is (tried once per process).
+  private static let loadFailure: String? = ckh5_load().map { String(cString: $0) }
+
+  /// Loads libhdf5 if it is not yet loaded; throws `unsupported` naming
+  /// `file` (when given) and every library tried when it cannot be loaded.
+  static func load(for file: String? = nil) throws {
+    if let loadFailure {
+      throw CheckpointError(.unsupported, "cannot load libhdf5: \(loadFailure)", file: file)
+    }
+  }
+
+  /// Where libhdf5 was loaded from (a path or a library name), once loaded.
+  static var loadedFrom: String? { ckh5_loaded_from().map { String(cString: $0) } }
+
   /// The lock around every libhdf5 call. Recursive, so a helper that holds it
   /// may call other helpers.
   private static let lock = NSRecursiveLock()
 
   /// Runs `body` under the lock, with automatic error printing off.
+  ///
+  /// libhdf5 must already be loaded: every caller holds an object that a
+  /// ``call(_:kind:_:)`` opened.
   ///
   /// A thread-safe libhdf5 keeps one error stack, and one auto-print setting,
   /// per thread, so printing is switched off on every entry (a cheap field store).
@@ -42,7 +65,8 @@ enum HDF5Library {
   static func call<T: BinaryInteger>(
     _ function: String, kind: CheckpointError.Kind = .corrupt, _ body: () -> T
   ) throws -> T {
-    try locked {
+    try load()
+    return try locked {
       let result = body()
       if result < 0 {
         throw CheckpointError(kind, "\(function) failed\(errorStackText())")
@@ -54,7 +78,8 @@ enum HDF5Library {
   /// Calls a libhdf5 function that returns a size, where 0 means failure
   /// (`H5Tget_size`, `H5Tget_precision`, `H5Tget_ebias`).
   static func size(_ function: String, _ body: () -> Int) throws -> Int {
-    try locked {
+    try load()
+    return try locked {
       let result = body()
       if result <= 0 { throw CheckpointError(.corrupt, "\(function) failed\(errorStackText())") }
       return result
@@ -65,7 +90,8 @@ enum HDF5Library {
   /// failure (`H5Tget_class`, `H5Tget_order`, `H5Sget_simple_extent_type`, ...).
   static func enumeration<E: RawRepresentable>(_ function: String, _ body: () -> E) throws -> E
   where E.RawValue: BinaryInteger {
-    try locked {
+    try load()
+    return try locked {
       let result = body()
       if result.rawValue < 0 { throw CheckpointError(.corrupt, "\(function) failed\(errorStackText())") }
       return result

@@ -15,6 +15,7 @@ final class HDF5Writer {
   /// Creates (truncates) the file at `path`.
   init(path: String) throws {
     self.path = path
+    try HDF5Library.load(for: path)
     let creation = try HDF5Object.make("H5Pcreate", .propertyList) { H5Pcreate(ckh5_P_FILE_CREATE()) }
     try HDF5Library.call("H5Pset_link_creation_order") {
       H5Pset_link_creation_order(creation.id, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED))

@@ -59,11 +59,14 @@ public enum TestFixtures {
     public var stderr: String
   }
 
-  /// Runs `ckpt` with `arguments` and captures its output.
-  public static func runCkpt(_ arguments: [String]) throws -> RunResult {
+  /// Runs `ckpt` with `arguments` (and `environment` on top of this process's) and captures its output.
+  public static func runCkpt(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ckptExecutable)
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CheckpointEngine
 import CheckpointHDF5
 import CheckpointStorage
 import Foundation
@@ -30,7 +29,6 @@ struct Ckpt: ParsableCommand {
   /// untrusted HDF5 file first, so a libhdf5 crash cannot take `ckpt` down
   /// (see `HDF5Safety` and Docs/security.md).
   static func main() {
-    BLASThreads.stopIdleWorkers()
     let arguments = CommandLine.arguments
     if arguments.count == 3, arguments[1] == "__hdf5-probe" {
       Foundation.exit(HDF5Safety.runProbe(path: arguments[2]))

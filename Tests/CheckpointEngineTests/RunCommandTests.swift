@@ -38,6 +38,24 @@ final class RunCommandTests: XCTestCase {
     }
   }
 
+  func testRunWithoutBLASIsAClearError() throws {
+    // The BLAS library is loaded on first use; CKPT_LIBBLAS names the library to load.
+    try TestFixtures.withTemporaryFolder { folder in
+      let fixture = try EngineFixtures.load("lstm_pytorch")
+      let output = folder + "/out.npz"
+      let result = try TestFixtures.runCkpt(
+        [
+          "run", TestFixtures.path("engine/lstm_pytorch.pt"), "--arch", fixture.arch, "--inputs",
+          fixture.inputs, "--output", output,
+        ] + fixture.flags,
+        environment: ["CKPT_LIBBLAS": "/nonexistent/libopenblas.so.0"])
+      XCTAssertEqual(result.status, 1, result.stderr)
+      XCTAssertTrue(result.stderr.contains("cannot load BLAS: /nonexistent/libopenblas.so.0"), result.stderr)
+      XCTAssertTrue(result.stderr.contains("set CKPT_LIBBLAS to its path"), result.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+  }
+
   func testHelpStatesTheContract() throws {
     let help = try TestFixtures.runCkpt(["run", "--help"])
     XCTAssertEqual(help.status, 0)

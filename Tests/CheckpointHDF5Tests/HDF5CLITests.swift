@@ -3,6 +3,22 @@ import XCTest
 
 /// `ckpt inspect --tree` and `ckpt convert` on HDF5 files.
 final class HDF5CLITests: XCTestCase {
+  func testHDF5WithoutAUsableLibhdf5IsAClearError() throws {
+    // libhdf5 is loaded on first use; CKPT_LIBHDF5 names the library to load.
+    let file = TestFixtures.path("hdf5/keras2_weights.h5")
+    for (library, problem) in [
+      ("/nonexistent/libhdf5_serial.so.103", "/nonexistent/libhdf5_serial.so.103"),
+      ("libz.so.1", "libz.so.1: has no symbol H5open"),
+    ] {
+      let result = try TestFixtures.runCkpt(["inspect", file], environment: ["CKPT_LIBHDF5": library])
+      XCTAssertEqual(result.status, 1, result.stderr)
+      XCTAssertTrue(result.stderr.contains("keras2_weights.h5"), result.stderr)
+      XCTAssertTrue(result.stderr.contains("cannot load libhdf5: "), result.stderr)
+      XCTAssertTrue(result.stderr.contains(problem), result.stderr)
+      XCTAssertTrue(result.stderr.contains("set CKPT_LIBHDF5 to its path"), result.stderr)
+    }
+  }
+
   func testInspectTreeShowsGroupsAndKerasLayers() throws {
     let result = try TestFixtures.runCkpt(["inspect", "--tree", TestFixtures.path("hdf5/keras2_weights.h5")])
     XCTAssertEqual(result.status, 0, result.stderr)

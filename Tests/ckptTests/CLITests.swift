@@ -17,4 +17,22 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(result.stderr.contains("/nonexistent/model.safetensors"), result.stderr)
     XCTAssertTrue(result.stderr.contains("No such file"), result.stderr)
   }
+
+  func testFormatsOtherThanHDF5NeedNeitherLibhdf5NorBLAS() throws {
+    // Both are loaded on first use: with neither loadable, everything else still works.
+    let missing = ["CKPT_LIBHDF5": "/nonexistent/libhdf5.so", "CKPT_LIBBLAS": "/nonexistent/libblas.so"]
+    try TestFixtures.withTemporaryFolder { folder in
+      let source = TestFixtures.path("safetensors/dtypes.safetensors")
+      for (arguments, label) in [
+        (["convert", source, folder + "/a.ckz", "--quiet"], "convert to .ckz"),
+        (["convert", folder + "/a.ckz", folder + "/b.npz", "--quiet"], "convert to .npz"),
+        (["inspect", "--json", folder + "/b.npz"], "inspect"),
+        (["check", folder + "/a.ckz"], "check"),
+        (["diff", source, folder + "/b.npz"], "diff"),
+      ] {
+        let result = try TestFixtures.runCkpt(arguments, environment: missing)
+        XCTAssertEqual(result.status, 0, "\(label): \(result.stderr)")
+      }
+    }
+  }
 }
