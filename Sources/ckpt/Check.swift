@@ -7,6 +7,7 @@ extension Ckpt {
   /// `ckpt check`: verify a whole checkpoint.
   struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "check",
       abstract: "Verify a checkpoint: every chunk CRC of a .ckz file, every tensor of other formats.",
       discussion: """
         For .ckz files, checks the header, footer and index CRCs, decodes every chunk of every

@@ -33,8 +33,22 @@ struct Ckpt: ParsableCommand {
     if arguments.count == 3, arguments[1] == "__hdf5-probe" {
       Foundation.exit(HDF5Safety.runProbe(path: arguments[2]))
     }
-    let executable = Bundle.main.executablePath ?? arguments[0]
-    HDF5Safety.probeCommand = [executable, "__hdf5-probe"]
+    HDF5Safety.probeCommand = [executablePath ?? arguments[0], "__hdf5-probe"]
     main(nil)
+  }
+
+  /// This executable's path: the target of `/proc/self/exe` on Linux, which costs one
+  /// system call where `Bundle.main` lists the executable's folder; elsewhere `Bundle.main`'s.
+  static var executablePath: String? {
+    #if os(Linux)
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      let length = buffer.withUnsafeMutableBufferPointer { target in
+        target.withMemoryRebound(to: CChar.self) { readlink("/proc/self/exe", $0.baseAddress!, $0.count) }
+      }
+      if length > 0 && length < buffer.count {
+        return String(decoding: buffer[..<length], as: UTF8.self)
+      }
+    #endif
+    return Bundle.main.executablePath
   }
 }

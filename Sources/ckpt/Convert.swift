@@ -12,6 +12,7 @@ extension Ckpt {
   /// `ckpt convert`: rewrite a checkpoint in another format, losslessly.
   struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "convert",
       abstract: "Convert a checkpoint to another format (and layout).",
       discussion: """
         The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Without --layout, tensor bytes are copied unchanged.

@@ -8,6 +8,7 @@ extension Ckpt {
   /// `ckpt diff`: tensor-by-tensor comparison of two checkpoints.
   struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "diff",
       abstract: "Compare two checkpoints tensor by tensor.",
       discussion: """
         When A and B are in different layouts (PyTorch, Keras 2, Keras 3, Hugging Face), B is first converted into A's layout as `ckpt convert --layout` would (exact transforms; an LSTM's two PyTorch biases and Keras's one merged bias stay different tensors), unless --same-layout. Tensors are then paired by name. Each is identical (same dtype, shape and bytes), close (values within the tolerance), different (with the max abs and max rel error), a shape mismatch, or on one side only. Values of different dtypes are compared as float32. Exits 0 only if every tensor is identical or close with the same dtype and no name is on one side only.

@@ -9,6 +9,7 @@ extension Ckpt {
   /// `ckpt inspect`: what is in a checkpoint, from its headers only.
   struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "inspect",
       abstract: "List a checkpoint's tensors, dtypes, shapes, sizes and metadata.",
       discussion: """
         Reads headers only; no tensor data is read. JSON output:

@@ -12,6 +12,7 @@ extension Ckpt {
   /// `ckpt quantize`: quantize a checkpoint's weights and report what it cost.
   struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "quantize",
       abstract: "Quantize a checkpoint (f16, bf16, int8, Q8_0, Q4_0) and report the error per tensor.",
       discussion: """
         Default rules: only F32/F16/BF16/F64 tensors are quantized; 0-d and 1-D tensors (biases, \

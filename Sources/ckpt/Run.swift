@@ -12,6 +12,7 @@ extension Ckpt {
   /// `ckpt run`: a float32 forward pass of a checkpoint's model.
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "run",
       abstract: "Run a forward pass of a checkpoint's model on inputs from an .npz file.",
       discussion: """
         The model is assembled from tensor names and shapes (PyTorch, Keras 2, Keras 3 with keras_hub, Hugging Face BERT/BART naming). Arrays are batch-first, with PyTorch's conventions:

@@ -9,6 +9,7 @@ extension Ckpt {
   /// `ckpt verify`: per-module numerical parity between two checkpoints.
   struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "verify",
       abstract: "Check that two checkpoints compute the same function, module by module.",
       discussion: """
         Both checkpoints are assembled as the architecture (any format and layout `ckpt run` reads) and their modules paired by canonical name (layer index and role, e.g. encoder.layers.0.self_attn, lstm.l1). A runs on the inputs (given with --inputs, else seeded: SplitMix64 normals, or token ids), recording each module's inputs and outputs; each of B's modules runs on A's recorded inputs; then B runs the whole architecture. Per module: max abs error, max rel error, cosine similarity, pass/fail; the first failing module is the first diverging one.
