@@ -12,6 +12,7 @@ public final class InputFile: @unchecked Sendable {
   /// The file's size in bytes at open time.
   public let size: Int
   let descriptor: Int32
+  let identity: SharedFileMappings.Identity
 
   /// Opens `path` for reading.
   public init(path: String) throws {
@@ -29,6 +30,7 @@ public final class InputFile: @unchecked Sendable {
     }
     self.descriptor = fd
     self.size = Int(info.st_size)
+    self.identity = SharedFileMappings.Identity(info)
   }
 
   deinit { close(descriptor) }
@@ -93,6 +95,10 @@ public final class InputFile: @unchecked Sendable {
         file: path, offset: offset)
     }
     guard count > 0 else { return .empty }
+    if let whole = SharedFileMappings.mapping(of: identity) {
+      return TensorBytes(
+        storage: whole, offset: offset, count: count, origin: .init(file: self, offset: offset))
+    }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let start = offset - offset % page
     let length = count + (offset - start)
@@ -106,5 +112,26 @@ public final class InputFile: @unchecked Sendable {
     }
     return TensorBytes(
       storage: storage, offset: offset - start, count: count, origin: .init(file: self, offset: offset))
+  }
+
+  /// Maps the whole file read-only and shares the mapping: while the returned
+  /// bytes (or a view into them) are alive, ``mapBytes(count:at:)`` on any
+  /// `InputFile` of the same file returns a view into this mapping instead of
+  /// mapping the range again (see `SharedFileMappings`).
+  ///
+  /// Falls back to ``mapBytes(count:at:)`` (unshared) when the file is empty or mapping fails.
+  public func mapShared() throws -> TensorBytes {
+    if let whole = SharedFileMappings.mapping(of: identity) {
+      return TensorBytes(storage: whole, count: size, origin: .init(file: self, offset: 0))
+    }
+    guard size > 0, let region = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), region != MAP_FAILED
+    else {
+      return try mapBytes(count: size, at: 0)
+    }
+    let storage = TensorBytes.Storage(base: UnsafeRawPointer(region), count: size) { base, length in
+      if let base { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    }
+    SharedFileMappings.register(storage, for: identity)
+    return TensorBytes(storage: storage, count: size, origin: .init(file: self, offset: 0))
   }
 }

@@ -63,6 +63,10 @@ public enum CKZFormat: CheckpointFormat {
 }
 
 /// The SHA-256 of a file, computed on another thread while the caller works.
+///
+/// The file is mapped before this returns, as a shared mapping
+/// (``InputFile/mapShared()``): the source's tensors, read while it is hashed,
+/// are views into the same pages rather than a second mapping of them.
 private final class BackgroundDigest: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   /// Signalled to ask the hashing thread to give up early.
@@ -70,9 +74,12 @@ private final class BackgroundDigest: @unchecked Sendable {
   private var result: Result<[UInt8], Error> = .success([])
 
   init(path: String) {
+    let file = Result { try InputFile(path: path).mapShared() }
     DispatchQueue.global().async {
       self.result = Result {
-        try SHA256.digest(ofFileAt: path) { self.stopRequest.wait(timeout: .now()) == .timedOut }
+        try SHA256.digest(ofFile: try file.get(), path: path) {
+          self.stopRequest.wait(timeout: .now()) == .timedOut
+        }
       }
       self.done.signal()
     }

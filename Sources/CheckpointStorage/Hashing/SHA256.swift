@@ -51,9 +51,18 @@ public final class SHA256 {
   /// - Parameter proceed: asked before each piece; when it returns `false`
   ///   the digest stops with an `.io` error.
   public static func digest(ofFileAt path: String, while proceed: () -> Bool = { true }) throws -> [UInt8] {
-    let file = try InputFile(path: path)
+    try digest(ofFile: try InputFile(path: path).mapShared(), path: path, while: proceed)
+  }
+
+  /// The SHA-256 of `bytes`, a whole file's (for example ``InputFile/mapShared()``'s),
+  /// hashed in 4 MiB pieces; `path` names the file in errors.
+  ///
+  /// - Parameter proceed: asked before each piece; when it returns `false`
+  ///   the digest stops with an `.io` error.
+  public static func digest(ofFile bytes: TensorBytes, path: String, while proceed: () -> Bool = { true })
+    throws -> [UInt8]
+  {
     let hasher = try SHA256()
-    let bytes = try file.mapBytes(count: file.size, at: 0)
     let pieceSize = 4 << 20
     try bytes.withUnsafeBytes { buffer in
       var offset = 0
