@@ -72,6 +72,25 @@ final class AtomicFileTests: XCTestCase {
     }
   }
 
+  func testReplacingALargeFileKeepsItIntactUntilTheNewOneIsComplete() throws {
+    // Large enough for the replaced file's cached pages to be dropped early (content untouched).
+    try TestFixtures.withTemporaryFolder { folder in
+      let path = folder + "/large.bin"
+      let old = (0..<(9 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) }
+      try TestFixtures.write(old, to: path)
+      struct Interrupted: Error {}
+      XCTAssertThrowsError(
+        try AtomicFile.write(to: path, expectedSize: 9 << 20) { out in
+          try out.write([UInt8](repeating: 7, count: 5 << 20))
+          throw Interrupted()
+        })
+      XCTAssertEqual(try TestFixtures.bytesAt(path), old)
+      let new = [UInt8](repeating: 9, count: 10 << 20)
+      try AtomicFile.write(to: path, expectedSize: 9 << 20) { out in try out.write(new) }
+      XCTAssertEqual(try TestFixtures.bytesAt(path), new)
+    }
+  }
+
   func testInputFileReportsTruncation() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let path = folder + "/short.bin"

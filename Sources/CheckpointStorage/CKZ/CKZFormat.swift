@@ -39,8 +39,12 @@ public enum CKZFormat: CheckpointFormat {
     defer { digest?.stop() }
     let writer = CKZWriter(compression: compression, progress: options.progress)
     options.progress?.begin(label: "writing \(path)", totalBytes: checkpoint.byteCount)
-    // At most the raw bytes plus chunk tables, padding and the index (compressed files are trimmed).
-    let expected = checkpoint.byteCount + 256 * checkpoint.tensors.count + (1 << 16)
+    // Stored: the raw bytes, a lower bound (the header, padding and index come on top), so
+    // there is nothing to trim. Compressed: at most the raw bytes plus chunk tables, padding
+    // and the index; the file is trimmed to what was written.
+    let expected =
+      compression.codec == .none
+      ? checkpoint.byteCount : checkpoint.byteCount + 256 * checkpoint.tensors.count + (1 << 16)
     try AtomicFile.write(to: path, expectedSize: expected) { out in
       try writer.write(
         checkpoint, provenance: try provenance(options.provenance, digest: digest?.wait()), to: out)
