@@ -2,7 +2,7 @@ import XCTest
 
 @testable import CheckpointStorage
 
-/// The folded (PCLMULQDQ) CRC-32 gives zlib's value for every length, alignment and seed.
+/// The folded (PCLMULQDQ, VPCLMULQDQ) CRC-32 gives zlib's value for every length, alignment and seed.
 final class ZlibCRC32Tests: XCTestCase {
   /// Published check values: CRC-32 of "123456789" is 0xCBF43926; of 1 MiB of zeros, 0xA738EA1C.
   func testKnownValues() {
@@ -18,7 +18,9 @@ final class ZlibCRC32Tests: XCTestCase {
     bytes.withUnsafeBytes { all in
       let base = all.baseAddress!.assumingMemoryBound(to: UInt8.self)
       for offset in 0..<17 {
-        for length in Array(0..<300) + [511, 512, 513, 1024, 4095, 4096, 4097, 4983 - offset] {
+        // Up to 300 bytes: the 128-bit fold and zlib; from 1 KiB, the 512-bit fold first.
+        let wide = [1023, 1024, 1025, 1039, 1040, 1279, 1280, 1281, 1535, 2047, 2048, 2064, 3001, 3333]
+        for length in Array(0..<300) + [511, 512, 513] + wide + [4095, 4096, 4097, 4983 - offset] {
           for seed: UInt32 in [0, 0xFFFF_FFFF, 0xCBF4_3926] {
             let slice = UnsafeRawBufferPointer(start: base + offset, count: length)
             let expected = Zlib.zlibCRC32(base + offset, count: length, seed: UInt(seed))
@@ -50,6 +52,8 @@ final class ZlibCRC32Tests: XCTestCase {
       let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
       let has = flags.contains(" pclmulqdq") && flags.contains(" sse4_1")
       XCTAssertEqual(Zlib.foldsCRC, has)
+      let wide = has && flags.contains(" avx512f") && flags.contains(" vpclmulqdq")
+      XCTAssertEqual(Zlib.foldsCRCWide, wide)
     #else
       throw XCTSkip("x86-64 Linux only")
     #endif
