@@ -104,6 +104,19 @@ def sync_cp(a, b):
     return ["sh", "-c", f'cp "{a}" "{b}" && sync "{b}"']
 
 
+def write_beside_cp(ckpt: str, source: pathlib.Path, copy: pathlib.Path, prefix: pathlib.Path):
+    """Converts `source` to .ckz with each codec, interleaved with `cp` + sync of it to `copy`.
+
+    Returns the output path per codec and the median (wall, CPU) seconds per label ("cp" and each codec).
+    """
+    codecs = ["none", "zlib:1", "zlib:6"]
+    outputs = {codec: pathlib.Path(f"{prefix}-{codec.replace(':', '')}.ckz") for codec in codecs}
+    writes = {"cp": sync_cp(source, copy)}
+    writes.update({codec: [ckpt, "convert", str(source), str(outputs[codec]), "--compress", codec, "--quiet"]
+                   for codec in codecs})
+    return outputs, interleaved(writes)
+
+
 def measure(ckpt: str, work: pathlib.Path, label: str, tensors, raw_bytes: int, rows: list, facts: dict):
     src = work / f"{label}-src.ckz"
     ckz_reference.write_stored(src, tensors)
@@ -113,12 +126,8 @@ def measure(ckpt: str, work: pathlib.Path, label: str, tensors, raw_bytes: int, 
             f.write(np.ascontiguousarray(array).tobytes())
     mb = raw_bytes / 1e6
 
-    codecs = ["none", "zlib:1", "zlib:6"]
-    outputs = {codec: work / f"{label}-{codec.replace(':', '')}.ckz" for codec in codecs}
-    writes = {"cp": sync_cp(src, work / "copy.ckz")}
-    writes.update({codec: [ckpt, "convert", str(src), str(outputs[codec]), "--compress", codec, "--quiet"]
-                   for codec in codecs})
-    written = interleaved(writes)
+    outputs, written = write_beside_cp(ckpt, src, work / "copy.ckz", work / label)
+    codecs = list(outputs)
     checked = interleaved({codec: [ckpt, "check", str(outputs[codec]), "--quiet"] for codec in codecs})
     t_cp, cpu_cp = written["cp"]
     rows.append((label, "cp (stored file)", "1.000", f"{mb / t_cp:.0f}", "", f"{t_cp:.3f}", f"{cpu_cp:.2f}", ""))
@@ -161,12 +170,8 @@ def run(ckpt: str, work: pathlib.Path) -> str:
     probe = subprocess.run([ckpt, "inspect", str(model)], capture_output=True, text=True)
     if probe.returncode == 0:
         mb = raw32 / 1e6
-        codecs = ["none", "zlib:1", "zlib:6"]
-        outputs = {codec: work / f"from-safetensors-{codec.replace(':', '')}.ckz" for codec in codecs}
-        writes = {"cp": sync_cp(model, work / "copy.safetensors")}
-        writes.update({codec: [ckpt, "convert", str(model), str(outputs[codec]), "--compress", codec, "--quiet"]
-                       for codec in codecs})
-        written = interleaved(writes)
+        outputs, written = write_beside_cp(ckpt, model, work / "copy.safetensors", work / "from-safetensors")
+        codecs = list(outputs)
         back = work / "back.safetensors"
         read_back = interleaved({codec: [ckpt, "convert", str(outputs[codec]), str(back), "--quiet"]
                                  for codec in codecs})
