@@ -165,7 +165,6 @@ CKH5_IDS(CKH5_ID_SHIM)
 
 static pthread_once_t ckh5_once = PTHREAD_ONCE_INIT;
 static char ckh5_error[2048];
-static char ckh5_path[1024];
 static int ckh5_ok;
 
 static void ckh5_append(const char *text) {
@@ -231,7 +230,6 @@ static int ckh5_try(const char *name) {
     dlclose(handle);
     return 0;
   }
-  snprintf(ckh5_path, sizeof ckh5_path, "%s", name);
   return 1;
 }
 
@@ -273,5 +271,3 @@ const char *ckh5_load(void) {
   pthread_once(&ckh5_once, ckh5_load_once);
   return ckh5_ok ? NULL : ckh5_error;
 }
-
-const char *ckh5_loaded_from(void) { return ckh5_ok ? ckh5_path : NULL; }

@@ -38,9 +38,6 @@ enum HDF5Library {
     }
   }
 
-  /// Where libhdf5 was loaded from (a path or a library name), once loaded.
-  static var loadedFrom: String? { ckh5_loaded_from().map { String(cString: $0) } }
-
   /// The lock around every libhdf5 call. Recursive, so a helper that holds it
   /// may call other helpers.
   private static let lock = NSRecursiveLock()

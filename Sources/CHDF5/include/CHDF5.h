@@ -29,9 +29,6 @@
 /// version: the structs Swift sees (`H5O_info_t`, ...) are laid out for it.
 const char *_Nullable ckh5_load(void);
 
-/// The path (or name) libhdf5 was loaded from, or NULL before a successful load.
-const char *_Nullable ckh5_loaded_from(void);
-
 // HDF5 spells its defaults, access flags and predefined types as macros that
 // expand to casts or to global ids behind H5open(); Swift cannot import them,
 // so each one is a function. The ids need `ckh5_load()` to have succeeded.
