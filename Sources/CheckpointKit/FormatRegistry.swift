@@ -81,7 +81,18 @@ public enum FormatRegistry {
     }
   }
 
-  /// Writes `checkpoint` to `path` in `format`, or in the format its extension names.
+  /// The metadata of `checkpoint` that belongs to its weights, as its source format defines it
+  /// (``CheckpointFormat/userMetadata(_:)``): what ``write(_:to:format:options:)`` carries into
+  /// the file it writes. A `.ckz` file's provenance (`ckz.*`) describes that file and is left out.
+  public static func userMetadata(of checkpoint: Checkpoint) -> [String: String] {
+    guard let source = formats.first(where: { $0.identifier == checkpoint.format }) else {
+      return checkpoint.metadata
+    }
+    return source.userMetadata(checkpoint.metadata)
+  }
+
+  /// Writes `checkpoint` to `path` in `format`, or in the format its extension names, with
+  /// the metadata that belongs to its weights (``userMetadata(of:)``).
   public static func write(
     _ checkpoint: Checkpoint, to path: String, format: String? = nil, options: WriteOptions = .init()
   ) throws {
@@ -97,6 +108,7 @@ public enum FormatRegistry {
         file: path)
     }
     var checkpoint = checkpoint
+    checkpoint.metadata = userMetadata(of: checkpoint)
     var options = options
     let reporter = options.progress
     if let progress = reporter {

@@ -110,6 +110,10 @@ public protocol CheckpointFormat {
   /// Whether the format stores block-quantized tensors (Q8_0, Q4_0) as they are;
   /// `ckpt convert` dequantizes them to F32 for formats that do not.
   static var supportsBlockQuantization: Bool { get }
+  /// The part of `metadata`, as read from a file of this format, that belongs to the weights
+  /// and is carried into files written from them. The rest describes the file itself (a
+  /// `.ckz` file's provenance, under `ckz.`) and would be false in another file.
+  static func userMetadata(_ metadata: [String: String]) -> [String: String]
 }
 
 extension CheckpointFormat {
@@ -117,4 +121,6 @@ extension CheckpointFormat {
   public static var supportsMetadata: Bool { true }
   /// Formats store only whole-element dtypes unless they say otherwise.
   public static var supportsBlockQuantization: Bool { false }
+  /// All metadata a format reads belongs to the weights unless it says otherwise.
+  public static func userMetadata(_ metadata: [String: String]) -> [String: String] { metadata }
 }

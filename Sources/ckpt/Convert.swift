@@ -88,10 +88,8 @@ extension Ckpt {
         let started = Date()
         try Convert.refuseSameFile(input: input, output: output)
         var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
-        if checkpoint.format == CKZFormat.identifier {
-          // Provenance read from a .ckz file is not user metadata: do not carry it on.
-          checkpoint.metadata = CKZFormat.userMetadata(checkpoint.metadata)
-        }
+        // What describes the source file itself (a .ckz file's provenance) is not carried on.
+        checkpoint.metadata = FormatRegistry.userMetadata(of: checkpoint)
         if let target = try format.map(FormatRegistry.format(named:))
           ?? FormatRegistry.format(forExtensionOf: output),
           !target.supportsBlockQuantization
@@ -124,10 +122,7 @@ extension Ckpt {
           shardSize: shardSize.flatMap(parseByteSize),
           compression: try compress.map(CompressionSetting.init(parsing:)),
           progress: progress,
-          provenance: Provenance(
-            sourcePath: input, sourceFormat: checkpoint.format,
-            sourceLayout: LayoutDetector.detect(names: checkpoint.tensors.map(\.name)).layout.rawValue,
-            tool: "ckpt \(Ckpt.version)"))
+          provenance: .source(input, original))
         defer { progress?.end() }
         if !checkpoint.metadata.isEmpty, !outputOptions.quiet,
           let target = try format.map(FormatRegistry.format(named:))

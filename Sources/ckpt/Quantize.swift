@@ -71,7 +71,9 @@ extension Ckpt {
         let (quantized, report) = try CheckpointQuantizer.quantize(original, rules: rules)
         let progress = outputOptions.progressBar()
         defer { progress?.end() }
-        try FormatRegistry.write(quantized, to: output, options: WriteOptions(progress: progress))
+        try FormatRegistry.write(
+          quantized, to: output,
+          options: WriteOptions(progress: progress, provenance: .source(input, original)))
         progress?.end()
         let seconds = Date().timeIntervalSince(started)
         var endToEnd: EndToEndCheck?

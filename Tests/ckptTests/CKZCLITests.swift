@@ -120,6 +120,21 @@ final class CKZCLITests: XCTestCase {
   /// .ckz (zlib:6) → every other format → .ckz (stored) gives back the tensors bit for bit:
   /// F64 … BOOL with 0-d and zero-size tensors through safetensors, npz, pt and h5, and the
   /// BF16 fixture through GGUF too (GGUF has no U8 or BOOL: a clear error naming the tensor).
+  /// With `--layout`, the provenance still names the source as read (format and layout),
+  /// not the converted checkpoint.
+  func testProvenanceDescribesTheSourceBeforeLayoutConversion() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let input = TestFixtures.path("engine/lstm_pytorch.safetensors")
+      let output = folder + "/keras.ckz"
+      let result = try TestFixtures.runCkpt(["convert", input, output, "--layout", "keras", "--quiet"])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let reader = try CKZReader(path: output)
+      XCTAssertEqual(reader.provenance["source_format"], "safetensors")
+      XCTAssertEqual(reader.provenance["source_layout"], "pytorch")
+      XCTAssertEqual(reader.provenance["source_sha256"], try SHA256.hex(SHA256.digest(ofFileAt: input)))
+    }
+  }
+
   func testRoundTripsBetweenCKZAndEveryOtherFormatAreBitExact() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let cases: [(fixture: String, formats: [String])] = [

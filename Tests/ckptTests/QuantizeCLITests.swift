@@ -111,6 +111,35 @@ final class QuantizeCLITests: XCTestCase {
     }
   }
 
+  /// A .ckz source's provenance (`ckz.*`) describes that file: a quantized copy does not carry
+  /// it as metadata, while the source's own metadata and the quantization's are kept.
+  func testQuantizingACKZFileDoesNotCarryItsProvenance() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let source = folder + "/t.ckz"
+      XCTAssertEqual(try TestFixtures.runCkpt(["convert", transformer, source, "--quiet"]).status, 0)
+      let read = try FormatRegistry.read(path: source)
+      XCTAssertNotNil(read.metadata["ckz.source_sha256"])
+      for output in ["/q.safetensors", "/q.ckz"] {
+        let result = try TestFixtures.runCkpt([
+          "quantize", source, folder + output, "--scheme", "f16", "--quiet",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let written = try FormatRegistry.read(path: folder + output)
+        XCTAssertEqual(written.metadata["ckpt.quantization"], "f16", output)
+        for (key, value) in read.metadata where !key.hasPrefix("ckz.") {
+          XCTAssertEqual(written.metadata[key], value, "\(output): \(key)")
+        }
+        if output.hasSuffix(".ckz") {
+          // The new file's own provenance: its source is t.ckz.
+          XCTAssertEqual(written.metadata["ckz.source_format"], "ckz")
+          XCTAssertNotEqual(written.metadata["ckz.source_sha256"], read.metadata["ckz.source_sha256"])
+        } else {
+          XCTAssertEqual(written.metadata.keys.filter { $0.hasPrefix("ckz.") }, [], output)
+        }
+      }
+    }
+  }
+
   /// The text report is a table with one line per tensor and the end-to-end line.
   func testTextReport() throws {
     try TestFixtures.withTemporaryFolder { folder in
