@@ -14,6 +14,9 @@ let package = Package(
     .library(name: "CheckpointQuantization", targets: ["CheckpointQuantization"]),
     .library(name: "CheckpointVerification", targets: ["CheckpointVerification"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
+    // Test and fuzz helpers (fixture paths, running `ckpt`, in-memory archives): for this
+    // package's tests and its Fuzz/ package, not an API.
+    .library(name: "CheckpointTestSupport", targets: ["CheckpointTestSupport"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -100,7 +103,7 @@ let package = Package(
       ]
     ),
 
-    // Shared test helpers: fixture paths, scratch folders, running `ckpt`.
+    // Shared test helpers: fixture paths, scratch folders, running `ckpt`, in-memory zip archives.
     .target(
       name: "CheckpointTestSupport", dependencies: ["CheckpointCore", "CheckpointStorage"],
       path: "Sources/CheckpointTestSupport"),

@@ -17,6 +17,7 @@ let package = Package(
         .product(name: "CheckpointStorage", package: "CheckpointKit"),
         .product(name: "CheckpointHDF5", package: "CheckpointKit"),
         .product(name: "CheckpointKit", package: "CheckpointKit"),
+        .product(name: "CheckpointTestSupport", package: "CheckpointKit"),
       ]
     )
   ]

@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointStorage
+import CheckpointTestSupport
 import FuzzSupport
 
 // Fuzzes the restricted pickle VM and the torch tree walk behind a well-formed
@@ -33,65 +34,9 @@ private func records(_ input: [UInt8]) -> [(name: [UInt8], data: [UInt8])] {
   return result
 }
 
-/// A stored (uncompressed) zip archive of `records`.
-private func zipArchive(_ records: [(name: [UInt8], data: [UInt8])]) -> [UInt8] {
-  var out: [UInt8] = []
-  var central: [UInt8] = []
-  func u16(_ value: Int, _ buffer: inout [UInt8]) {
-    buffer += [UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8)]
-  }
-  func u32(_ value: Int, _ buffer: inout [UInt8]) {
-    for index in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
-  }
-  for record in records {
-    let crc = Int(Zlib.crc32(record.data))
-    let offset = out.count
-    u32(0x0403_4b50, &out)
-    u16(20, &out)
-    u16(0, &out)
-    u16(0, &out)
-    u32(0, &out)
-    u32(crc, &out)
-    u32(record.data.count, &out)
-    u32(record.data.count, &out)
-    u16(record.name.count, &out)
-    u16(0, &out)
-    out += record.name
-    out += record.data
-    u32(0x0201_4b50, &central)
-    u16(20, &central)
-    u16(20, &central)
-    u16(0, &central)
-    u16(0, &central)
-    u32(0, &central)
-    u32(crc, &central)
-    u32(record.data.count, &central)
-    u32(record.data.count, &central)
-    u16(record.name.count, &central)
-    u16(0, &central)
-    u16(0, &central)
-    u16(0, &central)
-    u16(0, &central)
-    u32(0, &central)
-    u32(offset, &central)
-    central += record.name
-  }
-  let centralOffset = out.count
-  out += central
-  u32(0x0605_4b50, &out)
-  u16(0, &out)
-  u16(0, &out)
-  u16(records.count, &out)
-  u16(records.count, &out)
-  u32(central.count, &out)
-  u32(centralOffset, &out)
-  u16(0, &out)
-  return out
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-  let archive = zipArchive(records(FuzzHarness.bytes(data, size)))
+  let archive = StoredZip.archive(records(FuzzHarness.bytes(data, size)))
   let path = FuzzHarness.writeInput(archive, suffix: "pt")
   FuzzHarness.readAndLoad(path: path, prefix: Array(archive.prefix(64)), format: format)
   return 0

@@ -2,10 +2,16 @@ import CheckpointStorage
 
 /// A plain stored (uncompressed) zip archive with correct CRCs, built in memory
 /// so that damaged records reach the reader behind valid zip framing without
-/// the cost of an atomic, synced write per case.
-enum StoredZip {
-  /// The archive of `records`, in order.
-  static func archive(_ records: [(name: String, data: [UInt8])]) -> [UInt8] {
+/// the cost of an atomic, synced write per case (the corruption tests, and the
+/// `fuzz-pickle` target, whose names may be any bytes).
+public enum StoredZip {
+  /// The archive of `records` (UTF-8 names), in order.
+  public static func archive(_ records: [(name: String, data: [UInt8])]) -> [UInt8] {
+    archive(records.map { (Array($0.name.utf8), $0.data) })
+  }
+
+  /// The archive of `records`, whose names are taken byte for byte, in order.
+  public static func archive(_ records: [(name: [UInt8], data: [UInt8])]) -> [UInt8] {
     var out: [UInt8] = []
     var central: [UInt8] = []
     func u16(_ value: Int, _ buffer: inout [UInt8]) {
@@ -15,7 +21,7 @@ enum StoredZip {
       for index in 0..<4 { buffer.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
     }
     for record in records {
-      let name = Array(record.name.utf8)
+      let name = record.name
       let crc = Int(Zlib.crc32(record.data))
       let offset = out.count
       for (value, width) in [
