@@ -101,12 +101,8 @@ struct GRU: Sendable {
             gates: gates[lane].pointer, y: ys[layer].pointer + direction * hidden, ldy: width,
             h: hs[lane].pointer)
         })
-      let board = Wavefront(sources: (0..<lanes).map { nd == 1 && $0 > 0 ? $0 - 1 : nil }, chunks: chunks)
-      let body: @Sendable (Int) -> Void = { lane in pass.run(lane, chunks: chunks, board: board) }
-      if lanes > 1 {
-        BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: lanes, execute: body) }
-      } else {
-        body(0)
+      Wavefront.runLayers(lanes: lanes, directions: nd, chunks: chunks) { lane, board in
+        pass.run(lane, chunks: chunks, board: board)
       }
     }
     return (0..<count).map { layer in

@@ -85,6 +85,24 @@ final class Wavefront: @unchecked Sendable {
     }
   }
 
+  /// Runs the `lanes` lanes of consecutive recurrent layers of `directions` directions each
+  /// (lane `layer · directions + direction`), each on a thread of its own with
+  /// `runLane(lane, board)`, over one board of `chunks` chunks. A unidirectional layer reads the
+  /// layer below chunk by chunk; only unidirectional layers run several at a time, since a
+  /// bidirectional layer needs all of the layer below. With several lanes, BLAS runs
+  /// single-threaded meanwhile (``BLAS/singleThreaded(_:)``).
+  static func runLayers(
+    lanes: Int, directions: Int, chunks: Int, _ runLane: @escaping @Sendable (Int, Wavefront) -> Void
+  ) {
+    let board = Wavefront(
+      sources: (0..<lanes).map { directions == 1 && $0 > 0 ? $0 - 1 : nil }, chunks: chunks)
+    if lanes > 1 {
+      BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: lanes) { runLane($0, board) } }
+    } else {
+      runLane(0, board)
+    }
+  }
+
   /// The first step and the number of steps of chunk `index` when `steps` steps are cut into
   /// chunks of `chunk` (counted from the end when `reverse`).
   static func span(_ index: Int, chunk: Int, steps: Int, reverse: Bool) -> (t0: Int, n: Int) {
