@@ -23,8 +23,7 @@ void checkpointkit_sgemm(int trans_a, int trans_b, int m, int n, int k, float al
 }
 
 int checkpointkit_blas_threads(void) { return 1; }
-void checkpointkit_set_blas_threads(int count) { (void)count; }
-void checkpointkit_park_blas_threads(void) {}
+const char *checkpointkit_blas_core(void) { return NULL; }
 
 #else
 
@@ -39,10 +38,12 @@ typedef void (*ckblas_sgemm_fn)(int order, int trans_a, int trans_b, int m, int 
 static pthread_once_t ckblas_once = PTHREAD_ONCE_INIT;
 static char ckblas_error[2048];
 static ckblas_sgemm_fn ckblas_sgemm;
-// OpenBLAS's own thread controls; NULL for libraries without them.
+// OpenBLAS's own thread controls; NULL for libraries without them (netlib's CBLAS runs on
+// the caller's thread anyway).
 static int (*ckblas_get_threads)(void);
 static void (*ckblas_set_threads)(int);
 static int (*ckblas_shutdown_pool)(void);
+static char *(*ckblas_get_corename)(void);
 
 static void ckblas_append(const char *text) {
   size_t used = strlen(ckblas_error);
@@ -73,6 +74,8 @@ static int ckblas_try(const char *name) {
   memcpy(&ckblas_set_threads, &symbol, sizeof symbol);
   symbol = ckblas_symbol(handle, "blas_thread_shutdown_");
   memcpy(&ckblas_shutdown_pool, &symbol, sizeof symbol);
+  symbol = ckblas_symbol(handle, "openblas_get_corename");
+  memcpy(&ckblas_get_corename, &symbol, sizeof symbol);
   return 1;
 }
 
@@ -87,8 +90,13 @@ static void ckblas_load_once(void) {
   }
   if (loaded) {
     ckblas_error[0] = '\0';
-    // OpenBLAS starts its pool when loaded, and the idle workers spin: stop them until a
-    // multi-threaded product needs them.
+    // Every product runs on its caller's thread: the engine splits products between its own
+    // threads, by a rule that depends only on the shapes and its thread count, so the bits of a
+    // result never depend on how many threads the library's pool would have used (under some
+    // OpenBLAS kernels, Haswell and Zen among them, a product split by the pool differs in the
+    // last bits from the same product on one thread). OpenBLAS starts its pool when loaded, and
+    // the idle workers spin: with one thread the pool is stopped and never starts again.
+    if (ckblas_set_threads != NULL) ckblas_set_threads(1);
     if (ckblas_shutdown_pool != NULL) ckblas_shutdown_pool();
   } else {
     size_t used = strlen(ckblas_error);
@@ -120,12 +128,9 @@ int checkpointkit_blas_threads(void) {
   return ckblas_get_threads();
 }
 
-void checkpointkit_set_blas_threads(int count) {
-  if (checkpointkit_blas_load() == NULL && ckblas_set_threads != NULL) ckblas_set_threads(count);
-}
-
-void checkpointkit_park_blas_threads(void) {
-  if (checkpointkit_blas_load() == NULL && ckblas_shutdown_pool != NULL) ckblas_shutdown_pool();
+const char *checkpointkit_blas_core(void) {
+  if (checkpointkit_blas_load() != NULL || ckblas_get_corename == NULL) return NULL;
+  return ckblas_get_corename();
 }
 
 #endif

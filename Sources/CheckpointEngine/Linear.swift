@@ -72,7 +72,7 @@ struct DenseWeight: Sendable {
         let end = min(start + block, range.upperBound)
         self.multiplyBlock(
           UnsafePointer(input.pointer), rows: rows, ldx: ldx, outputs: start..<end,
-          into: output.pointer + (start - range.lowerBound), ldy: ldy, beta: beta)
+          into: output.pointer + (start - range.lowerBound), ldy: ldy, beta: beta, threads: 1)
       }
       if threads > 1 {
         DispatchQueue.concurrentPerform(iterations: count, execute: body)
@@ -81,7 +81,7 @@ struct DenseWeight: Sendable {
       }
       return
     }
-    multiplyBlock(x, rows: rows, ldx: ldx, outputs: range, into: y, ldy: ldy, beta: beta)
+    multiplyBlock(x, rows: rows, ldx: ldx, outputs: range, into: y, ldy: ldy, beta: beta, threads: threads)
   }
 
   /// The largest `rows × columns × inner` product OpenBLAS hands to its small-matrix kernels.
@@ -100,7 +100,7 @@ struct DenseWeight: Sendable {
 
   private func multiplyBlock(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, outputs range: Range<Int>,
-    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float
+    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float, threads: Int
   ) {
     values.withUnsafeBufferPointer { w in
       guard let base = w.baseAddress else { return }
@@ -108,11 +108,12 @@ struct DenseWeight: Sendable {
       case .outIn:
         BLAS.gemm(
           transB: true, m: rows, n: range.count, k: inFeatures, a: x, lda: ldx,
-          b: base + range.lowerBound * inFeatures, ldb: inFeatures, beta: beta, c: y, ldc: ldy)
+          b: base + range.lowerBound * inFeatures, ldb: inFeatures, beta: beta, c: y, ldc: ldy,
+          threads: threads)
       case .inOut:
         BLAS.gemm(
           m: rows, n: range.count, k: inFeatures, a: x, lda: ldx, b: base + range.lowerBound,
-          ldb: outFeatures, beta: beta, c: y, ldc: ldy)
+          ldb: outFeatures, beta: beta, c: y, ldc: ldy, threads: threads)
       }
     }
   }
@@ -142,21 +143,24 @@ struct Linear: Sendable {
   var inFeatures: Int { weight.inFeatures }
   var outFeatures: Int { weight.outFeatures }
 
-  /// `y[rows, out] = x[rows, in] · W + b`, rows at strides `ldx` and `ldy`.
+  /// `y[rows, out] = x[rows, in] · W + b`, rows at strides `ldx` and `ldy`, on up to `threads` threads.
   func apply(
-    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int
+    _ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+    threads: Int = EngineThreads.count
   ) {
     if let bias {
       for row in 0..<rows {
         (y + row * ldy).update(from: bias, count: outFeatures)
       }
     }
-    weight.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy, beta: bias == nil ? 0 : 1)
+    weight.multiply(x, rows: rows, ldx: ldx, into: y, ldy: ldy, beta: bias == nil ? 0 : 1, threads: threads)
   }
 }
 
-/// A raw pointer handed to worker threads that write disjoint parts of its memory.
+/// A raw pointer handed to worker threads that read it, or write disjoint parts of its memory.
 struct UnsafeSendablePointer: @unchecked Sendable {
   let pointer: UnsafeMutablePointer<Float>
   init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+  /// For reading only.
+  init(_ pointer: UnsafePointer<Float>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
 }

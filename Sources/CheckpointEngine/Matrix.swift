@@ -49,12 +49,15 @@ public struct Matrix: Sendable, Equatable {
 }
 
 extension Matrix {
-  /// Multiplies: `self[rows × k] · W` for a dense weight, plus its bias, into `[rows, outputs]`.
-  func applying(_ linear: Linear) -> Matrix {
+  /// Multiplies: `self[rows × k] · W` for a dense weight, plus its bias, into `[rows, outputs]`,
+  /// on up to `threads` threads.
+  func applying(_ linear: Linear, threads: Int = EngineThreads.count) -> Matrix {
     var result = Matrix(zeros: Array(shape.dropLast()) + [linear.outFeatures])
     values.withUnsafeBufferPointer { x in
       result.values.withUnsafeMutableBufferPointer { y in
-        linear.apply(x.baseAddress!, rows: rows, ldx: columns, into: y.baseAddress!, ldy: linear.outFeatures)
+        linear.apply(
+          x.baseAddress!, rows: rows, ldx: columns, into: y.baseAddress!, ldy: linear.outFeatures,
+          threads: threads)
       }
     }
     return result

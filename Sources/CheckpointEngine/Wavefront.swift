@@ -89,15 +89,14 @@ final class Wavefront: @unchecked Sendable {
   /// (lane `layer · directions + direction`), each on a thread of its own with
   /// `runLane(lane, board)`, over one board of `chunks` chunks. A unidirectional layer reads the
   /// layer below chunk by chunk; only unidirectional layers run several at a time, since a
-  /// bidirectional layer needs all of the layer below. With several lanes, BLAS runs
-  /// single-threaded meanwhile (``BLAS/singleThreaded(_:)``).
+  /// bidirectional layer needs all of the layer below.
   static func runLayers(
     lanes: Int, directions: Int, chunks: Int, _ runLane: @escaping @Sendable (Int, Wavefront) -> Void
   ) {
     let board = Wavefront(
       sources: (0..<lanes).map { directions == 1 && $0 > 0 ? $0 - 1 : nil }, chunks: chunks)
     if lanes > 1 {
-      BLAS.singleThreaded { DispatchQueue.concurrentPerform(iterations: lanes) { runLane($0, board) } }
+      DispatchQueue.concurrentPerform(iterations: lanes) { runLane($0, board) }
     } else {
       runLane(0, board)
     }

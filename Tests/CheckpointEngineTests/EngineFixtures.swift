@@ -116,3 +116,25 @@ enum EngineFixtures {
     }
   }
 }
+
+/// Asserts that `actual` and `expected` hold the same arrays bit for bit; a failure names the
+/// array and the first value that differs (rather than printing every value).
+func assertBitIdentical(
+  _ actual: [Matrix], _ expected: [Matrix], _ label: String, file: StaticString = #filePath,
+  line: UInt = #line
+) {
+  XCTAssertEqual(actual.count, expected.count, "\(label): array count", file: file, line: line)
+  for (index, (a, b)) in zip(actual, expected).enumerated() {
+    guard a.shape == b.shape else {
+      XCTFail("\(label): array \(index) has shape \(a.shape), expected \(b.shape)", file: file, line: line)
+      continue
+    }
+    if let at = a.values.indices.first(where: { a.values[$0].bitPattern != b.values[$0].bitPattern }) {
+      let differing = a.values.indices.filter { a.values[$0].bitPattern != b.values[$0].bitPattern }.count
+      XCTFail(
+        "\(label): array \(index) differs at value \(at) (\(a.values[at]) vs \(b.values[at])), "
+          + "\(differing) of \(a.count) values differ, max abs \(a.maxAbsDifference(to: b))",
+        file: file, line: line)
+    }
+  }
+}

@@ -74,7 +74,8 @@ final class GRUTests: XCTestCase {
           threaded.hN.maxAbsDifference(to: sequential.hN), 1e-6, "\(name), \(threads) threads")
         for (index, record) in trace.records.enumerated() {
           let layer = gru.forwardLayer(index, record.inputs[0], threads: threads)
-          XCTAssertEqual([layer.y, layer.hN], record.outputs, "\(name): \(record.name), \(threads) threads")
+          assertBitIdentical(
+            [layer.y, layer.hN], record.outputs, "\(name): \(record.name), \(threads) threads")
         }
       }
     }

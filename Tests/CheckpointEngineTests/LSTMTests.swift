@@ -182,7 +182,8 @@ final class LSTMTests: XCTestCase {
         XCTAssertEqual(trace.records.last?.outputs.first, pass.y)
         for (index, record) in trace.records.enumerated() {
           let layer = lstm.forwardLayer(index, record.inputs[0], threads: threads)
-          XCTAssertEqual([layer.y, layer.hN, layer.cN], record.outputs, "\(record.name), \(threads) threads")
+          assertBitIdentical(
+            [layer.y, layer.hN, layer.cN], record.outputs, "\(record.name), \(threads) threads")
         }
       }
     }

@@ -32,19 +32,15 @@ void checkpointkit_sgemm(int trans_a, int trans_b, int m, int n, int k, float al
                          const float *_Nonnull a, int lda, const float *_Nonnull b, int ldb,
                          float beta, float *_Nonnull c, int ldc);
 
-/// The number of threads a BLAS call may use (OpenBLAS's own pool; 1 for
-/// Accelerate, which manages its threads itself, and for BLAS libraries without a pool).
+/// The number of threads a BLAS call may use: 1 once loaded (the library's own pool is set
+/// to one thread and stopped at load; the engine splits products between its own threads).
+/// Accelerate manages its threads itself and reports 1.
 int checkpointkit_blas_threads(void);
 
-/// Sets the number of threads later BLAS calls may use (no effect without a pool).
-void checkpointkit_set_blas_threads(int count);
-
-/// Stops the BLAS thread pool until a later multi-threaded call starts it again.
-/// OpenBLAS's idle workers busy-wait (yielding) for about 0.1 s after the pool
-/// starts and after each call, which takes a core from threads of the caller's
-/// own; stopped, they cost nothing. It is what OpenBLAS's own fork handler calls.
-/// Loads BLAS if it is not loaded yet.
-void checkpointkit_park_blas_threads(void);
+/// The kernel family the BLAS library chose for this CPU (OpenBLAS's core name, such as
+/// "Haswell" or "SkylakeX", which `OPENBLAS_CORETYPE` can force), or NULL when the library
+/// does not say (Accelerate, netlib) or is not loaded.
+const char *_Nullable checkpointkit_blas_core(void);
 
 // A barrier for the engine's few threads around BLAS calls, on `state[0]` (arrivals),
 // `state[1]` (generation) and `state[2]` (sleepers), all zero at first: spins briefly (the
