@@ -39,6 +39,22 @@ public struct BlockErrorAccumulator {
     statistics.add(original: x, restored: y, count: 32)
   }
 
+  /// Adds a block quantized by the scalar path: element by element when it has non-finite
+  /// values or scales (`vectorCase` false), else in the lanes the vector path uses, so that a
+  /// forced scalar run (`CKPT_SIMD=off`) reports the same statistics, bit for bit.
+  @inlinable
+  mutating func add(_ x: UnsafePointer<Float>, restored y: [Float], vectorCase: Bool) {
+    y.withUnsafeBufferPointer { y in
+      let restored = y.baseAddress!
+      if vectorCase {
+        add(
+          BlockMath.load(x), BlockMath.load(x + 16), BlockMath.load(restored), BlockMath.load(restored + 16))
+      } else {
+        addSlowly(x, restored: restored)
+      }
+    }
+  }
+
   @inlinable
   mutating func flush() {
     statistics.signalEnergy += Double(signal.sum())

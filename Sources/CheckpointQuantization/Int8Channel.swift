@@ -1,16 +1,22 @@
+import CheckpointCore
+
 /// Per-output-channel symmetric int8: each row (a slice along the first dimension) gets an
 /// F32 scale `amax / 127` over its finite values and values `roundf(x / scale)` clamped to
 /// [-127, 127] (NaN stores 0, ±inf stores ±127). A row of zeros has scale 0.
 public enum Int8Channel {
   /// Quantizes one row of `count` floats into `destination`; returns the row's scale.
+  ///
+  /// Finite rows take the 16-lane vector path unless `vector` is false (`CKPT_SIMD=off`), when
+  /// they take the scalar path, with the same bytes.
   @inlinable
   public static func quantize(
-    _ x: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Int8>
+    _ x: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Int8>,
+    vector: Bool = SIMDPolicy.current.allowsVectors
   )
     -> Float
   {
     let maxBits = BlockMath.maximumMagnitudeBits(x, count: count)
-    if maxBits < 0x7F80_0000 {
+    if vector, maxBits < 0x7F80_0000 {
       // All finite: 16 lanes at a time (the scalar loop below handles the rest).
       let scale = Float(bitPattern: maxBits) / 127
       guard scale >= .leastNormalMagnitude else {

@@ -1,3 +1,5 @@
+import CheckpointCore
+
 /// ggml's Q4_0 blocks: 32 values as an fp16 scale `d = max / -8` (`max` the value of largest
 /// magnitude, sign kept, first one on ties) and 16 bytes of 4-bit values
 /// `q = min(15, trunc(x / d + 8.5))` packed `q[j] | q[j + 16] << 4` (18 bytes),
@@ -12,10 +14,13 @@ public enum Q4_0Block {
 
   /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (18 bytes each),
   /// adding the error of the dequantized values (`(q − 8) × d`) to `errors`.
+  ///
+  /// Blocks take the 16-lane vector path unless `vector` is false (`CKPT_SIMD=off`), when
+  /// every block takes the scalar path, with the same bytes.
   @inlinable
   public static func quantize(
     _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer,
-    errors: inout BlockErrorAccumulator
+    errors: inout BlockErrorAccumulator, vector: Bool = SIMDPolicy.current.allowsVectors
   ) {
     for block in 0..<blocks {
       let x = source + block * 32
@@ -43,13 +48,14 @@ public enum Q4_0Block {
       }
       let d = signedMax / -8
       let id: Float = d == 0 ? 0 : 1 / d
-      if maxBits >= 0x7F80_0000 || !id.isFinite {
+      let vectorCase = maxBits < 0x7F80_0000 && id.isFinite
+      if !vectorCase || !vector {
         quantizeSlowly(x, into: out)
         var restored = [Float](repeating: 0, count: 32)
         restored.withUnsafeMutableBufferPointer {
           dequantize(UnsafeRawPointer(out), blocks: 1, into: $0.baseAddress!)
         }
-        errors.addSlowly(x, restored: restored)
+        errors.add(x, restored: restored, vectorCase: vectorCase)
         continue
       }
       let h = HalfPrecision.halfBits(d)

@@ -1,3 +1,5 @@
+import CheckpointCore
+
 /// ggml's Q8_0 blocks: 32 values as an fp16 scale `d = amax / 127` and 32 int8 values
 /// `roundf(x / d)` (34 bytes), bit-identical to ggml's `quantize_row_q8_0_ref` and gguf-py's
 /// `quants.quantize(x, Q8_0)`.
@@ -14,10 +16,13 @@ public enum Q8_0Block {
 
   /// Quantizes `blocks` blocks of 32 floats at `source` into `destination` (34 bytes each),
   /// adding the error of the dequantized values (`q × d`) to `errors`.
+  ///
+  /// Blocks take the 16-lane vector path unless `vector` is false (`CKPT_SIMD=off`), when
+  /// every block takes the scalar path, with the same bytes.
   @inlinable
   public static func quantize(
     _ source: UnsafePointer<Float>, blocks: Int, into destination: UnsafeMutableRawPointer,
-    errors: inout BlockErrorAccumulator
+    errors: inout BlockErrorAccumulator, vector: Bool = SIMDPolicy.current.allowsVectors
   ) {
     for block in 0..<blocks {
       let x = source + block * 32
@@ -26,13 +31,14 @@ public enum Q8_0Block {
       let amax = Float(bitPattern: maxBits)
       let d = amax / 127
       let id: Float = d == 0 ? 0 : 1 / d
-      if maxBits >= 0x7F80_0000 || !id.isFinite {
+      let vectorCase = maxBits < 0x7F80_0000 && id.isFinite
+      if !vectorCase || !vector {
         quantizeSlowly(x, into: out)
         var restored = [Float](repeating: 0, count: 32)
         restored.withUnsafeMutableBufferPointer {
           dequantize(UnsafeRawPointer(out), blocks: 1, into: $0.baseAddress!)
         }
-        errors.addSlowly(x, restored: restored)
+        errors.add(x, restored: restored, vectorCase: vectorCase)
         continue
       }
       let v0 = BlockMath.load(x)

@@ -1,6 +1,7 @@
 import CheckpointCore
 import CheckpointKit
 import CheckpointTestSupport
+import Foundation
 import XCTest
 
 final class QuantizeCLITests: XCTestCase {
@@ -90,6 +91,51 @@ final class QuantizeCLITests: XCTestCase {
       for tensor in quantized.tensors {
         XCTAssertEqual(try back[tensor.name]?.load(), try tensor.load(), tensor.name)
       }
+    }
+  }
+
+  /// `CKPT_SIMD` forces the scalar paths (`off`) or rules out AVX-512 (`no-avx512`): every
+  /// scheme writes the same bytes and reports the same figures, and a `.ckz` (whose chunk
+  /// CRCs take another path) is the same file.
+  func testEveryVectorPolicyWritesTheSameBytes() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      func stripTimes(_ json: JSONValue) -> JSONValue {
+        switch json {
+        case .object(let pairs):
+          return .object(
+            pairs.filter { !$0.0.hasSuffix("seconds") && $0.0 != "output" }.map { ($0.0, stripTimes($0.1)) })
+        case .array(let items): return .array(items.map(stripTimes))
+        default: return json
+        }
+      }
+      for (scheme, ext) in [
+        ("q8_0", "gguf"), ("q4_0", "gguf"), ("int8", "safetensors"), ("f16", "safetensors"),
+      ] {
+        var outputs: [[UInt8]] = []
+        var reports: [JSONValue] = []
+        for policy in ["auto", "no-avx512", "off"] {
+          let out = folder + "/\(scheme)-\(policy).\(ext)"
+          let result = try TestFixtures.runCkpt(
+            ["quantize", transformer, out, "--scheme", scheme, "--json"], environment: ["CKPT_SIMD": policy])
+          XCTAssertEqual(result.status, 0, result.stderr)
+          outputs.append(try Array(Data(contentsOf: URL(fileURLWithPath: out))))
+          reports.append(stripTimes(try JSONValue.parse(Array(result.stdout.utf8))))
+        }
+        XCTAssertEqual(outputs[1], outputs[0], "\(scheme): no-avx512")
+        XCTAssertEqual(outputs[2], outputs[0], "\(scheme): off")
+        XCTAssertEqual(reports[1], reports[0], "\(scheme): no-avx512 report")
+        XCTAssertEqual(reports[2], reports[0], "\(scheme): off report")
+      }
+      var archives: [[UInt8]] = []
+      for policy in ["auto", "no-avx512", "off"] {
+        let out = folder + "/m-\(policy).ckz"
+        let result = try TestFixtures.runCkpt(
+          ["convert", transformer, out, "--quiet"], environment: ["CKPT_SIMD": policy])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        archives.append(try Array(Data(contentsOf: URL(fileURLWithPath: out))))
+      }
+      XCTAssertEqual(archives[1], archives[0], ".ckz: no-avx512")
+      XCTAssertEqual(archives[2], archives[0], ".ckz: off")
     }
   }
 

@@ -217,10 +217,20 @@ enum CKZChunkCodec {
         out[3 * count + i] = UInt8(truncatingIfNeeded: value >> 24)
       }
     default:
-      let bytes = src.assumingMemoryBound(to: UInt8.self)
-      for i in 0..<count {
-        for k in 0..<group { out[k * count + i] = bytes[i * group + k] }
-      }
+      splitBytewise(raw, into: planes, group: group)
+    }
+  }
+
+  /// ``split(_:into:group:)`` byte by byte, for any width: what the 2- and 4-byte paths must equal.
+  static func splitBytewise(
+    _ raw: UnsafeRawBufferPointer, into planes: UnsafeMutableRawBufferPointer, group: Int
+  ) {
+    let count = raw.count / group
+    guard count > 0, let src = raw.baseAddress, let dst = planes.baseAddress else { return }
+    let out = dst.assumingMemoryBound(to: UInt8.self)
+    let bytes = src.assumingMemoryBound(to: UInt8.self)
+    for i in 0..<count {
+      for k in 0..<group { out[k * count + i] = bytes[i * group + k] }
     }
   }
 
@@ -242,11 +252,20 @@ enum CKZChunkCodec {
         dst.storeBytes(of: value.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
       }
     default:
-      let out = dst.assumingMemoryBound(to: UInt8.self)
-      let group = planes.count
-      for i in 0..<count {
-        for k in 0..<group { out[i * group + k] = p[k][i] }
-      }
+      mergeBytewise(planes, count: count, into: output)
+    }
+  }
+
+  /// ``merge(_:count:into:)`` byte by byte, for any width: what the 2- and 4-byte paths must equal.
+  static func mergeBytewise(
+    _ planes: [UnsafeRawPointer], count: Int, into output: UnsafeMutableRawBufferPointer
+  ) {
+    guard count > 0, let dst = output.baseAddress else { return }
+    let p = planes.map { $0.assumingMemoryBound(to: UInt8.self) }
+    let out = dst.assumingMemoryBound(to: UInt8.self)
+    let group = planes.count
+    for i in 0..<count {
+      for k in 0..<group { out[i * group + k] = p[k][i] }
     }
   }
 }

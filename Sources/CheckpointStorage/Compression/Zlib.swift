@@ -19,15 +19,48 @@ public enum Zlib {
   /// On x86-64 CPUs with PCLMULQDQ, whole 16-byte blocks are folded by
   /// carry-less multiplication (several times faster than zlib 1.2's tables),
   /// 64 bytes per step, or 256 with AVX-512 VPCLMULQDQ; zlib computes the rest.
-  /// All give the same value.
+  /// All give the same value (``CRCPath``; `CKPT_SIMD` rules paths out).
   public static func crc32(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+    crc32(bytes, seed: seed, path: crcPath)
+  }
+
+  /// The ways of computing a CRC-32, each giving the same value.
+  enum CRCPath: CaseIterable, Sendable {
+    /// zlib's tables, byte by byte: every CPU.
+    case table
+    /// PCLMULQDQ, 64 bytes per step.
+    case fold
+    /// AVX-512 VPCLMULQDQ, 256 bytes per step for runs of 1 KiB and more (shorter runs fold).
+    case wideFold
+
+    /// Whether this CPU can run the path.
+    var isAvailable: Bool {
+      switch self {
+      case .table: return true
+      case .fold: return ckz_crc32_fold_available() != 0
+      case .wideFold: return ckz_crc32_wide_fold_available() != 0
+      }
+    }
+  }
+
+  /// The path ``crc32(_:seed:)-(UnsafeRawBufferPointer,_)`` takes: the fastest this CPU has
+  /// that `CKPT_SIMD` allows.
+  static let crcPath: CRCPath = {
+    let policy = SIMDPolicy.current
+    if policy.allowsAVX512, CRCPath.wideFold.isAvailable { return .wideFold }
+    if policy.allowsVectors, CRCPath.fold.isAvailable { return .fold }
+    return .table
+  }()
+
+  /// The CRC-32 of `bytes` by `path`, which this CPU must be able to run.
+  static func crc32(_ bytes: UnsafeRawBufferPointer, seed: UInt32, path: CRCPath) -> UInt32 {
     var crc = UInt(seed)
     var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
     var left = bytes.count
-    if Zlib.foldsCRC, left >= 64, let pointer = base {
+    if path != .table, left >= 64, let pointer = base {
       let blocks = left & ~15
       let register =
-        Zlib.foldsCRCWide && blocks >= 1024
+        path == .wideFold && blocks >= 1024
         ? ckz_crc32_wide_fold_update(~seed, pointer, blocks) : ckz_crc32_fold_update(~seed, pointer, blocks)
       crc = UInt(~register)
       base = pointer + blocks
@@ -35,11 +68,6 @@ public enum Zlib {
     }
     return zlibCRC32(base, count: left, seed: crc)
   }
-
-  /// Whether ``crc32(_:seed:)-(UnsafeRawBufferPointer,_)`` folds with PCLMULQDQ on this CPU.
-  static let foldsCRC = ckz_crc32_fold_available() != 0
-  /// Whether it folds runs of 1 KiB and more 256 bytes at a time, with AVX-512 VPCLMULQDQ.
-  static let foldsCRCWide = ckz_crc32_wide_fold_available() != 0
 
   /// zlib's own CRC-32 of `count` bytes at `base`, continuing from `seed`.
   static func zlibCRC32(_ base: UnsafePointer<UInt8>?, count: Int, seed: UInt) -> UInt32 {

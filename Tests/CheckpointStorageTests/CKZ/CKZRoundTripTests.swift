@@ -128,6 +128,38 @@ final class CKZRoundTripTests: XCTestCase {
       try CKZTestData.ckzBytes(checkpoint, compression: setting))
   }
 
+  /// The 2- and 4-byte grouping paths, each forced against the byte-by-byte path: the same
+  /// planes, and the same elements back, for every length and alignment.
+  func testGroupingPathsEqualTheBytewisePath() {
+    var generator = SystemRandomNumberGenerator()
+    let source = (0..<4099).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    for group in [2, 4, 8] {
+      for offset in 0..<3 {
+        for count in [1, 2, 3, 15, 16, 17, 255, 1000] where offset + count * group <= source.count {
+          source.withUnsafeBytes { all in
+            let raw = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count * group)])
+            var fast = [UInt8](repeating: 0, count: raw.count)
+            var slow = [UInt8](repeating: 1, count: raw.count)
+            fast.withUnsafeMutableBytes { CKZChunkCodec.split(raw, into: $0, group: group) }
+            slow.withUnsafeMutableBytes { CKZChunkCodec.splitBytewise(raw, into: $0, group: group) }
+            XCTAssertEqual(fast, slow, "split: group \(group), offset \(offset), \(count) elements")
+            var merged = [UInt8](repeating: 0, count: raw.count)
+            var mergedSlowly = [UInt8](repeating: 1, count: raw.count)
+            fast.withUnsafeBytes { planes in
+              let pointers = (0..<group).map { planes.baseAddress! + $0 * count }
+              merged.withUnsafeMutableBytes { CKZChunkCodec.merge(pointers, count: count, into: $0) }
+              mergedSlowly.withUnsafeMutableBytes {
+                CKZChunkCodec.mergeBytewise(pointers, count: count, into: $0)
+              }
+            }
+            XCTAssertEqual(merged, Array(raw), "merge: group \(group), offset \(offset), \(count) elements")
+            XCTAssertEqual(mergedSlowly, Array(raw), "merge bytewise: group \(group), \(count) elements")
+          }
+        }
+      }
+    }
+  }
+
   func testByteGroupingBeatsPlainZlibOnFloats() throws {
     let bytes = CKZTestData.float32(262_144, seed: 3)
     let grouped = try bytes.withUnsafeBytes { try CKZChunkCodec.encode($0, group: 4, level: 6) }

@@ -1,8 +1,10 @@
+import CheckpointCore
 import XCTest
 
 @testable import CheckpointStorage
 
-/// The folded (PCLMULQDQ, VPCLMULQDQ) CRC-32 gives zlib's value for every length, alignment and seed.
+/// Every CRC-32 path (zlib's tables, PCLMULQDQ, AVX-512 VPCLMULQDQ), each forced, gives zlib's
+/// value for every length, alignment and seed.
 final class ZlibCRC32Tests: XCTestCase {
   /// Published check values: CRC-32 of "123456789" is 0xCBF43926; of 1 MiB of zeros, 0xA738EA1C.
   func testKnownValues() {
@@ -12,7 +14,12 @@ final class ZlibCRC32Tests: XCTestCase {
     XCTAssertEqual(Zlib.crc32([UInt8](), seed: 0x1234_5678), 0x1234_5678)
   }
 
-  func testFoldedEqualsZlibForEveryLengthAlignmentAndSeed() {
+  func testEveryPathEqualsZlibForEveryLengthAlignmentAndSeed() throws {
+    let paths = Zlib.CRCPath.allCases.filter(\.isAvailable)
+    #if arch(x86_64)
+      // Every x86-64 CPU this project meets has PCLMULQDQ; only the AVX-512 fold may be missing.
+      XCTAssertTrue(paths.contains(.fold), "this CPU has no PCLMULQDQ")
+    #endif
     var generator = SystemRandomNumberGenerator()
     let bytes = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &generator) }
     bytes.withUnsafeBytes { all in
@@ -24,8 +31,11 @@ final class ZlibCRC32Tests: XCTestCase {
           for seed: UInt32 in [0, 0xFFFF_FFFF, 0xCBF4_3926] {
             let slice = UnsafeRawBufferPointer(start: base + offset, count: length)
             let expected = Zlib.zlibCRC32(base + offset, count: length, seed: UInt(seed))
-            XCTAssertEqual(
-              Zlib.crc32(slice, seed: seed), expected, "offset \(offset), length \(length), seed \(seed)")
+            for path in paths {
+              XCTAssertEqual(
+                Zlib.crc32(slice, seed: seed, path: path), expected,
+                "\(path): offset \(offset), length \(length), seed \(seed)")
+            }
           }
         }
       }
@@ -45,15 +55,28 @@ final class ZlibCRC32Tests: XCTestCase {
     crc = Zlib.crc32(Array(bytes[start...]), seed: crc)
     XCTAssertEqual(crc, whole)
     XCTAssertEqual(whole, Zlib.zlibCRC32(bytes, count: bytes.count, seed: 0))
+    bytes.withUnsafeBytes { raw in
+      for path in Zlib.CRCPath.allCases where path.isAvailable {
+        XCTAssertEqual(Zlib.crc32(raw, seed: 0, path: path), whole, "\(path)")
+      }
+    }
   }
 
-  func testFoldingIsUsedOnThisMachineWhenTheCPUHasIt() throws {
+  /// The fastest path the CPU has runs, unless `CKPT_SIMD` rules it out.
+  func testTheFastestAllowedPathIsUsed() throws {
     #if arch(x86_64) && os(Linux)
       let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
       let has = flags.contains(" pclmulqdq") && flags.contains(" sse4_1")
-      XCTAssertEqual(Zlib.foldsCRC, has)
+      XCTAssertEqual(Zlib.CRCPath.fold.isAvailable, has)
       let wide = has && flags.contains(" avx512f") && flags.contains(" vpclmulqdq")
-      XCTAssertEqual(Zlib.foldsCRCWide, wide)
+      XCTAssertEqual(Zlib.CRCPath.wideFold.isAvailable, wide)
+      let expected: Zlib.CRCPath
+      switch SIMDPolicy.current {
+      case .auto: expected = wide ? .wideFold : has ? .fold : .table
+      case .noAVX512: expected = has ? .fold : .table
+      case .off: expected = .table
+      }
+      XCTAssertEqual(Zlib.crcPath, expected)
     #else
       throw XCTSkip("x86-64 Linux only")
     #endif
