@@ -8,7 +8,7 @@ PY_LIGHT = numpy h5py safetensors gguf pytest
 CKPT_DEBUG = .build/debug/ckpt
 CKPT = .build/release/ckpt
 
-.PHONY: all deps py-deps build release test unit-test interop-light interop demo bench lint format fixtures clean fuzz crash-test
+.PHONY: all deps py-deps build release test unit-test blas-cores interop-light interop demo bench lint format fixtures clean fuzz crash-test
 
 all: build
 
@@ -33,14 +33,21 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product ckpt --static-swift-stdlib
 
-## Unit tests, Python interop checks with the real readers, and the format lint.
+## Unit tests (then the engine and verify tests again under every OpenBLAS kernel family the CPU
+## can run), Python interop checks with the real readers, and the format lint.
 test: deps py-deps lint
-	$(SWIFT) build
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	bash Scripts/test-blas-cores.sh $(SWIFT)
 	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
 
 unit-test: deps
 	$(SWIFT) test
+
+## The engine and verify tests once per OpenBLAS kernel (OPENBLAS_CORETYPE=Haswell, Zen, SkylakeX, ...).
+blas-cores: deps
+	$(SWIFT) build --build-tests
+	bash Scripts/test-blas-cores.sh $(SWIFT)
 
 interop-light: build py-deps
 	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
