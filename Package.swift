@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "CheckpointCore", targets: ["CheckpointCore"]),
     .library(name: "CheckpointStorage", targets: ["CheckpointStorage"]),
+    .library(name: "CheckpointModels", targets: ["CheckpointModels"]),
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
@@ -73,19 +74,23 @@ let package = Package(
     // Quantization: f16/bf16/int8/Q8_0/Q4_0 kernels (SIMD, multi-threaded) and error reports.
     .target(name: "CheckpointQuantization", dependencies: ["CheckpointCore"]),
 
-    // Conversion: layout detection and (later) layout mapping rules.
-    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore", "CheckpointEngine"]),
+    // Models: recognition of what a checkpoint holds, from names, shapes and the file's own
+    // config: the one naming vocabulary, the parameter-set view, the recognisers, the settings.
+    .target(name: "CheckpointModels", dependencies: ["CheckpointCore"]),
+
+    // Conversion: layout detection and the layout rules (data), on the recognisers.
+    .target(name: "CheckpointConversion", dependencies: ["CheckpointCore", "CheckpointModels"]),
 
     // Engine: a float32 forward pass (RNNs, attention, Transformers) on CBLAS sgemm.
     .target(
       name: "CheckpointEngine",
-      dependencies: ["CheckpointCore", "CBLAS"]
+      dependencies: ["CheckpointCore", "CheckpointModels", "CBLAS"]
     ),
 
     // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
     .target(
       name: "CheckpointVerification",
-      dependencies: ["CheckpointCore", "CheckpointEngine", "CheckpointConversion"]),
+      dependencies: ["CheckpointCore", "CheckpointModels", "CheckpointEngine", "CheckpointConversion"]),
 
     // The command-line tool, thin over the libraries.
     .executableTarget(
@@ -93,6 +98,7 @@ let package = Package(
       dependencies: [
         "CheckpointCore",
         "CheckpointStorage",
+        "CheckpointModels",
         "CheckpointConversion",
         "CheckpointHDF5",
         "CheckpointKit",
@@ -119,7 +125,7 @@ let package = Package(
     .testTarget(
       name: "CheckpointConversionTests",
       dependencies: [
-        "CheckpointCore", "CheckpointConversion", "CheckpointEngine", "CheckpointKit",
+        "CheckpointCore", "CheckpointModels", "CheckpointConversion", "CheckpointEngine", "CheckpointKit",
         "CheckpointTestSupport", "ckpt",
       ]),
     .testTarget(
@@ -132,16 +138,15 @@ let package = Package(
     .testTarget(
       name: "CheckpointEngineTests",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointEngine",
-        "CheckpointTestSupport",
-        "ckpt",
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointModels",
+        "CheckpointEngine", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(
       name: "CheckpointVerificationTests",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointEngine", "CheckpointVerification",
-        "CheckpointConversion", "CheckpointTestSupport", "ckpt",
+        "CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointModels", "CheckpointEngine",
+        "CheckpointVerification", "CheckpointConversion", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(

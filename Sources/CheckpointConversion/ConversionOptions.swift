@@ -1,4 +1,4 @@
-import CheckpointEngine
+import CheckpointModels
 
 /// How ``LayoutConverter`` converts.
 public struct ConversionOptions: Sendable {

@@ -1,5 +1,5 @@
 import CheckpointCore
-import CheckpointEngine
+import CheckpointModels
 import Foundation
 
 /// Converts a checkpoint's parameters from one framework's layout to another's.
@@ -77,26 +77,17 @@ public enum LayoutConverter {
       evidence.append(
         "\(module.kind.rawValue.uppercased()) '\(name)': \(module.cells[0][0].input) (\(module.layout.rawValue) naming)"
       )
-      layout = layout ?? Self.layout(module.layout)
+      layout = layout ?? Layout(module.layout)
     }
     for stack in found.transformerStacks.prefix(3) {
       let what = stack.isDecoder ? "Transformer decoder" : "Transformer encoder"
       evidence.append(
         "\(what) (\(stack.layers.count) layers): \(stack.layers.first?.selfAttention.query ?? "") "
           + "(\(stack.layout.rawValue) naming)")
-      layout = layout ?? Self.layout(stack.layout)
+      layout = layout ?? Layout(stack.layout)
     }
     if let layout { return LayoutDetection(layout: layout, evidence: evidence) }
     return LayoutDetector.detect(names: checkpoint.tensors.map(\.name))
-  }
-
-  static func layout(_ engine: CheckpointEngine.Layout) -> Layout {
-    switch engine {
-    case .pytorch: return .pytorch
-    case .keras2: return .keras
-    case .keras3: return .keras3
-    case .hfBert, .hfBart: return .hf
-    }
   }
 
   /// The naming of plain (Linear, Embedding, LayerNorm) tensors in a layout.
@@ -148,7 +139,7 @@ public enum LayoutConverter {
   /// (PyTorch and keras_hub: ReLU, post-norm, eps 1e-5; BERT: GELU, eps 1e-12; BART: GELU,
   /// eps 1e-5). The target layout's defaults may differ (PyTorch → HF), so they are written down.
   private static func record(
-    from: Layout, to: Naming, modules: [CanonicalModule], heads: Int?, settings: EngineOptions
+    from: Layout, to: Naming, modules: [CanonicalModule], heads: Int?, settings: ModelSettings
   ) -> String {
     var members: [(String, JSONValue)] = [("from", .string(from.rawValue)), ("to", .string(to.rawValue))]
     let stacks = modules.filter { $0.kind == .encoderStack || $0.kind == .decoderStack }

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// A framework's naming and arrangement of parameters.
 public enum Layout: String, CaseIterable, Sendable {
@@ -27,6 +28,18 @@ public struct LayoutDetection: Sendable, Equatable {
 /// Rules are tried most specific first: Keras 3's `layers/…/vars/N`, Keras 2's
 /// `:0` suffixes, Hugging Face module names, PyTorch module names, then
 /// PyTorch's generic `.weight`/`.bias` suffixes.
+extension Layout {
+  /// The family of a naming: Keras 2 is `keras`, both Hugging Face namings are `hf`.
+  public init(_ naming: Naming) {
+    switch naming {
+    case .pytorch: self = .pytorch
+    case .keras2: self = .keras
+    case .keras3: self = .keras3
+    case .hfBert, .hfBart: self = .hf
+    }
+  }
+}
+
 public enum LayoutDetector {
   struct Rule {
     let layout: Layout

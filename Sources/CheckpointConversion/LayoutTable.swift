@@ -1,3 +1,5 @@
+import CheckpointModels
+
 /// The module kinds the converter maps.
 public enum ModuleKind: String, Sendable, CaseIterable {
   /// nn.LSTM / keras LSTM (one table per cell: one layer, one direction).
@@ -16,23 +18,6 @@ public enum ModuleKind: String, Sendable, CaseIterable {
   case layerNorm = "layer-norm"
   /// A standalone nn.MultiheadAttention / MultiHeadAttention (self-attention roles `self.*`).
   case attention
-}
-
-/// A framework's tensor naming, finer than ``Layout`` (Hugging Face has two styles).
-public enum Naming: String, Sendable, CaseIterable {
-  /// PyTorch `state_dict` names.
-  case pytorch
-  /// tf.keras 2 `.h5` weight names (`{layer}/{layer}/…:0`).
-  case keras2
-  /// Keras 3 `.weights.h5` paths (`layers/{class}[_N]/…/vars/N`).
-  case keras3
-  /// Hugging Face BERT (`layer.N.attention.self.query`).
-  case hfBert = "hf-bert"
-  /// Hugging Face BART/Marian (`layers.N.self_attn.q_proj`).
-  case hfBart = "hf-bart"
-
-  /// The path separator of the naming.
-  var separator: String { self == .keras2 || self == .keras3 ? "/" : "." }
 }
 
 /// One table of layout rules: for a module kind in a framework's naming, how every canonical

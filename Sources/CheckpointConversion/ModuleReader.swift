@@ -1,5 +1,5 @@
 import CheckpointCore
-import CheckpointEngine
+import CheckpointModels
 
 /// Reads a checkpoint into canonical modules: the engine's module recognition finds LSTM, GRU and
 /// Transformer modules; the source naming's tables read their tensors; what is left is read as
@@ -22,16 +22,6 @@ struct ModuleReader {
     }
     self.tensors = tensors
     self.index = index
-  }
-
-  static func naming(_ layout: CheckpointEngine.Layout) -> Naming {
-    switch layout {
-    case .pytorch: return .pytorch
-    case .keras2: return .keras2
-    case .keras3: return .keras3
-    case .hfBert: return .hfBert
-    case .hfBart: return .hfBart
-    }
   }
 
   func modules() throws -> [CanonicalModule] {
@@ -59,7 +49,7 @@ struct ModuleReader {
   }
 
   private func recurrent(_ module: RecurrentModule, claimed: inout Set<String>) throws -> CanonicalModule {
-    let moduleNaming = ModuleReader.naming(module.layout)
+    let moduleNaming = module.layout
     let kind: ModuleKind = module.kind == .lstm ? .lstm : .gru
     let label = "\(module.kind.rawValue.uppercased()) '\(module.name.isEmpty ? "<root>" : module.name)'"
     guard let table = LayoutTable.table(kind, moduleNaming), let inputRule = table.rule(for: "weight_ih")
@@ -99,7 +89,7 @@ struct ModuleReader {
     throws
     -> [CanonicalModule]
   {
-    let moduleNaming = ModuleReader.naming(stack.layout)
+    let moduleNaming = stack.layout
     let kind: ModuleKind = stack.isDecoder ? .decoderLayer : .encoderLayer
     guard let table = LayoutTable.table(kind, moduleNaming), let outRule = table.rule(for: "self.out.weight")
     else {

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// Names and writes canonical modules in a target naming.
 ///

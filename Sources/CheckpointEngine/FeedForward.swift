@@ -1,3 +1,5 @@
+import CheckpointModels
+
 /// The position-wise feed-forward block: `linear2(activation(linear1(x)))`.
 struct FeedForward: Sendable {
   var inner: Linear

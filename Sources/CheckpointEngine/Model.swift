@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// A model assembled from a checkpoint, ready to run forward passes.
 ///
@@ -8,20 +9,20 @@ import CheckpointCore
 /// ```
 ///
 /// Modules are recognised from tensor names and shapes in PyTorch, Keras 2, Keras 3
-/// (with keras_hub) and Hugging Face BERT/BART naming; see ``Layout``.
+/// (with keras_hub) and Hugging Face BERT/BART naming; see ``Naming``.
 public struct Model: Sendable {
   /// The architecture.
   public let architecture: Architecture
   /// The naming scheme the checkpoint was recognised in.
-  public let layout: Layout
+  public let layout: Naming
   /// A one-line description of what was assembled.
   public let summary: String
   /// The Transformer settings the model runs with (the first layer's heads, activation, norm
   /// placement, eps); all `nil` for recurrent models.
-  public private(set) var settings = EngineOptions()
+  public private(set) var settings = ModelSettings()
   /// The Transformer settings the checkpoint itself records (its metadata; the heads of Keras
   /// `[E, heads, d]` kernels); `nil` where the file is silent and a default or option applied.
-  public private(set) var recordedSettings = EngineOptions()
+  public private(set) var recordedSettings = ModelSettings()
   let body: Body
 
   enum Body: Sendable {
@@ -73,7 +74,7 @@ public struct Model: Sendable {
   ///
   /// - Throws: ``CheckpointError``: `.notFound` when a module is missing, `.invalidShape` when a
   ///   weight does not fit, `.invalidArgument` for options that cannot work (heads not dividing E).
-  public init(_ checkpoint: Checkpoint, architecture: Architecture, options: EngineOptions = EngineOptions())
+  public init(_ checkpoint: Checkpoint, architecture: Architecture, options: ModelSettings = ModelSettings())
     throws
   {
     try BLAS.load()
@@ -119,10 +120,10 @@ public struct Model: Sendable {
       let builder = TransformerBuilder(parameters: parameters, settings: transformer, layout: layout)
       let encoder = try Model.encoder(encoderNames, builder)
       let heads = encoder.layers.first?.selfAttention.heads
-      settings = EngineOptions(
+      settings = ModelSettings(
         heads: heads, activation: transformer.activation, normFirst: transformer.normFirst,
         eps: transformer.eps)
-      recordedSettings = EngineOptions(
+      recordedSettings = ModelSettings(
         heads: layout == .keras3 || layout == .keras2 ? heads : metadata.heads,
         activation: metadata.activation,
         normFirst: metadata.normFirst, eps: metadata.eps)

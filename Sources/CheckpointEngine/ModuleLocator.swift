@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// Which canonical module (``ModuleDescriptor``) each tensor of a checkpoint belongs to,
 /// from names and shapes alone: nothing is loaded and the model need not assemble.

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// Loads LSTM and GRU weights for modules found by ``RecurrentRecognizer``.
 extension RecurrentRecognizer.Found {

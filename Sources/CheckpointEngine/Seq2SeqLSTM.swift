@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// The encoder-decoder LSTM of the classic sequence-to-sequence tutorial: the encoder
 /// embeds and encodes `src`; the decoder embeds `tgt`, runs its LSTM from the encoder's
@@ -66,7 +67,7 @@ struct Seq2SeqRecognizer {
     return (first, second)
   }
 
-  func model() throws -> (Seq2SeqLSTM, Layout) {
+  func model() throws -> (Seq2SeqLSTM, Naming) {
     let (first, second) = try encoderAndDecoder()
     let lstms = [first, second]
     let layout = first.layout
@@ -140,7 +141,7 @@ struct Seq2SeqRecognizer {
     return (name, Embedding(table: table, vocabulary: shape[0], features: shape[1]))
   }
 
-  private func pickProjection(exclude: Set<String>, features: Int, layout: Layout) throws -> Linear {
+  private func pickProjection(exclude: Set<String>, features: Int, layout: Naming) throws -> Linear {
     let weightLayout: DenseWeight.Layout = layout == .pytorch ? .outIn : .inOut
     var found: [(weight: String, bias: String?)] = []
     for name in parameters.names where !exclude.contains(name) && parameters.shape(name)?.count == 2 {

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// What names and shapes cannot tell about a Transformer: heads (of packed or
 /// `[out, in]` projections), activation, norm placement and LayerNorm eps.
@@ -9,7 +10,7 @@ struct TransformerSettings {
   var eps: Float
 
   /// The layout's defaults (PyTorch's for PyTorch), then metadata, then the options given.
-  init(layout: Layout, metadata: ModelMetadata, options: EngineOptions) {
+  init(layout: Naming, metadata: ModelMetadata, options: ModelSettings) {
     switch layout {
     case .hfBert: (activation, normFirst, eps) = (.gelu, false, 1e-12)
     case .hfBart: (activation, normFirst, eps) = (.gelu, false, 1e-5)
@@ -30,7 +31,7 @@ struct TransformerSettings {
 struct TransformerBuilder {
   let parameters: ParameterSet
   let settings: TransformerSettings
-  let layout: Layout
+  let layout: Naming
 
   private var weightLayout: DenseWeight.Layout { layout == .keras3 || layout == .keras2 ? .inOut : .outIn }
 

@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointEngine
+import CheckpointModels
 
 /// What ``ParityVerifier/verify(_:_:options:)`` runs and how strictly it compares.
 public struct ParityOptions: Sendable {
@@ -13,9 +14,9 @@ public struct ParityOptions: Sendable {
   public var atol: Double?
   /// Engine settings for checkpoint A (heads, activation, norm placement, eps). A head count
   /// the file records (metadata, Keras kernel shapes) wins over `heads`; the others override the file.
-  public var engineA: EngineOptions
+  public var engineA: ModelSettings
   /// Engine settings for checkpoint B, likewise.
-  public var engineB: EngineOptions
+  public var engineB: ModelSettings
   /// The seed of the generated inputs.
   public var seed: UInt64
   /// The batch size of the generated inputs.
@@ -30,7 +31,7 @@ public struct ParityOptions: Sendable {
   /// Creates options; `engine` applies to both sides unless `engineB` is given.
   public init(
     architecture: Architecture? = nil, inputs: Checkpoint? = nil, rtol: Double? = nil, atol: Double? = nil,
-    engine: EngineOptions = EngineOptions(), engineB: EngineOptions? = nil, seed: UInt64 = 0, batch: Int = 2,
+    engine: ModelSettings = ModelSettings(), engineB: ModelSettings? = nil, seed: UInt64 = 0, batch: Int = 2,
     length: Int = 8, inheritSettings: Bool = true
   ) {
     self.architecture = architecture

@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointEngine
+import CheckpointModels
 
 #if canImport(Glibc)
   import Glibc
@@ -13,7 +14,7 @@ private func cpuClock() -> clock_t { clock() }
 /// Per-module numerical parity between two checkpoints: "same function", or where not.
 ///
 /// ```swift
-/// let report = try ParityVerifier.verify(a, b, options: ParityOptions(engine: EngineOptions(heads: 8)))
+/// let report = try ParityVerifier.verify(a, b, options: ParityOptions(engine: ModelSettings(heads: 8)))
 /// if !report.passed { print(report.firstFailure ?? "whole model") }
 /// ```
 ///
@@ -130,8 +131,8 @@ public enum ParityVerifier {
   }
 
   /// B's options with A's activation, norm placement and eps where B neither records nor is given one.
-  private static func inheritedSettings(_ given: EngineOptions, a: Model, b: Model) -> (
-    EngineOptions, [String]
+  private static func inheritedSettings(_ given: ModelSettings, a: Model, b: Model) -> (
+    ModelSettings, [String]
   ) {
     var options = given
     var names: [String] = []
@@ -160,7 +161,7 @@ public enum ParityVerifier {
   }
 
   /// The first architecture of ``detectionOrder`` that A assembles as.
-  static func detect(_ checkpoint: Checkpoint, options: EngineOptions) throws -> Architecture {
+  static func detect(_ checkpoint: Checkpoint, options: ModelSettings) throws -> Architecture {
     var failures: [String] = []
     for candidate in detectionOrder {
       do {
@@ -176,7 +177,7 @@ public enum ParityVerifier {
   }
 
   private static func assembleAsGiven(
-    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
+    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: ModelSettings, side: String
   )
     throws -> Model
   {
@@ -189,7 +190,7 @@ public enum ParityVerifier {
   /// another count is compared as what it says. Activation, norm placement and eps options
   /// override the file, as in `ckpt run` (a conversion record may hold assumed defaults).
   private static func assemble(
-    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: EngineOptions, side: String
+    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: ModelSettings, side: String
   ) throws -> Model {
     var options = options
     var model: Model

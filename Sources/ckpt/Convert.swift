@@ -3,6 +3,7 @@ import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointQuantization
 import CheckpointStorage
 import CheckpointVerification
@@ -139,7 +140,7 @@ extension Ckpt {
           // `ckpt verify INPUT OUTPUT`: the engine runs both on the same seeded inputs, module by module.
           let written = try FormatRegistry.read(path: output, format: format)
           let report = try ParityVerifier.verify(
-            original, written, options: ParityOptions(engine: EngineOptions(heads: heads)))
+            original, written, options: ParityOptions(engine: ModelSettings(heads: heads)))
           guard report.passed else {
             throw CheckpointError(
               .checksumMismatch,

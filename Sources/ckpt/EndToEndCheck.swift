@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointEngine
+import CheckpointModels
 import CheckpointQuantization
 
 /// The end-to-end error of a quantized model against the original through the forward
@@ -38,7 +39,7 @@ struct EndToEndCheck {
   static let candidates: [Architecture] = [.transformer, .seq2seqLSTM, .transformerEncoder, .lstm, .gru]
 
   /// Runs both models when the forward engine recognises the architecture; `nil` otherwise.
-  static func run(original: Checkpoint, quantized: Checkpoint, options: EngineOptions = EngineOptions())
+  static func run(original: Checkpoint, quantized: Checkpoint, options: ModelSettings = ModelSettings())
     throws
     -> EndToEndCheck?
   {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointQuantization
 import CheckpointStorage
 import Foundation
@@ -80,7 +81,7 @@ extension Ckpt {
         if !noEndToEnd, outputOptions.json || !outputOptions.quiet {
           do {
             endToEnd = try EndToEndCheck.run(
-              original: original, quantized: quantized, options: EngineOptions(heads: heads))
+              original: original, quantized: quantized, options: ModelSettings(heads: heads))
           } catch {
             // The quantized file is written; a model the engine cannot run is not a failure.
             warn("end-to-end check skipped: \(error)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointQuantization
 import CheckpointStorage
 import Foundation
@@ -67,7 +68,7 @@ extension Ckpt {
         // Quantized weights (Q8_0/Q4_0 blocks, int8 with scales) run as float32.
         let checkpoint = try Dequantizer.dequantizingAll(
           FormatRegistry.read(path: model, format: format), halves: false)
-        let options = EngineOptions(
+        let options = ModelSettings(
           heads: heads, activation: activation, normFirst: normFirst ? true : nil, eps: eps)
         let assembled = try CheckpointError.locating(file: model) {
           try Model(checkpoint, architecture: architecture, options: options)

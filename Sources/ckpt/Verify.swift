@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointVerification
 import Foundation
 
@@ -96,7 +97,7 @@ extension Ckpt {
 
     /// The library options the flags ask for.
     func parityOptions() throws -> ParityOptions {
-      let engine = EngineOptions(
+      let engine = ModelSettings(
         heads: heads, activation: activation, normFirst: normFirst ? true : nil, eps: eps)
       var engineB = engine
       if let headsB { engineB.heads = headsB }

@@ -2,6 +2,7 @@ import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointTestSupport
 import XCTest
 
@@ -22,7 +23,7 @@ enum ConversionFixtures {
   static func convertedError(
     _ file: String, to layout: CheckpointConversion.Layout, writing fileName: String,
     architecture: Architecture,
-    options: ConversionOptions = ConversionOptions(), engine: EngineOptions = EngineOptions(),
+    options: ConversionOptions = ConversionOptions(), engine: ModelSettings = ModelSettings(),
     line: UInt = #line
   ) throws -> Float {
     let stem = file.components(separatedBy: ".")[0]

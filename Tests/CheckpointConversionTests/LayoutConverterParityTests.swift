@@ -2,6 +2,7 @@ import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointTestSupport
 import XCTest
 
@@ -9,7 +10,7 @@ import XCTest
 /// fixture's inputs, reproduces the source framework's outputs (max abs error ≤ 1e-5,
 /// `ConversionFixtures.tolerance`).
 final class LayoutConverterParityTests: XCTestCase {
-  private let twoHeads = EngineOptions(heads: 2)
+  private let twoHeads = ModelSettings(heads: 2)
 
   // Recurrent models.
 
@@ -93,7 +94,7 @@ final class LayoutConverterParityTests: XCTestCase {
       try ConversionFixtures.convertedError(
         "encoder_pre_gelu_keras3.weights.h5", to: .pytorch, writing: "encoder.safetensors",
         architecture: .transformerEncoder,
-        engine: EngineOptions(activation: .gelu, normFirst: true, eps: 1e-6)), ConversionFixtures.tolerance)
+        engine: ModelSettings(activation: .gelu, normFirst: true, eps: 1e-6)), ConversionFixtures.tolerance)
   }
 
   func testKerasHubEncoderDecoderToPyTorchAndHF() throws {
@@ -129,7 +130,7 @@ final class LayoutConverterParityTests: XCTestCase {
       try ConversionFixtures.convertedError(
         "encoder_bert_hf.safetensors", to: .keras3, writing: "bert.weights.h5",
         architecture: .transformerEncoder,
-        options: ConversionOptions(heads: 2), engine: EngineOptions(activation: .gelu, eps: 1e-12)),
+        options: ConversionOptions(heads: 2), engine: ModelSettings(activation: .gelu, eps: 1e-12)),
       ConversionFixtures.tolerance)
   }
 

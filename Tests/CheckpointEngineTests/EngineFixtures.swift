@@ -1,6 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointHDF5
+import CheckpointModels
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest
@@ -31,8 +32,8 @@ enum EngineFixtures {
     }
 
     /// The options the flags ask for.
-    var options: EngineOptions {
-      var options = EngineOptions()
+    var options: ModelSettings {
+      var options = ModelSettings()
       var index = 0
       while index < flags.count {
         switch flags[index] {

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 import Foundation
 import XCTest
 

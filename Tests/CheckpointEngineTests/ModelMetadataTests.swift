@@ -1,6 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest
@@ -23,7 +24,7 @@ final class ModelMetadataTests: XCTestCase {
       label: "metadata")
     // Flags win over metadata.
     let flagged = try Model(
-      checkpoint, architecture: .transformerEncoder, options: EngineOptions(activation: .relu))
+      checkpoint, architecture: .transformerEncoder, options: ModelSettings(activation: .relu))
     XCTAssertTrue(flagged.summary.contains("heads 2, relu, pre-norm"), flagged.summary)
   }
 

@@ -1,6 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest
@@ -43,7 +44,7 @@ final class ModuleTraceTests: XCTestCase {
     XCTAssertEqual(lstm.modules.map(\.name), ["lstm.l0", "lstm.l1"])
     let encoder = try Model(
       try FormatRegistry.read(path: TestFixtures.path("engine/encoder_pre_gelu_keras3.weights.h5")),
-      architecture: .transformerEncoder, options: EngineOptions(activation: .gelu, normFirst: true, eps: 1e-6)
+      architecture: .transformerEncoder, options: ModelSettings(activation: .gelu, normFirst: true, eps: 1e-6)
     )
     XCTAssertEqual(
       Array(encoder.modules.map(\.name).prefix(5)),

@@ -2,6 +2,7 @@ import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointTestSupport
 import CheckpointVerification
 import XCTest
@@ -9,8 +10,8 @@ import XCTest
 /// Every conversion the layout converter makes among the engine fixtures verifies.
 final class ConversionVerifyTests: XCTestCase {
   /// The `ckpt run` flags of a fixture as engine options.
-  private func engineOptions(_ flags: [String]) -> EngineOptions {
-    var engine = EngineOptions()
+  private func engineOptions(_ flags: [String]) -> ModelSettings {
+    var engine = ModelSettings()
     if let index = flags.firstIndex(of: "--heads") { engine.heads = Int(flags[index + 1]) }
     if let index = flags.firstIndex(of: "--activation") {
       engine.activation = Activation(rawValue: flags[index + 1])

@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointEngine
+import CheckpointModels
 import CheckpointTestSupport
 import CheckpointVerification
 import XCTest
@@ -22,7 +23,7 @@ final class ParityVerifierTests: XCTestCase {
     try assertSame("gru_pytorch.safetensors", "gru_pytorch.pt", modules: 2)
     try assertSame(
       "encoder_post_relu_pytorch.safetensors", "encoder_post_relu_pytorch.pt",
-      options: ParityOptions(engine: EngineOptions(heads: 2)), modules: 10)
+      options: ParityOptions(engine: ModelSettings(heads: 2)), modules: 10)
     // embedding, 1 layer, embedding, 1 layer, projection
     try assertSame("seq2seq_lstm_pytorch.safetensors", "seq2seq_lstm_pytorch.pt")
   }
@@ -43,7 +44,7 @@ final class ParityVerifierTests: XCTestCase {
       let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
       let json = try JSONValue.parse(Array(text.utf8))
       let flags = json["flags"]?.arrayValue?.compactMap(\.stringValue) ?? []
-      var engine = EngineOptions()
+      var engine = ModelSettings()
       if let index = flags.firstIndex(of: "--heads") { engine.heads = Int(flags[index + 1]) }
       if let index = flags.firstIndex(of: "--activation") {
         engine.activation = Activation(rawValue: flags[index + 1])
@@ -86,7 +87,7 @@ final class ParityVerifierTests: XCTestCase {
     let a = try Faults.fixture("encoder_post_relu_pytorch.safetensors")
     let b = try Faults.fixture("encoder_post_relu_pytorch.pt")
     let inputs = try Faults.fixture("encoder_post_relu_pytorch.inputs.npz")
-    let options = ParityOptions(inputs: inputs, engine: EngineOptions(heads: 2))
+    let options = ParityOptions(inputs: inputs, engine: ModelSettings(heads: 2))
     XCTAssertTrue(try ParityVerifier.verify(a, b, options: options).passed)
     let faulty = try Faults.editing(b, "layers.1.self_attn.out_proj.weight") { values, shape in
       (Faults.transposed(values, shape), shape)

@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointEngine
+import CheckpointModels
 import CheckpointVerification
 import XCTest
 
@@ -30,13 +31,13 @@ final class ReducedPrecisionTests: XCTestCase {
       let a = try Faults.fixture(file)
       let b = try bf16(a)
       let report = try ParityVerifier.verify(
-        a, b, options: ParityOptions(engine: EngineOptions(heads: heads)))
+        a, b, options: ParityOptions(engine: ModelSettings(heads: heads)))
       XCTAssertEqual(report.tolerance.dtype, "BF16")
       XCTAssertTrue(report.passed, "\(file)\n\(report.text)")
       XCTAssertGreaterThan(report.whole.statistics?.maxAbsError ?? 0, 0, file)
       // With float32's tolerance the rounding shows.
       let strict = try ParityVerifier.verify(
-        a, b, options: ParityOptions(rtol: 1.3e-6, atol: 1e-5, engine: EngineOptions(heads: heads)))
+        a, b, options: ParityOptions(rtol: 1.3e-6, atol: 1e-5, engine: ModelSettings(heads: heads)))
       XCTAssertFalse(strict.passed, file)
       XCTAssertEqual(strict.tolerance.dtype, "custom")
     }

@@ -1,13 +1,14 @@
 import CheckpointConversion
 import CheckpointCore
 import CheckpointEngine
+import CheckpointModels
 import CheckpointTestSupport
 import CheckpointVerification
 import XCTest
 
 /// Each seeded fault fails verification, and the first diverging module is the one at fault.
 final class SeededFaultTests: XCTestCase {
-  private let heads2 = ParityOptions(engine: EngineOptions(heads: 2))
+  private let heads2 = ParityOptions(engine: ModelSettings(heads: 2))
 
   @discardableResult
   private func assertCaught(
@@ -131,7 +132,7 @@ final class SeededFaultTests: XCTestCase {
   func testWrongHeadCountGivenForBLocated() throws {
     // A packed PyTorch projection does not record heads: B is run with 4 where A has 2.
     let a = try Faults.fixture("encoder_post_relu_pytorch.safetensors")
-    let options = ParityOptions(engine: EngineOptions(heads: 2), engineB: EngineOptions(heads: 4))
+    let options = ParityOptions(engine: ModelSettings(heads: 2), engineB: ModelSettings(heads: 4))
     let report = try assertCaught(a, a, options: options, module: "encoder.layers.0.self_attn")
     XCTAssertTrue(report.modules[0].reason?.contains("settings differ: A heads 2, B heads 4") ?? false)
   }

@@ -9,37 +9,39 @@ import CheckpointCore
 /// - Keras 3: `layers/{layer}/cell/vars/{0,1,2}` (`layers/{bidirectional}/forward_layer/cell/…`).
 ///
 /// Keras layers are one layer each; consecutive layers of the file make the stack.
-struct RecurrentRecognizer {
-  enum Kind: String {
+package struct RecurrentRecognizer {
+  package enum Kind: String {
     case lstm = "LSTM"
     case gru = "GRU"
   }
 
   /// A recurrent module found by name: its tensors, not loaded yet.
-  struct Found {
+  package struct Found {
     /// The name prefix that identifies the module (for messages and pairing).
-    var prefix: String
-    var kind: Kind
-    var layout: Layout
+    package var prefix: String
+    package var kind: Kind
+    package var layout: Naming
     /// `cells[layer][direction]`: the tensor names of each cell.
-    var cells: [[CellNames]]
+    package var cells: [[CellNames]]
     /// Index of the module's first tensor in the file, for ordering.
-    var firstIndex: Int
+    package var firstIndex: Int
   }
 
   /// The tensor names of one cell.
-  struct CellNames {
-    var input: String
-    var recurrent: String
-    var inputBias: String?
-    var recurrentBias: String?
-    var projection: String?
+  package struct CellNames {
+    package var input: String
+    package var recurrent: String
+    package var inputBias: String?
+    package var recurrentBias: String?
+    package var projection: String?
   }
 
-  let parameters: ParameterSet
+  package let parameters: ParameterSet
+
+  package init(parameters: ParameterSet) { self.parameters = parameters }
 
   /// Every recurrent module, in file order (PyTorch) or Keras layer order.
-  func modules() -> [Found] {
+  package func modules() -> [Found] {
     let torch = pytorchModules()
     if !torch.isEmpty { return torch }
     return kerasModules()
@@ -86,7 +88,7 @@ struct RecurrentRecognizer {
 
   private func kerasModules() -> [Found] {
     // Cells: Keras 3 `….cell.vars.0/1/2`, Keras 2 `….kernel` + `….recurrent_kernel` + `….bias`.
-    var cells: [(layer: String, backward: Bool, names: CellNames, layout: Layout, index: Int)] = []
+    var cells: [(layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)] = []
     for hit in parameters.matches(#"(.*\.cell\.)vars\.0"#) {
       let prefix = hit.groups[0]
       guard parameters.contains(prefix + "vars.1") else { continue }
@@ -105,7 +107,7 @@ struct RecurrentRecognizer {
           prefix: prefix, input: prefix + "kernel", recurrent: prefix + "recurrent_kernel",
           bias: parameters.contains(bias) ? bias : nil, layout: .keras2))
     }
-    var byLayer: [String: [(backward: Bool, names: CellNames, layout: Layout, index: Int)]] = [:]
+    var byLayer: [String: [(backward: Bool, names: CellNames, layout: Naming, index: Int)]] = [:]
     for cell in cells {
       byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index))
     }
@@ -137,8 +139,8 @@ struct RecurrentRecognizer {
   /// `forward_*` / `backward_*` wrapper part and Keras 2's repeated layer name
   /// (`bidirectional/bidirectional/forward_lstm/lstm_cell/` → `bidirectional`); nested
   /// models keep their path (`layers/functional/layers/lstm/cell/` → `functional.layers.lstm`).
-  private func kerasCell(prefix: String, input: String, recurrent: String, bias: String?, layout: Layout)
-    -> (layer: String, backward: Bool, names: CellNames, layout: Layout, index: Int)
+  private func kerasCell(prefix: String, input: String, recurrent: String, bias: String?, layout: Naming)
+    -> (layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)
   {
     var parts = prefix.split(separator: ".").map(String.init)
     if parts.first == "layers" && layout == .keras3 { parts.removeFirst() }

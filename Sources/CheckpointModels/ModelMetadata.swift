@@ -4,13 +4,13 @@ import CheckpointCore
 ///
 /// Every metadata value that parses as a JSON object is searched, depth first, for the
 /// first occurrence of the keys Keras, keras_hub and Hugging Face use.
-struct ModelMetadata {
-  var heads: Int?
-  var activation: Activation?
-  var normFirst: Bool?
-  var eps: Float?
+package struct ModelMetadata {
+  package var heads: Int?
+  package var activation: Activation?
+  package var normFirst: Bool?
+  package var eps: Float?
 
-  init(_ metadata: [String: String]) {
+  package init(_ metadata: [String: String]) {
     for key in metadata.keys.sorted() {
       guard let text = metadata[key], text.first == "{", let json = try? JSONValue.parse(Array(text.utf8))
       else {

@@ -2,18 +2,18 @@ import CheckpointCore
 
 /// What a Keras 2 `.h5` file's `model_config` says beyond names and shapes: the order of the
 /// layers, and recurrent settings the engine must honour or refuse.
-struct KerasModelConfig {
-  struct Layer {
-    var name: String
-    var className: String
-    var config: JSONValue
+package struct KerasModelConfig {
+  package struct Layer {
+    package var name: String
+    package var className: String
+    package var config: JSONValue
   }
 
   /// Top-level layers in model order (a `Bidirectional` wrapper's inner layer replaces its config).
-  var layers: [Layer]
+  package var layers: [Layer]
 
   /// Parses `metadata["model_config"]`; `nil` when absent or not a Keras model config.
-  init?(_ metadata: [String: String]) {
+  package init?(_ metadata: [String: String]) {
     guard let text = metadata["model_config"], let json = try? JSONValue.parse(Array(text.utf8)),
       let list = json["config"]?["layers"]?.arrayValue
     else { return nil }
@@ -30,10 +30,10 @@ struct KerasModelConfig {
   }
 
   /// The position of layer `name` in the model, if listed.
-  func position(of name: String) -> Int? { layers.firstIndex { $0.name == name } }
+  package func position(of name: String) -> Int? { layers.firstIndex { $0.name == name } }
 
   /// Refuses recurrent layers whose settings the engine does not implement.
-  func checkRecurrent(_ path: String) throws {
+  package func checkRecurrent(_ path: String) throws {
     let name = path.split(separator: ".").last.map(String.init) ?? path
     guard let layer = layers.first(where: { $0.name == name }) else { return }
     let config = layer.config

@@ -1,49 +1,11 @@
 import CheckpointCore
+import CheckpointModels
 
-/// A checkpoint's tensors under normalised names, with typed, shape-checked access.
-///
-/// Names are normalised so one set of patterns serves every layout: a leading `/`,
-/// Keras 2's `:0` suffix and a `model_weights/` root are dropped, and `/` becomes `.`
-/// (`model_weights/lstm/lstm/lstm_cell/kernel:0` → `lstm.lstm.lstm_cell.kernel`).
-struct ParameterSet {
-  private var byName: [String: Tensor] = [:]
-  /// Normalised names in file order.
-  private(set) var names: [String] = []
-  /// The checkpoint's metadata.
-  var metadata: [String: String]
-  /// The Keras 2 `model_config`, when the file carries one.
-  var kerasConfig: KerasModelConfig?
-
-  init(_ checkpoint: Checkpoint) {
-    metadata = checkpoint.metadata
-    kerasConfig = KerasModelConfig(checkpoint.metadata)
-    for tensor in checkpoint.tensors {
-      let name = ParameterSet.normalize(tensor.name)
-      guard byName[name] == nil else { continue }
-      byName[name] = tensor
-      names.append(name)
-    }
-  }
-
-  static func normalize(_ name: String) -> String {
-    var text = name
-    while text.hasPrefix("/") { text.removeFirst() }
-    if text.hasSuffix(":0") { text.removeLast(2) }
-    if text.hasPrefix("model_weights/") { text.removeFirst("model_weights/".count) }
-    return text.split(separator: "/", omittingEmptySubsequences: false).joined(separator: ".")
-  }
-
-  func contains(_ name: String) -> Bool { byName[name] != nil }
-
-  /// The shape of `name`, if present.
-  func shape(_ name: String) -> [Int]? { byName[name]?.shape }
-
-  /// The original (file) name of `name`.
-  func fileName(_ name: String) -> String { byName[name]?.name ?? name }
-
+/// Loading a recognised module's tensors as the engine computes with them.
+extension ParameterSet {
   /// Loads `name` as floats, checking its shape against `expected` (−1 matches any size).
   func floats(_ name: String, shape expected: [Int]? = nil, module: String) throws -> [Float] {
-    guard let tensor = byName[name] else {
+    guard let tensor = tensor(name) else {
       throw EngineError.missingModule("\(module): missing tensor '\(name)'")
     }
     if let expected {
@@ -118,32 +80,4 @@ struct ParameterSet {
     }
     return try floats(name, module: module)
   }
-
-  /// Names matching `pattern`'s capture groups: `(prefix, captures)` for each hit.
-  func matches(_ pattern: String) -> [(name: String, groups: [String])] {
-    guard let regex = try? Regex(pattern) else { return [] }
-    var result: [(String, [String])] = []
-    for name in names {
-      guard let match = try? regex.wholeMatch(in: name) else { continue }
-      var groups: [String] = []
-      for index in 1..<match.output.count {
-        groups.append(match.output[index].substring.map(String.init) ?? "")
-      }
-      result.append((name, groups))
-    }
-    return result
-  }
-}
-
-/// Sorts Keras layer names as Keras numbers them: `lstm`, `lstm_1`, `lstm_2`, …, `lstm_10`.
-func kerasOrder(_ a: String, _ b: String) -> Bool {
-  func split(_ name: String) -> (String, Int) {
-    if let underscore = name.lastIndex(of: "_"), let number = Int(name[name.index(after: underscore)...]) {
-      return (String(name[..<underscore]), number)
-    }
-    return (name, 0)
-  }
-  let (baseA, numberA) = split(a)
-  let (baseB, numberB) = split(b)
-  return baseA == baseB ? numberA < numberB : baseA < baseB
 }

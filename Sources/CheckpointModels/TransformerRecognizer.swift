@@ -8,51 +8,53 @@ import CheckpointCore
 /// | keras_hub | `layers.transformer_encoder[_n].` | `_self_attention_layer.{query,key,value,output}_dense`; cross `_cross_attention_layer` | `_feedforward_intermediate_dense`, `_feedforward_output_dense` | `_self_attention_layer_norm`, `_cross_attention_layer_norm`, `_feedforward_layer_norm` |
 /// | HF BERT | `{p}layer.{i}.` | `attention.self.{query,key,value}`, `attention.output.dense` | `intermediate.dense`, `output.dense` | `attention.output.LayerNorm`, `output.LayerNorm` |
 /// | HF BART | `{p}layers.{i}.` | `self_attn.{q,k,v,out}_proj`; cross `encoder_attn` | `fc1`, `fc2` | `self_attn_layer_norm`, `encoder_attn_layer_norm`, `final_layer_norm`; final `{p}layer_norm` |
-struct TransformerRecognizer {
+package struct TransformerRecognizer {
   /// The tensor names of one attention block.
-  struct AttentionNames {
-    var query: String
-    var queryBias: String?
-    var key: String
-    var keyBias: String?
-    var value: String
-    var valueBias: String?
-    var output: String
-    var outputBias: String?
+  package struct AttentionNames {
+    package var query: String
+    package var queryBias: String?
+    package var key: String
+    package var keyBias: String?
+    package var value: String
+    package var valueBias: String?
+    package var output: String
+    package var outputBias: String?
     /// PyTorch's packed `in_proj_weight` `[3E, E]`: `query`, `key` and `value` name the same tensor.
-    var packed: Bool = false
+    package var packed: Bool = false
   }
 
   /// A norm's scale and offset names.
-  struct NormNames {
-    var gamma: String
-    var beta: String
+  package struct NormNames {
+    package var gamma: String
+    package var beta: String
   }
 
   /// The tensor names of one layer.
-  struct LayerNames {
-    var prefix: String
-    var selfAttention: AttentionNames
-    var crossAttention: AttentionNames?
-    var inner: (weight: String, bias: String?)
-    var outer: (weight: String, bias: String?)
+  package struct LayerNames {
+    package var prefix: String
+    package var selfAttention: AttentionNames
+    package var crossAttention: AttentionNames?
+    package var inner: (weight: String, bias: String?)
+    package var outer: (weight: String, bias: String?)
     /// norm1, norm2 (and norm3 for decoders), in the PyTorch roles.
-    var norms: [NormNames]
+    package var norms: [NormNames]
   }
 
   /// A stack of layers with an optional final norm.
-  struct Stack {
-    var prefix: String
-    var layout: Layout
-    var layers: [LayerNames]
-    var finalNorm: NormNames?
-    var isDecoder: Bool { layers.first?.crossAttention != nil }
+  package struct Stack {
+    package var prefix: String
+    package var layout: Naming
+    package var layers: [LayerNames]
+    package var finalNorm: NormNames?
+    package var isDecoder: Bool { layers.first?.crossAttention != nil }
   }
 
-  let parameters: ParameterSet
+  package let parameters: ParameterSet
+
+  package init(parameters: ParameterSet) { self.parameters = parameters }
 
   /// Every stack found, in the first layout that has any.
-  func stacks() -> [Stack] {
+  package func stacks() -> [Stack] {
     for finder in [pytorch, hfBert, hfBart, kerasHub] {
       let found = finder()
       if !found.isEmpty { return found }
@@ -71,7 +73,7 @@ struct TransformerRecognizer {
 
   /// Groups `(stack prefix, layer index)` hits into ordered stacks.
   private func grouped(
-    _ pattern: String, layout: Layout, layer: (String, Int) -> LayerNames, finalNorm: String?
+    _ pattern: String, layout: Naming, layer: (String, Int) -> LayerNames, finalNorm: String?
   )
     -> [Stack]
   {

@@ -1,9 +1,9 @@
 import CheckpointCore
 
-/// The modules the engine recognises in a checkpoint, described by their tensors' file names.
+/// The modules recognised in a checkpoint, described by their tensors' file names.
 ///
-/// This is the engine's own recognition (``Model`` uses the same recognisers), exposed so other
-/// tools — the layout converter — work from one description of what a checkpoint holds:
+/// The engine's `Model` builds from the same recognisers, and the layout converter reads through
+/// this view, so every tool works from one description of what a checkpoint holds:
 ///
 /// ```swift
 /// let found = ModuleRecognition(checkpoint)
@@ -19,14 +19,14 @@ public struct ModuleRecognition: Sendable {
   public var transformerStacks: [TransformerStack]
   /// Transformer settings the file's metadata records (a Keras `model_config`, an HF `config`):
   /// `nil` where it says nothing.
-  public var settings: EngineOptions
+  public var settings: ModelSettings
 
   /// Recognises the modules of `checkpoint`.
   public init(_ checkpoint: Checkpoint) {
     let parameters = ParameterSet(checkpoint)
     let file = parameters.fileName
     let metadata = ModelMetadata(checkpoint.metadata)
-    settings = EngineOptions(
+    settings = ModelSettings(
       heads: metadata.heads, activation: metadata.activation, normFirst: metadata.normFirst, eps: metadata.eps
     )
     recurrent = RecurrentRecognizer(parameters: parameters).modules().map { found in
@@ -81,7 +81,7 @@ public struct RecurrentModule: Sendable {
   /// The cell type.
   public var kind: Kind
   /// The naming it was found in.
-  public var layout: Layout
+  public var layout: Naming
   /// The module's name: the PyTorch prefix (`encoder.lstm.`, `` for a bare module) or the
   /// Keras layer path in normalised form (`bidirectional`, `functional.layers.lstm`).
   public var name: String
@@ -111,7 +111,7 @@ public struct RecurrentCell: Sendable {
 /// A stack of Transformer encoder or decoder layers.
 public struct TransformerStack: Sendable {
   /// The naming it was found in.
-  public var layout: Layout
+  public var layout: Naming
   /// The stack's name prefix (`encoder.`, `decoder.`; empty for keras_hub).
   public var name: String
   /// The layers in order.
