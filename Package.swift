@@ -116,6 +116,9 @@ let package = Package(
 
     .testTarget(name: "CheckpointCoreTests", dependencies: ["CheckpointCore", "CheckpointTestSupport"]),
     .testTarget(
+      name: "CheckpointModelsTests",
+      dependencies: ["CheckpointCore", "CheckpointModels", "CheckpointKit", "CheckpointTestSupport", "ckpt"]),
+    .testTarget(
       name: "CheckpointStorageTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointTestSupport"]
     ),

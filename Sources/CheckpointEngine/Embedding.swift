@@ -1,3 +1,5 @@
+import CheckpointModels
+
 /// A lookup table `[vocabulary, features]`: token `t` becomes row `t`.
 struct Embedding: Sendable {
   var table: [Float]
@@ -11,7 +13,7 @@ struct Embedding: Sendable {
     var result = Matrix(zeros: shape + [features])
     for (index, token) in tokens.enumerated() {
       guard token >= 0, token < vocabulary else {
-        throw EngineError.invalidInput(
+        throw ModelError.invalidInput(
           input, "token \(token) at position \(index) is outside the vocabulary 0..<\(vocabulary)")
       }
       for j in 0..<features {

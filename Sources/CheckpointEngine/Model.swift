@@ -23,14 +23,26 @@ public struct Model: Sendable {
   /// The Transformer settings the checkpoint itself records (its metadata; the heads of Keras
   /// `[E, heads, d]` kernels); `nil` where the file is silent and a default or option applied.
   public private(set) var recordedSettings = ModelSettings()
-  let body: Body
+  /// The graph the model was assembled from (``ModelGraph``), node by node what ``steps`` run.
+  public let graph: ModelGraph
+  /// The graph's nodes compiled into the engine's layers, in execution order.
+  let steps: [Step]
 
-  enum Body: Sendable {
+  /// A node of the graph and the layer that computes it.
+  struct Step: Sendable {
+    var node: ModelGraph.Node
+    var kernel: Kernel
+  }
+
+  /// The engine's layer for each ``ModelGraph/Operation``.
+  enum Kernel: Sendable {
     case lstm(LSTM)
     case gru(GRU)
-    case encoder(EncoderStack)
-    case transformer(EncoderStack, DecoderStack)
-    case seq2seq(Seq2SeqLSTM)
+    case encoderLayer(TransformerEncoderLayer)
+    case decoderLayer(TransformerDecoderLayer)
+    case norm(LayerNorm)
+    case embedding(Embedding)
+    case dense(Linear)
   }
 
   /// `x` through a stack's optional final norm, recorded in `trace` as module `name`.
@@ -42,35 +54,8 @@ public struct Model: Sendable {
     return y
   }
 
-  struct EncoderStack: Sendable {
-    var layers: [TransformerEncoderLayer]
-    var finalNorm: LayerNorm?
-    var embed: Int
-
-    func callAsFunction(_ x: Matrix, keep: [Bool]?, trace: ModuleTrace? = nil) -> Matrix {
-      var x = x
-      for (index, layer) in layers.enumerated() {
-        x = layer(x, keep: keep, trace: trace, name: "encoder.layers.\(index)")
-      }
-      return Model.applyingFinalNorm(finalNorm, to: x, trace: trace, name: "encoder.norm")
-    }
-  }
-
-  struct DecoderStack: Sendable {
-    var layers: [TransformerDecoderLayer]
-    var finalNorm: LayerNorm?
-    var embed: Int
-
-    func callAsFunction(_ x: Matrix, memory: Matrix, trace: ModuleTrace? = nil) -> Matrix {
-      var x = x
-      for (index, layer) in layers.enumerated() {
-        x = layer(x, memory: memory, trace: trace, name: "decoder.layers.\(index)")
-      }
-      return Model.applyingFinalNorm(finalNorm, to: x, trace: trace, name: "decoder.norm")
-    }
-  }
-
-  /// Assembles `architecture` from `checkpoint`.
+  /// Assembles `architecture` from `checkpoint`: its canned builder makes the graph
+  /// (``ModelGraph/build(_:from:settings:)``), and each node is loaded into an engine layer.
   ///
   /// - Throws: ``CheckpointError``: `.notFound` when a module is missing, `.invalidShape` when a
   ///   weight does not fit, `.invalidArgument` for options that cannot work (heads not dividing E).
@@ -78,48 +63,79 @@ public struct Model: Sendable {
     throws
   {
     try BLAS.load()
-    self.architecture = architecture
     let parameters = ParameterSet(checkpoint)
-    switch architecture {
-    case .lstm, .gru:
-      let kind: RecurrentRecognizer.Kind = architecture == .lstm ? .lstm : .gru
-      let found = RecurrentRecognizer(parameters: parameters).modules()
-      let module = try Model.single(found, kind: kind, parameters: parameters)
-      layout = module.layout
-      if architecture == .lstm {
-        let lstm = try module.lstm(parameters)
-        body = .lstm(lstm)
-        summary =
-          "LSTM (\(layout.rawValue)): \(lstm.layers.count) layer(s) × \(lstm.directions) direction(s), "
-          + "input \(lstm.inputSize), hidden \(lstm.hiddenSize)"
-          + (lstm.outputSize != lstm.hiddenSize ? ", projection \(lstm.outputSize)" : "")
-      } else {
-        let gru = try module.gru(parameters)
-        body = .gru(gru)
-        summary =
-          "GRU (\(layout.rawValue)\(gru.resetAfter ? "" : ", reset_after=False")): \(gru.layers.count) layer(s) × "
-          + "\(gru.directions) direction(s), input \(gru.inputSize), hidden \(gru.hiddenSize)"
+    try self.init(
+      ModelGraph.build(architecture, parameters: parameters, settings: options), parameters: parameters,
+      options: options)
+  }
+
+  /// Compiles `graph`'s nodes with the tensors of `parameters`.
+  init(_ graph: ModelGraph, parameters: ParameterSet, options: ModelSettings) throws {
+    self.graph = graph
+    architecture = graph.architecture
+    layout = graph.naming
+    let metadata = ModelMetadata(parameters.metadata)
+    let transformer = TransformerSettings(naming: layout, metadata: metadata, options: options)
+    let builder = TransformerBuilder(parameters: parameters, settings: transformer, layout: layout)
+    var steps: [Step] = []
+    var widths: [String: Int] = [:]
+    /// The width of the stack `side` (`encoder`, `decoder`): its first layer's attention output.
+    func width(_ side: String) throws -> Int {
+      if let known = widths[side] { return known }
+      guard let first = graph.node("\(side).layers.0")?.transformerLayer else {
+        throw ModelError.missingModule("no Transformer \(side) layers")
       }
-    case .transformerEncoder, .transformer:
-      let stacks = TransformerRecognizer(parameters: parameters).stacks()
-      let encoders = stacks.filter { !$0.isDecoder }
-      let decoders = stacks.filter { $0.isDecoder }
-      guard let encoderNames = encoders.first else {
-        throw EngineError.missingModule(
-          "no Transformer encoder layers found (looked for PyTorch 'layers.N.self_attn', HF BERT 'layer.N.attention', "
-            + "HF BART 'layers.N.self_attn.q_proj', keras_hub '_self_attention_layer')")
+      let embed = try builder.embedSize(first)
+      if side == "decoder", let encoder = widths["encoder"], encoder != embed {
+        throw ModelError.missingModule("decoder width \(embed) differs from the encoder's \(encoder)")
       }
-      guard encoders.count == 1 else {
-        throw EngineError.missingModule(
-          "found \(encoders.count) encoder stacks (\(encoders.map { "'\($0.prefix)'" }.joined(separator: ", "))); expected one"
-        )
+      widths[side] = embed
+      return embed
+    }
+    for node in graph.nodes {
+      let side = String(node.name.prefix { $0 != "." })
+      let kernel: Kernel
+      switch node.operation {
+      case .lstm: kernel = .lstm(try Model.recurrent(node).lstm(parameters))
+      case .gru: kernel = .gru(try Model.recurrent(node).gru(parameters))
+      case .transformerEncoderLayer:
+        kernel = .encoderLayer(try builder.encoderLayer(try Model.layer(node), embed: try width(side)))
+      case .transformerDecoderLayer:
+        kernel = .decoderLayer(try builder.decoderLayer(try Model.layer(node), embed: try width(side)))
+      case .layerNorm:
+        guard let names = node.norm else { throw Model.unnamed(node) }
+        kernel = .norm(try builder.layerNorm(names, embed: try width(side), module: "\(side) final norm"))
+      case .embedding:
+        guard let name = node.table, let shape = parameters.shape(name), shape.count == 2 else {
+          throw Model.unnamed(node)
+        }
+        let table = try parameters.floats(name, module: "\(side) embedding")
+        kernel = .embedding(Embedding(table: table, vocabulary: shape[0], features: shape[1]))
+      case .dense:
+        guard let names = node.dense else { throw Model.unnamed(node) }
+        let features = steps.compactMap { step -> Int? in
+          guard case .lstm(let lstm) = step.kernel, node.inputs.first == step.node.outputs.first else {
+            return nil
+          }
+          return lstm.outputSize
+        }.first
+        let weight = try parameters.dense(
+          names.weight, layout: layout == .pytorch ? .outIn : .inOut, inFeatures: features,
+          module: "output projection")
+        let bias = try names.bias.map {
+          try parameters.vector($0, count: weight.outFeatures, module: "output projection")
+        }
+        kernel = .dense(Linear(weight: weight, bias: bias))
       }
-      layout = encoderNames.layout
-      let metadata = ModelMetadata(parameters.metadata)
-      let transformer = TransformerSettings(layout: layout, metadata: metadata, options: options)
-      let builder = TransformerBuilder(parameters: parameters, settings: transformer, layout: layout)
-      let encoder = try Model.encoder(encoderNames, builder)
-      let heads = encoder.layers.first?.selfAttention.heads
+      steps.append(Step(node: node, kernel: kernel))
+    }
+    self.steps = steps
+    summary = Model.summary(graph, steps, transformer)
+    if architecture == .transformerEncoder || architecture == .transformer {
+      let heads = steps.lazy.compactMap { step -> Int? in
+        if case .encoderLayer(let layer) = step.kernel { return layer.selfAttention.heads }
+        return nil
+      }.first
       settings = ModelSettings(
         heads: heads, activation: transformer.activation, normFirst: transformer.normFirst,
         eps: transformer.eps)
@@ -127,90 +143,70 @@ public struct Model: Sendable {
         heads: layout == .keras3 || layout == .keras2 ? heads : metadata.heads,
         activation: metadata.activation,
         normFirst: metadata.normFirst, eps: metadata.eps)
+    }
+  }
+
+  private static func recurrent(_ node: ModelGraph.Node) throws -> RecurrentRecognizer.Found {
+    guard let names = node.recurrent else { throw unnamed(node) }
+    return names
+  }
+
+  private static func layer(_ node: ModelGraph.Node) throws -> TransformerRecognizer.LayerNames {
+    guard let names = node.transformerLayer else { throw unnamed(node) }
+    return names
+  }
+
+  private static func unnamed(_ node: ModelGraph.Node) -> CheckpointError {
+    ModelError.missingModule(
+      "graph node '\(node.name)' (\(node.operation.rawValue)) names no tensors the engine can load")
+  }
+
+  /// The one-line description of the assembled model.
+  private static func summary(_ graph: ModelGraph, _ steps: [Step], _ transformer: TransformerSettings)
+    -> String
+  {
+    let layout = graph.naming.rawValue
+    var encoderLayers: [TransformerEncoderLayer] = []
+    var decoderLayers: [TransformerDecoderLayer] = []
+    var lstms: [LSTM] = []
+    var embeddings: [Embedding] = []
+    var projection: Linear?
+    var finalNorms: [String] = []
+    for step in steps {
+      switch step.kernel {
+      case .lstm(let lstm): lstms.append(lstm)
+      case .gru(let gru):
+        return
+          "GRU (\(layout)\(gru.resetAfter ? "" : ", reset_after=False")): \(gru.layers.count) layer(s) × "
+          + "\(gru.directions) direction(s), input \(gru.inputSize), hidden \(gru.hiddenSize)"
+      case .encoderLayer(let layer): encoderLayers.append(layer)
+      case .decoderLayer(let layer): decoderLayers.append(layer)
+      case .norm: finalNorms.append(step.node.name)
+      case .embedding(let embedding): embeddings.append(embedding)
+      case .dense(let linear): projection = linear
+      }
+    }
+    switch graph.architecture {
+    case .lstm, .gru:
+      let lstm = lstms[0]
+      return "LSTM (\(layout)): \(lstm.layers.count) layer(s) × \(lstm.directions) direction(s), "
+        + "input \(lstm.inputSize), hidden \(lstm.hiddenSize)"
+        + (lstm.outputSize != lstm.hiddenSize ? ", projection \(lstm.outputSize)" : "")
+    case .seq2seqLSTM:
+      return "seq2seq LSTM (\(layout)): vocabularies \(embeddings[0].vocabulary) → "
+        + "\(projection?.outFeatures ?? 0), \(lstms[0].layers.count) layer(s), hidden \(lstms[0].hiddenSize)"
+    case .transformerEncoder, .transformer:
+      let heads = encoderLayers.first?.selfAttention.heads
+      let embed = encoderLayers.first?.norm1.features ?? 0
       let describe =
         "heads \(heads ?? 0), \(transformer.activation.rawValue), "
         + "\(transformer.normFirst ? "pre-norm" : "post-norm"), eps \(transformer.eps)"
-      if architecture == .transformerEncoder {
-        body = .encoder(encoder)
-        summary =
-          "Transformer encoder (\(layout.rawValue)): \(encoder.layers.count) layer(s), d_model \(encoder.embed), "
-          + describe + (encoder.finalNorm == nil ? "" : ", final norm")
-      } else {
-        guard let decoderNames = decoders.first, decoders.count == 1 else {
-          throw EngineError.missingModule(
-            decoders.isEmpty
-              ? "no Transformer decoder layers found (with cross-attention)"
-              : "found \(decoders.count) decoder stacks; expected one")
-        }
-        let decoder = try Model.decoder(decoderNames, builder)
-        guard decoder.embed == encoder.embed else {
-          throw EngineError.missingModule(
-            "decoder width \(decoder.embed) differs from the encoder's \(encoder.embed)")
-        }
-        body = .transformer(encoder, decoder)
-        summary =
-          "Transformer (\(layout.rawValue)): \(encoder.layers.count) encoder + \(decoder.layers.count) decoder "
-          + "layer(s), d_model \(encoder.embed), " + describe
+      if graph.architecture == .transformerEncoder {
+        return "Transformer encoder (\(layout)): \(encoderLayers.count) layer(s), d_model \(embed), "
+          + describe + (finalNorms.contains("encoder.norm") ? ", final norm" : "")
       }
-    case .seq2seqLSTM:
-      let (model, layout) = try Seq2SeqRecognizer(parameters: parameters).model()
-      self.layout = layout
-      body = .seq2seq(model)
-      summary =
-        "seq2seq LSTM (\(layout.rawValue)): vocabularies \(model.encoderEmbedding.vocabulary) → "
-        + "\(model.projection.outFeatures), \(model.encoder.layers.count) layer(s), hidden \(model.encoder.hiddenSize)"
+      return "Transformer (\(layout)): \(encoderLayers.count) encoder + \(decoderLayers.count) decoder "
+        + "layer(s), d_model \(embed), " + describe
     }
-  }
-
-  private static func single(
-    _ found: [RecurrentRecognizer.Found], kind: RecurrentRecognizer.Kind, parameters: ParameterSet
-  ) throws
-    -> RecurrentRecognizer.Found
-  {
-    let matching = found.filter { $0.kind == kind }
-    guard !matching.isEmpty else {
-      let others = found.map { "\($0.kind.rawValue) '\($0.prefix)'" }
-      throw EngineError.missingModule(
-        "no \(kind.rawValue) module found"
-          + (others.isEmpty ? "" : " (found \(others.joined(separator: ", ")))"))
-    }
-    if matching[0].layout == .pytorch {
-      guard matching.count == 1 else {
-        throw EngineError.missingModule(
-          "found \(matching.count) \(kind.rawValue) modules (\(matching.map { "'\($0.prefix)'" }.joined(separator: ", "))); "
-            + "expected one")
-      }
-      return matching[0]
-    }
-    // Keras: one layer per module; the layers of the file make the stack.
-    if let config = parameters.kerasConfig {
-      for module in matching { try config.checkRecurrent(module.prefix) }
-    }
-    guard matching.count == found.count, let stack = RecurrentRecognizer.Found.stacked(matching) else {
-      throw EngineError.missingModule("the file mixes LSTM and GRU layers; cannot tell the stack")
-    }
-    return stack
-  }
-
-  private static func encoder(_ names: TransformerRecognizer.Stack, _ builder: TransformerBuilder) throws
-    -> EncoderStack
-  {
-    let embed = try builder.embedSize(names)
-    let layers = try names.layers.map { try builder.encoderLayer($0, embed: embed) }
-    let norm = try names.finalNorm.map {
-      try builder.layerNorm($0, embed: embed, module: "encoder final norm")
-    }
-    return EncoderStack(layers: layers, finalNorm: norm, embed: embed)
-  }
-
-  private static func decoder(_ names: TransformerRecognizer.Stack, _ builder: TransformerBuilder) throws
-    -> DecoderStack
-  {
-    let embed = try builder.embedSize(names)
-    let layers = try names.layers.map { try builder.decoderLayer($0, embed: embed) }
-    let norm = try names.finalNorm.map {
-      try builder.layerNorm($0, embed: embed, module: "decoder final norm")
-    }
-    return DecoderStack(layers: layers, finalNorm: norm, embed: embed)
   }
 }

@@ -20,20 +20,12 @@ extension Model {
 
   /// The inputs the model takes, with the sizes its weights fix (optional inputs left out).
   public var inputSpecs: [InputSpec] {
-    switch body {
-    case .lstm(let lstm): return [InputSpec(name: "x", isTokens: false, size: lstm.inputSize)]
-    case .gru(let gru): return [InputSpec(name: "x", isTokens: false, size: gru.inputSize)]
-    case .encoder(let encoder): return [InputSpec(name: "x", isTokens: false, size: encoder.embed)]
-    case .transformer(let encoder, let decoder):
-      return [
-        InputSpec(name: "src", isTokens: false, size: encoder.embed),
-        InputSpec(name: "tgt", isTokens: false, size: decoder.embed),
-      ]
-    case .seq2seq(let model):
-      return [
-        InputSpec(name: "src", isTokens: true, size: model.encoderEmbedding.vocabulary),
-        InputSpec(name: "tgt", isTokens: true, size: model.decoderEmbedding.vocabulary),
-      ]
+    graph.inputs.filter(\.required).compactMap { port in
+      guard let consumer = steps.first(where: { $0.node.inputs.contains(port.name) }) else { return nil }
+      if case .embedding(let embedding) = consumer.kernel {
+        return InputSpec(name: port.name, isTokens: true, size: embedding.vocabulary)
+      }
+      return InputSpec(name: port.name, isTokens: false, size: consumer.inputWidth)
     }
   }
 
@@ -190,9 +182,19 @@ extension Model {
         signature: "\(ff.inner.inFeatures)→\(ff.inner.outFeatures)→\(ff.outer.outFeatures)",
         settings: "activation \(ff.activation.rawValue)", inputs: ["x"], outputs: ["y"])
     }
-    func encoderStack(_ stack: EncoderStack) {
-      for (index, layer) in stack.layers.enumerated() {
-        let name = "encoder.layers.\(index)"
+    for step in steps {
+      let name = step.node.name
+      switch step.kernel {
+      case .lstm(let lstm): lstmLayers(lstm, name, states: step.node.inputs.count == 3)
+      case .gru(let gru):
+        for index in gru.layers.indices {
+          let features = index == 0 ? gru.inputSize : gru.directions * gru.hiddenSize
+          add(
+            "\(name).l\(index)", "gru-layer", .gruLayer(gru, index),
+            signature: "input \(features), hidden \(gru.hiddenSize), directions \(gru.directions)",
+            settings: gru.resetAfter ? "reset_after" : "reset_before", inputs: ["x"], outputs: ["y", "h_n"])
+        }
+      case .encoderLayer(let layer):
         let parts: [() -> Void] = [
           { attention(layer.selfAttention, name + ".self_attn", parent: name) },
           { norm(layer.norm1, name + ".norm1", parent: name) },
@@ -204,24 +206,7 @@ extension Model {
         add(
           name, "encoder-layer", .encoderLayer(layer), signature: "width \(layer.norm1.features)",
           settings: layer.normFirst ? "pre-norm" : "post-norm", inputs: ["x"], outputs: ["y"])
-      }
-      if let final = stack.finalNorm { norm(final, "encoder.norm", parent: nil) }
-    }
-    switch body {
-    case .lstm(let lstm): lstmLayers(lstm, "lstm", states: false)
-    case .gru(let gru):
-      for index in gru.layers.indices {
-        let features = index == 0 ? gru.inputSize : gru.directions * gru.hiddenSize
-        add(
-          "gru.l\(index)", "gru-layer", .gruLayer(gru, index),
-          signature: "input \(features), hidden \(gru.hiddenSize), directions \(gru.directions)",
-          settings: gru.resetAfter ? "reset_after" : "reset_before", inputs: ["x"], outputs: ["y", "h_n"])
-      }
-    case .encoder(let encoder): encoderStack(encoder)
-    case .transformer(let encoder, let decoder):
-      encoderStack(encoder)
-      for (index, layer) in decoder.layers.enumerated() {
-        let name = "decoder.layers.\(index)"
+      case .decoderLayer(let layer):
         let parts: [() -> Void] = [
           { attention(layer.selfAttention, name + ".self_attn", parent: name) },
           { norm(layer.norm1, name + ".norm1", parent: name) },
@@ -235,24 +220,34 @@ extension Model {
         add(
           name, "decoder-layer", .decoderLayer(layer), signature: "width \(layer.norm1.features)",
           settings: layer.normFirst ? "pre-norm" : "post-norm", inputs: ["x", "memory"], outputs: ["y"])
-      }
-      if let final = decoder.finalNorm { norm(final, "decoder.norm", parent: nil) }
-    case .seq2seq(let model):
-      for (name, embedding, lstm, states) in [
-        ("encoder", model.encoderEmbedding, model.encoder, false),
-        ("decoder", model.decoderEmbedding, model.decoder, true),
-      ] {
+      case .norm(let final): norm(final, name, parent: nil)
+      case .embedding(let embedding):
         add(
-          name + ".embedding", "embedding", .embedding(embedding),
+          name, "embedding", .embedding(embedding),
           signature: "vocabulary \(embedding.vocabulary), features \(embedding.features)", inputs: ["tokens"],
           outputs: ["y"])
-        lstmLayers(lstm, name + ".lstm", states: states)
+      case .dense(let linear):
+        add(
+          name, "linear", .linear(linear), signature: "\(linear.inFeatures)→\(linear.outFeatures)",
+          inputs: ["x"],
+          outputs: ["y"])
       }
-      add(
-        "projection", "linear", .linear(model.projection),
-        signature: "\(model.projection.inFeatures)→\(model.projection.outFeatures)", inputs: ["x"],
-        outputs: ["y"])
     }
     return result
+  }
+}
+
+extension Model.Step {
+  /// The features of the first array the step reads.
+  var inputWidth: Int {
+    switch kernel {
+    case .lstm(let lstm): return lstm.inputSize
+    case .gru(let gru): return gru.inputSize
+    case .encoderLayer(let layer): return layer.norm1.features
+    case .decoderLayer(let layer): return layer.norm1.features
+    case .norm(let norm): return norm.features
+    case .embedding(let embedding): return embedding.vocabulary
+    case .dense(let linear): return linear.inFeatures
+    }
   }
 }

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 extension Model {
   /// Runs a forward pass on `inputs` (named as ``Architecture/inputs``, batch-first) and
@@ -26,52 +27,71 @@ extension Model {
         "missing input '\(input.name)' (\(architecture.rawValue) takes \(expected.map(\.name).joined(separator: ", ")); "
           + "found \(inputs.tensors.isEmpty ? "none" : inputs.tensors.map(\.name).joined(separator: ", ")))")
     }
-    var outputs: [(String, Matrix)] = []
-    switch body {
-    case .lstm(let lstm):
-      let x = try Model.sequence(inputs, "x", features: lstm.inputSize)
-      let result = lstm.forward(x, trace: trace)
-      outputs = [("y", result.y), ("h_n", result.hN), ("c_n", result.cN)]
-    case .gru(let gru):
-      let x = try Model.sequence(inputs, "x", features: gru.inputSize)
-      let result = gru.forward(x, trace: trace)
-      outputs = [("y", result.y), ("h_n", result.hN)]
-    case .encoder(let encoder):
-      let x = try Model.sequence(inputs, "x", features: encoder.embed)
-      var keep: [Bool]?
-      if let mask = inputs["mask"] {
-        let expectedShape = Array(x.shape.prefix(2))
-        guard mask.shape == expectedShape else {
-          throw EngineError.invalidInput(
-            "mask",
-            "shape \(Shape.describe(mask.shape)) does not match x's [B, S] = \(Shape.describe(expectedShape))"
-          )
-        }
-        keep = try TensorValues.floats(mask).map { $0 != 0 }
+    // Graph inputs: token ids for embeddings, else float sequences of the consumer's width.
+    var values: [String: Matrix] = [:]
+    var tokens: [String: (ids: [Int], shape: [Int])] = [:]
+    for port in graph.inputs where port.name != "mask" {
+      guard let consumer = steps.first(where: { $0.node.inputs.contains(port.name) }) else { continue }
+      if case .embedding = consumer.kernel {
+        tokens[port.name] = try Model.tokens(inputs, port.name)
+      } else {
+        values[port.name] = try Model.sequence(inputs, port.name, features: consumer.inputWidth)
       }
-      outputs = [("y", encoder.callAsFunction(x, keep: keep, trace: trace))]
-    case .transformer(let encoder, let decoder):
-      let src = try Model.sequence(inputs, "src", features: encoder.embed)
-      let tgt = try Model.sequence(inputs, "tgt", features: decoder.embed)
-      guard src.shape[0] == tgt.shape[0] else {
-        throw EngineError.invalidInput("tgt", "batch \(tgt.shape[0]) differs from src's \(src.shape[0])")
-      }
-      let memory = encoder.callAsFunction(src, keep: nil, trace: trace)
-      outputs = [("out", decoder.callAsFunction(tgt, memory: memory, trace: trace))]
-    case .seq2seq(let model):
-      let (src, srcShape) = try Model.tokens(inputs, "src")
-      let (tgt, tgtShape) = try Model.tokens(inputs, "tgt")
-      guard srcShape[0] == tgtShape[0] else {
-        throw EngineError.invalidInput("tgt", "batch \(tgtShape[0]) differs from src's \(srcShape[0])")
-      }
-      outputs = [
-        (
-          "logits",
-          try model.forward(
-            source: src, sourceShape: srcShape, target: tgt, targetShape: tgtShape, trace: trace)
-        )
-      ]
     }
+    if let first = graph.inputs.first?.name, let batch = values[first]?.shape[0] ?? tokens[first]?.shape[0] {
+      for port in graph.inputs.dropFirst() {
+        if let other = values[port.name]?.shape[0] ?? tokens[port.name]?.shape[0], other != batch {
+          throw ModelError.invalidInput(port.name, "batch \(other) differs from \(first)'s \(batch)")
+        }
+      }
+    }
+    var keep: [Bool]?
+    if let mask = inputs["mask"], graph.inputs.contains(where: { $0.name == "mask" }), let x = values["x"] {
+      let expectedShape = Array(x.shape.prefix(2))
+      guard mask.shape == expectedShape else {
+        throw ModelError.invalidInput(
+          "mask",
+          "shape \(Shape.describe(mask.shape)) does not match x's [B, S] = \(Shape.describe(expectedShape))")
+      }
+      keep = try TensorValues.floats(mask).map { $0 != 0 }
+    }
+    for step in steps {
+      let node = step.node
+      func value(_ index: Int) -> Matrix { values[node.inputs[index]] ?? Matrix(zeros: [0]) }
+      var results: [Matrix]
+      switch step.kernel {
+      case .lstm(let lstm):
+        let states = node.inputs.count == 3
+        let result = lstm.forward(
+          value(0), h0: states ? value(1) : nil, c0: states ? value(2) : nil, trace: trace, name: node.name)
+        results = [result.y, result.hN, result.cN]
+      case .gru(let gru):
+        let result = gru.forward(value(0), trace: trace, name: node.name)
+        results = [result.y, result.hN]
+      case .encoderLayer(let layer):
+        results = [layer(value(0), keep: keep, trace: trace, name: node.name)]
+      case .decoderLayer(let layer):
+        results = [layer(value(0), memory: value(1), trace: trace, name: node.name)]
+      case .norm(let norm):
+        results = [Model.applyingFinalNorm(norm, to: value(0), trace: trace, name: node.name)]
+      case .embedding(let embedding):
+        let input = node.inputs[0]
+        guard let (ids, shape) = tokens[input] else {
+          throw CheckpointError(.notFound, "missing input '\(input)'")
+        }
+        let embedded = try embedding.apply(ids, shape: shape, input: input)
+        trace?.append(
+          name: node.name, parent: nil, inputs: [Matrix(shape: shape, values: ids.map { Float($0) })],
+          outputs: [embedded])
+        results = [embedded]
+      case .dense(let linear):
+        let y = value(0).applying(linear)
+        trace?.append(name: node.name, parent: nil, inputs: [value(0)], outputs: [y])
+        results = [y]
+      }
+      for (name, result) in zip(node.outputs, results) { values[name] = result }
+    }
+    let outputs = graph.outputs.map { ($0.name, values[$0.value] ?? Matrix(zeros: [0])) }
     return try Checkpoint(format: "memory", tensors: outputs.map { try TensorValues.tensor($0.0, $0.1) })
   }
 
@@ -80,11 +100,11 @@ extension Model {
     guard let tensor = inputs[name] else { throw CheckpointError(.notFound, "missing input '\(name)'") }
     let shape = tensor.shape
     guard shape.count == 3, shape[0] > 0, shape[1] > 0, shape[2] == features else {
-      throw EngineError.invalidInput(
+      throw ModelError.invalidInput(
         name, "expected shape [B, T, \(features)] (batch-first, B and T ≥ 1), got \(Shape.describe(shape))")
     }
     guard [DType.f32, .f64, .f16, .bf16].contains(tensor.dtype) else {
-      throw EngineError.invalidInput(name, "expected floating-point values, got \(tensor.dtype)")
+      throw ModelError.invalidInput(name, "expected floating-point values, got \(tensor.dtype)")
     }
     return Matrix(shape: shape, values: try TensorValues.floats(tensor))
   }
@@ -93,11 +113,11 @@ extension Model {
   private static func tokens(_ inputs: Checkpoint, _ name: String) throws -> ([Int], [Int]) {
     guard let tensor = inputs[name] else { throw CheckpointError(.notFound, "missing input '\(name)'") }
     guard tensor.shape.count == 2, tensor.shape[0] > 0, tensor.shape[1] > 0 else {
-      throw EngineError.invalidInput(
+      throw ModelError.invalidInput(
         name, "expected token ids of shape [B, T], got \(Shape.describe(tensor.shape))")
     }
     guard !tensor.dtype.isFloatingPoint else {
-      throw EngineError.invalidInput(name, "expected integer token ids, got \(tensor.dtype)")
+      throw ModelError.invalidInput(name, "expected integer token ids, got \(tensor.dtype)")
     }
     return (try TensorValues.ints(tensor), tensor.shape)
   }

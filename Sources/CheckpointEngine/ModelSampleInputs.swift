@@ -24,19 +24,11 @@ extension Model {
       for _ in 0..<batch * length { bytes.appendLittleEndian(Int64(next() % UInt64(max(1, vocabulary)))) }
       return try Tensor(name: name, dtype: .i64, shape: [batch, length], bytes: TensorBytes(bytes))
     }
-    switch body {
-    case .lstm(let lstm): return try Checkpoint(tensors: [floats("x", features: lstm.inputSize)])
-    case .gru(let gru): return try Checkpoint(tensors: [floats("x", features: gru.inputSize)])
-    case .encoder(let encoder): return try Checkpoint(tensors: [floats("x", features: encoder.embed)])
-    case .transformer(let encoder, let decoder):
-      return try Checkpoint(tensors: [
-        floats("src", features: encoder.embed), floats("tgt", features: decoder.embed),
-      ])
-    case .seq2seq(let model):
-      return try Checkpoint(tensors: [
-        tokens("src", vocabulary: model.encoderEmbedding.vocabulary),
-        tokens("tgt", vocabulary: model.decoderEmbedding.vocabulary),
-      ])
-    }
+    // Every required input, in order; the random stream runs through them in that order.
+    return try Checkpoint(
+      tensors: inputSpecs.map { spec in
+        spec.isTokens
+          ? try tokens(spec.name, vocabulary: spec.size) : try floats(spec.name, features: spec.size)
+      })
   }
 }

@@ -6,14 +6,14 @@ extension ParameterSet {
   /// Loads `name` as floats, checking its shape against `expected` (−1 matches any size).
   func floats(_ name: String, shape expected: [Int]? = nil, module: String) throws -> [Float] {
     guard let tensor = tensor(name) else {
-      throw EngineError.missingModule("\(module): missing tensor '\(name)'")
+      throw ModelError.missingModule("\(module): missing tensor '\(name)'")
     }
     if let expected {
       let fits =
         expected.count == tensor.shape.count
         && zip(expected, tensor.shape).allSatisfy { $0 == -1 || $0 == $1 }
       guard fits else {
-        throw EngineError.badWeight(
+        throw ModelError.badWeight(
           tensor.name,
           "\(module): shape \(Shape.describe(tensor.shape)) does not fit; expected \(Shape.describe(expected))"
         )
@@ -36,10 +36,10 @@ extension ParameterSet {
     module: String
   ) throws -> DenseWeight {
     guard let shape = shape(name) else {
-      throw EngineError.missingModule("\(module): missing tensor '\(name)'")
+      throw ModelError.missingModule("\(module): missing tensor '\(name)'")
     }
     guard shape.count >= 2 else {
-      throw EngineError.badWeight(
+      throw ModelError.badWeight(
         fileName(name), "\(module): expected a matrix, found shape \(Shape.describe(shape))")
     }
     let (rows, cols): (Int, Int)
@@ -53,15 +53,15 @@ extension ParameterSet {
     }
     let (inF, outF) = layout == .outIn ? (cols, rows) : (rows, cols)
     guard inF > 0, outF > 0 else {
-      throw EngineError.badWeight(fileName(name), "\(module): empty weight of shape \(Shape.describe(shape))")
+      throw ModelError.badWeight(fileName(name), "\(module): empty weight of shape \(Shape.describe(shape))")
     }
     if let inFeatures, inFeatures != inF {
-      throw EngineError.badWeight(
+      throw ModelError.badWeight(
         fileName(name),
         "\(module): shape \(Shape.describe(shape)) takes \(inF) input features, expected \(inFeatures)")
     }
     if let outFeatures, outFeatures != outF {
-      throw EngineError.badWeight(
+      throw ModelError.badWeight(
         fileName(name),
         "\(module): shape \(Shape.describe(shape)) gives \(outF) output features, expected \(outFeatures)")
     }
@@ -72,10 +72,10 @@ extension ParameterSet {
   /// Loads a bias or norm vector of `count` elements (any shape with that many elements).
   func vector(_ name: String, count: Int, module: String) throws -> [Float] {
     guard let shape = shape(name) else {
-      throw EngineError.missingModule("\(module): missing tensor '\(name)'")
+      throw ModelError.missingModule("\(module): missing tensor '\(name)'")
     }
     guard count > 0, shape.reduce(1, *) == count else {
-      throw EngineError.badWeight(
+      throw ModelError.badWeight(
         fileName(name), "\(module): shape \(Shape.describe(shape)) does not fit; expected \(count) elements")
     }
     return try floats(name, module: module)

@@ -3,59 +3,12 @@ import CheckpointModels
 
 /// Loads LSTM and GRU weights for modules found by ``RecurrentRecognizer``.
 extension RecurrentRecognizer.Found {
-  /// Joins consecutive single-layer Keras modules of one kind into a stack.
-  static func stacked(_ modules: [Self]) -> Self? {
-    guard var first = modules.first else { return nil }
-    first.cells = modules.flatMap(\.cells)
-    first.prefix = modules.map(\.prefix).joined(separator: ", ")
-    return first
-  }
-
   private var weightLayout: DenseWeight.Layout { layout == .pytorch ? .outIn : .inOut }
-
-  private func describe(_ layer: Int, _ direction: Int) -> String {
-    "\(kind.rawValue) '\(prefix.isEmpty ? "<root>" : prefix)' layer \(layer)\(direction == 1 ? " (reverse)" : "")"
-  }
-
-  /// The hidden size from the first cell's recurrent weight, and the gate count check.
-  private func hiddenSize(_ parameters: ParameterSet, gates: Int) throws -> (hidden: Int, output: Int) {
-    let first = cells[0][0]
-    let name = first.recurrent
-    guard let shape = parameters.shape(name), shape.count == 2 else {
-      throw EngineError.missingModule("\(describe(0, 0)): missing or malformed tensor '\(name)'")
-    }
-    if let projection = first.projection, let p = parameters.shape(projection), p.count == 2 {
-      return (p[1], p[0])
-    }
-    let (g, h) = layout == .pytorch ? (shape[0], shape[1]) : (shape[1], shape[0])
-    guard g == gates * h else {
-      throw EngineError.badWeight(
-        parameters.fileName(name),
-        "\(describe(0, 0)): recurrent weight \(Shape.describe(shape)) is not \(gates) gates of \(h) units")
-    }
-    return (h, h)
-  }
-
-  private func inputSize(_ parameters: ParameterSet) throws -> Int {
-    let name = cells[0][0].input
-    guard let shape = parameters.shape(name), shape.count == 2 else {
-      throw EngineError.missingModule("\(describe(0, 0)): missing or malformed tensor '\(name)'")
-    }
-    return layout == .pytorch ? shape[1] : shape[0]
-  }
-
-  private func checkDirections() throws {
-    let directions = cells[0].count
-    for (index, layer) in cells.enumerated() where layer.count != directions {
-      throw EngineError.missingModule(
-        "\(describe(index, 0)): has \(layer.count) direction(s), layer 0 has \(directions)")
-    }
-  }
 
   /// Loads the module as an LSTM.
   func lstm(_ parameters: ParameterSet) throws -> LSTM {
     guard kind == .lstm else {
-      throw EngineError.missingModule("'\(prefix)' is a \(kind.rawValue), not an LSTM")
+      throw ModelError.missingModule("'\(prefix)' is a \(kind.rawValue), not an LSTM")
     }
     try checkDirections()
     let (hidden, output) = try hiddenSize(parameters, gates: 4)
@@ -82,7 +35,7 @@ extension RecurrentRecognizer.Found {
         var projection: DenseWeight?
         if output != hidden {
           guard let name = names.projection else {
-            throw EngineError.missingModule("\(module): missing projection weight_hr")
+            throw ModelError.missingModule("\(module): missing projection weight_hr")
           }
           projection = try parameters.dense(
             name, layout: .outIn, inFeatures: hidden, outFeatures: output, module: module)
@@ -97,7 +50,7 @@ extension RecurrentRecognizer.Found {
   /// Loads the module as a GRU.
   func gru(_ parameters: ParameterSet) throws -> GRU {
     guard kind == .gru else {
-      throw EngineError.missingModule("'\(prefix)' is an \(kind.rawValue), not a GRU")
+      throw ModelError.missingModule("'\(prefix)' is an \(kind.rawValue), not a GRU")
     }
     try checkDirections()
     let (hidden, _) = try hiddenSize(parameters, gates: 3)

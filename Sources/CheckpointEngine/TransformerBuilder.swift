@@ -1,32 +1,6 @@
 import CheckpointCore
 import CheckpointModels
 
-/// What names and shapes cannot tell about a Transformer: heads (of packed or
-/// `[out, in]` projections), activation, norm placement and LayerNorm eps.
-struct TransformerSettings {
-  var heads: Int?
-  var activation: Activation
-  var normFirst: Bool
-  var eps: Float
-
-  /// The layout's defaults (PyTorch's for PyTorch), then metadata, then the options given.
-  init(layout: Naming, metadata: ModelMetadata, options: ModelSettings) {
-    switch layout {
-    case .hfBert: (activation, normFirst, eps) = (.gelu, false, 1e-12)
-    case .hfBart: (activation, normFirst, eps) = (.gelu, false, 1e-5)
-    case .pytorch, .keras2, .keras3: (activation, normFirst, eps) = (.relu, false, 1e-5)
-    }
-    heads = metadata.heads ?? options.heads
-    if let value = metadata.activation { activation = value }
-    if let value = metadata.normFirst { normFirst = value }
-    if let value = metadata.eps { eps = value }
-    if let value = options.heads { heads = value }
-    if let value = options.activation { activation = value }
-    if let value = options.normFirst { normFirst = value }
-    if let value = options.eps { eps = value }
-  }
-}
-
 /// Loads Transformer layers from the names ``TransformerRecognizer`` found.
 struct TransformerBuilder {
   let parameters: ParameterSet
@@ -35,12 +9,12 @@ struct TransformerBuilder {
 
   private var weightLayout: DenseWeight.Layout { layout == .keras3 || layout == .keras2 ? .inOut : .outIn }
 
-  /// The model width E of a stack (from the first layer's attention output).
-  func embedSize(_ stack: TransformerRecognizer.Stack) throws -> Int {
-    let name = stack.layers[0].selfAttention.output
+  /// The model width E of a stack (from its first layer's attention output).
+  func embedSize(_ first: TransformerRecognizer.LayerNames) throws -> Int {
+    let name = first.selfAttention.output
     guard let shape = parameters.shape(name), shape.count >= 2 else {
-      throw EngineError.missingModule(
-        "Transformer layer '\(stack.layers[0].prefix)': missing tensor '\(name)'")
+      throw ModelError.missingModule(
+        "Transformer layer '\(first.prefix)': missing tensor '\(name)'")
     }
     return weightLayout == .outIn ? shape[0] : shape[shape.count - 1]
   }
@@ -64,7 +38,7 @@ struct TransformerBuilder {
       }
       (query, key, value) = (part(0), part(1), part(2))
       guard let given = settings.heads else {
-        throw EngineError.invalidOption("\(module): pass --heads (the packed projection does not record it)")
+        throw ModelError.invalidOption("\(module): pass --heads (the packed projection does not record it)")
       }
       heads = given
     } else {
@@ -85,7 +59,7 @@ struct TransformerBuilder {
       if weightLayout == .inOut, let shape = parameters.shape(names.query), shape.count == 3 {
         heads = shape[1]
         if let given = settings.heads, given != heads {
-          throw EngineError.invalidOption(
+          throw ModelError.invalidOption(
             "\(module): --heads \(given) contradicts the query kernel's \(heads) heads")
         }
       } else {
@@ -93,11 +67,11 @@ struct TransformerBuilder {
       }
     }
     guard heads > 0, query.outFeatures % heads == 0, value.outFeatures % heads == 0 else {
-      throw EngineError.invalidOption(
+      throw ModelError.invalidOption(
         "\(module): \(heads) heads do not divide the attention width \(query.outFeatures)")
     }
     guard key.outFeatures == query.outFeatures else {
-      throw EngineError.badWeight(
+      throw ModelError.badWeight(
         parameters.fileName(names.key),
         "\(module): key width \(key.outFeatures) ≠ query width \(query.outFeatures)")
     }
@@ -136,7 +110,7 @@ struct TransformerBuilder {
 
   func encoderLayer(_ names: TransformerRecognizer.LayerNames, embed: Int) throws -> TransformerEncoderLayer {
     let module = "encoder layer '\(names.prefix)'"
-    guard names.norms.count == 2 else { throw EngineError.missingModule("\(module): expected 2 norms") }
+    guard names.norms.count == 2 else { throw ModelError.missingModule("\(module): expected 2 norms") }
     return TransformerEncoderLayer(
       selfAttention: try attention(names.selfAttention, embed: embed, module: module + " self-attention"),
       feedForward: try feedForward(names, embed: embed, module: module),
@@ -147,7 +121,7 @@ struct TransformerBuilder {
   func decoderLayer(_ names: TransformerRecognizer.LayerNames, embed: Int) throws -> TransformerDecoderLayer {
     let module = "decoder layer '\(names.prefix)'"
     guard let cross = names.crossAttention, names.norms.count == 3 else {
-      throw EngineError.missingModule("\(module): missing cross-attention")
+      throw ModelError.missingModule("\(module): missing cross-attention")
     }
     return TransformerDecoderLayer(
       selfAttention: try attention(names.selfAttention, embed: embed, module: module + " self-attention"),

@@ -156,3 +156,84 @@ package struct RecurrentRecognizer {
     return (layer, backward, CellNames(input: input, recurrent: recurrent, inputBias: bias), layout, index)
   }
 }
+
+/// Shapes and stacking of recognised recurrent modules.
+extension RecurrentRecognizer.Found {
+  /// Joins consecutive single-layer Keras modules of one kind into a stack.
+  package static func stacked(_ modules: [Self]) -> Self? {
+    guard var first = modules.first else { return nil }
+    first.cells = modules.flatMap(\.cells)
+    first.prefix = modules.map(\.prefix).joined(separator: ", ")
+    return first
+  }
+
+  package func describe(_ layer: Int, _ direction: Int) -> String {
+    "\(kind.rawValue) '\(prefix.isEmpty ? "<root>" : prefix)' layer \(layer)\(direction == 1 ? " (reverse)" : "")"
+  }
+
+  /// The hidden size from the first cell's recurrent weight, and the gate count check.
+  package func hiddenSize(_ parameters: ParameterSet, gates: Int) throws -> (hidden: Int, output: Int) {
+    let first = cells[0][0]
+    let name = first.recurrent
+    guard let shape = parameters.shape(name), shape.count == 2 else {
+      throw ModelError.missingModule("\(describe(0, 0)): missing or malformed tensor '\(name)'")
+    }
+    if let projection = first.projection, let p = parameters.shape(projection), p.count == 2 {
+      return (p[1], p[0])
+    }
+    let (g, h) = layout == .pytorch ? (shape[0], shape[1]) : (shape[1], shape[0])
+    guard g == gates * h else {
+      throw ModelError.badWeight(
+        parameters.fileName(name),
+        "\(describe(0, 0)): recurrent weight \(Shape.describe(shape)) is not \(gates) gates of \(h) units")
+    }
+    return (h, h)
+  }
+
+  package func inputSize(_ parameters: ParameterSet) throws -> Int {
+    let name = cells[0][0].input
+    guard let shape = parameters.shape(name), shape.count == 2 else {
+      throw ModelError.missingModule("\(describe(0, 0)): missing or malformed tensor '\(name)'")
+    }
+    return layout == .pytorch ? shape[1] : shape[0]
+  }
+
+  package func checkDirections() throws {
+    let directions = cells[0].count
+    for (index, layer) in cells.enumerated() where layer.count != directions {
+      throw ModelError.missingModule(
+        "\(describe(index, 0)): has \(layer.count) direction(s), layer 0 has \(directions)")
+    }
+  }
+}
+
+extension RecurrentRecognizer {
+  /// The one module of `kind` a single-module architecture (`lstm`, `gru`) runs: the file's only
+  /// PyTorch module of that kind, or its Keras layers of that kind stacked in model order.
+  package func single(_ kind: Kind) throws -> Found {
+    let found = modules()
+    let matching = found.filter { $0.kind == kind }
+    guard !matching.isEmpty else {
+      let others = found.map { "\($0.kind.rawValue) '\($0.prefix)'" }
+      throw ModelError.missingModule(
+        "no \(kind.rawValue) module found"
+          + (others.isEmpty ? "" : " (found \(others.joined(separator: ", ")))"))
+    }
+    if matching[0].layout == .pytorch {
+      guard matching.count == 1 else {
+        throw ModelError.missingModule(
+          "found \(matching.count) \(kind.rawValue) modules (\(matching.map { "'\($0.prefix)'" }.joined(separator: ", "))); "
+            + "expected one")
+      }
+      return matching[0]
+    }
+    // Keras: one layer per module; the layers of the file make the stack.
+    if let config = parameters.kerasConfig {
+      for module in matching { try config.checkRecurrent(module.prefix) }
+    }
+    guard matching.count == found.count, let stack = Found.stacked(matching) else {
+      throw ModelError.missingModule("the file mixes LSTM and GRU layers; cannot tell the stack")
+    }
+    return stack
+  }
+}

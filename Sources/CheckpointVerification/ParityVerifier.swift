@@ -35,10 +35,8 @@ private func cpuClock() -> clock_t { clock() }
 /// So verifying costs one forward pass of A and two of B. Modules on one side only, and
 /// modules whose parameter shapes differ, fail by name.
 public enum ParityVerifier {
-  /// The order architectures are tried in when none is given.
-  public static let detectionOrder: [Architecture] = [
-    .transformer, .transformerEncoder, .seq2seqLSTM, .lstm, .gru,
-  ]
+  /// The order architectures are tried in when none is given (``Architecture/detectionOrder``).
+  public static let detectionOrder = Architecture.detectionOrder
 
   /// Compares `b` against the reference `a`.
   ///

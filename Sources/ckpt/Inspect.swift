@@ -2,6 +2,7 @@ import ArgumentParser
 import CheckpointConversion
 import CheckpointCore
 import CheckpointKit
+import CheckpointModels
 import CheckpointStorage
 import Foundation
 
@@ -15,6 +16,10 @@ extension Ckpt {
         Reads headers only; no tensor data is read. JSON output:
         {"format", "layout", "parameters", "metadata", "tensors": [{"name", "dtype", "shape", "bytes"}]}
         Compressed formats (.ckz) add "stored_bytes" per tensor, and `stored`/`ratio` columns.
+        When the checkpoint is a model the engine recognises, its model graph is listed: every node with
+        its inputs, outputs and settings, and where each setting came from ("graph": {"architecture",
+        "naming", "inputs", "outputs", "nodes": [{"name", "operation", "inputs", "outputs", "parameters",
+        "settings": [{"name", "value", "source"}]}]}, or null).
         """
     )
 
@@ -36,16 +41,19 @@ extension Ckpt {
       try reportingErrors(json: output.json) {
         let checkpoint = try FormatRegistry.read(path: path, format: format, key: key)
         let detection = LayoutConverter.detect(checkpoint)
+        let graph = ModelGraph.recognise(checkpoint)
         if output.json {
-          emit(Inspect.json(checkpoint, path: path, detection: detection).prettyText)
+          emit(Inspect.json(checkpoint, path: path, detection: detection, graph: graph).prettyText)
         } else if !output.quiet {
-          emit(Inspect.text(checkpoint, path: path, detection: detection))
+          emit(Inspect.text(checkpoint, path: path, detection: detection, graph: graph))
           if tree { emit("\n" + (try Inspect.treeText(checkpoint, path: path))) }
         }
       }
     }
 
-    static func json(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection) -> JSONValue {
+    static func json(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection, graph: ModelGraph?)
+      -> JSONValue
+    {
       let tensors = checkpoint.tensors.map { tensor -> JSONValue in
         var members: [(String, JSONValue)] = [
           ("name", .string(tensor.name)),
@@ -68,10 +76,13 @@ extension Ckpt {
         ("bytes", .integer(Int64(checkpoint.byteCount))),
         ("metadata", .object(metadata)),
         ("tensors", .array(tensors)),
+        ("graph", graph?.jsonValue ?? .null),
       ])
     }
 
-    static func text(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection) -> String {
+    static func text(_ checkpoint: Checkpoint, path: String, detection: LayoutDetection, graph: ModelGraph?)
+      -> String
+    {
       var lines: [String] = []
       lines.append("file:       \(path)")
       lines.append("format:     \(checkpoint.format)")
@@ -115,6 +126,15 @@ extension Ckpt {
       lines.append("")
       lines.append(line(header))
       for row in rows { lines.append(line(row)) }
+      if let graph {
+        lines.append("")
+        lines.append("model graph: \(graph.architecture.rawValue) (\(graph.naming.rawValue) naming)")
+        lines.append(
+          "  inputs: "
+            + graph.inputs.map { $0.required ? $0.name : "\($0.name) (optional)" }.joined(separator: ", "))
+        for node in graph.lines { lines.append("  " + node) }
+        lines.append("  outputs: " + graph.outputs.map { "\($0.name) = \($0.value)" }.joined(separator: ", "))
+      }
       return lines.joined(separator: "\n")
     }
 

@@ -1,6 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
+import CheckpointModels
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest

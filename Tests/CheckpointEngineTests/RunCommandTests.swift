@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointKit
+import CheckpointModels
 import CheckpointStorage
 import CheckpointTestSupport
 import XCTest

@@ -1,48 +1,16 @@
 import CheckpointCore
-import CheckpointModels
-
-/// The encoder-decoder LSTM of the classic sequence-to-sequence tutorial: the encoder
-/// embeds and encodes `src`; the decoder embeds `tgt`, runs its LSTM from the encoder's
-/// final `(h, c)`, and a linear layer turns each output into vocabulary logits.
-struct Seq2SeqLSTM: Sendable {
-  var encoderEmbedding: Embedding
-  var encoder: LSTM
-  var decoderEmbedding: Embedding
-  var decoder: LSTM
-  var projection: Linear
-
-  /// `src` `[B, S]`, `tgt` `[B, T]` tokens → logits `[B, T, V]`.
-  ///
-  /// With a `trace`, records `encoder.embedding` (input: the token ids as floats),
-  /// `encoder.lstm.l{k}`, `decoder.embedding`, `decoder.lstm.l{k}` and `projection`.
-  func forward(
-    source: [Int], sourceShape: [Int], target: [Int], targetShape: [Int], trace: ModuleTrace? = nil
-  ) throws -> Matrix {
-    let sourceEmbedded = try encoderEmbedding.apply(source, shape: sourceShape, input: "src")
-    trace?.append(
-      name: "encoder.embedding", parent: nil,
-      inputs: [Matrix(shape: sourceShape, values: source.map { Float($0) })], outputs: [sourceEmbedded])
-    let encoded = encoder.forward(sourceEmbedded, trace: trace, name: "encoder.lstm")
-    let targetEmbedded = try decoderEmbedding.apply(target, shape: targetShape, input: "tgt")
-    trace?.append(
-      name: "decoder.embedding", parent: nil,
-      inputs: [Matrix(shape: targetShape, values: target.map { Float($0) })], outputs: [targetEmbedded])
-    let decoded = decoder.forward(
-      targetEmbedded, h0: encoded.hN, c0: encoded.cN, trace: trace, name: "decoder.lstm")
-    let logits = decoded.y.applying(projection)
-    trace?.append(name: "projection", parent: nil, inputs: [decoded.y], outputs: [logits])
-    return logits
-  }
-}
 
 /// Finds the parts of a sequence-to-sequence LSTM: two LSTMs, two embeddings, one projection.
-struct Seq2SeqRecognizer {
-  let parameters: ParameterSet
+package struct Seq2SeqRecognizer {
+  package let parameters: ParameterSet
+
+  package init(parameters: ParameterSet) { self.parameters = parameters }
 
   /// The encoder and decoder LSTMs: the file's two LSTM modules, or (Keras, one layer per
   /// module) the layers named `enc…` and `dec…` stacked in Keras order.
-  func encoderAndDecoder() throws -> (encoder: RecurrentRecognizer.Found, decoder: RecurrentRecognizer.Found)
-  {
+  package func encoderAndDecoder() throws -> (
+    encoder: RecurrentRecognizer.Found, decoder: RecurrentRecognizer.Found
+  ) {
     var lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
     if let config = parameters.kerasConfig {
       for module in lstms { try config.checkRecurrent(module.prefix) }
@@ -58,7 +26,7 @@ struct Seq2SeqRecognizer {
       }
     }
     guard lstms.count == 2 else {
-      throw EngineError.missingModule(
+      throw ModelError.missingModule(
         "seq2seq-lstm needs two LSTMs (encoder and decoder); found \(lstms.count)"
           + (lstms.isEmpty ? "" : " (\(lstms.map { "'\($0.prefix)'" }.joined(separator: ", ")))"))
     }
@@ -67,35 +35,52 @@ struct Seq2SeqRecognizer {
     return (first, second)
   }
 
-  func model() throws -> (Seq2SeqLSTM, Naming) {
+  /// The parts' names: the encoder and decoder LSTMs (sizes checked to chain), the two
+  /// embedding tables and the output projection.
+  package func parts() throws -> Parts {
     let (first, second) = try encoderAndDecoder()
     let lstms = [first, second]
     let layout = first.layout
-    let encoder = try first.lstm(parameters)
-    let decoder = try second.lstm(parameters)
-    guard encoder.layers.count * encoder.directions == decoder.layers.count * decoder.directions,
-      encoder.outputSize == decoder.outputSize, encoder.hiddenSize == decoder.hiddenSize
+    var sizes: [(input: Int, hidden: Int, output: Int)] = []
+    for module in lstms {
+      try module.checkDirections()
+      let (hidden, output) = try module.hiddenSize(parameters, gates: 4)
+      sizes.append((try module.inputSize(parameters), hidden, output))
+    }
+    let (encoder, decoder) = (sizes[0], sizes[1])
+    let (encoderLayers, decoderLayers) = (
+      first.cells.count * first.cells[0].count, second.cells.count * second.cells[0].count
+    )
+    guard encoderLayers == decoderLayers, encoder.output == decoder.output, encoder.hidden == decoder.hidden
     else {
-      throw EngineError.missingModule(
-        "seq2seq-lstm: the decoder '\(second.prefix)' (\(decoder.layers.count) layers × \(decoder.directions), "
-          + "\(decoder.hiddenSize) units) cannot start from the encoder '\(first.prefix)' state "
-          + "(\(encoder.layers.count) layers × \(encoder.directions), \(encoder.hiddenSize) units)")
+      throw ModelError.missingModule(
+        "seq2seq-lstm: the decoder '\(second.prefix)' (\(second.cells.count) layers × \(second.cells[0].count), "
+          + "\(decoder.hidden) units) cannot start from the encoder '\(first.prefix)' state "
+          + "(\(first.cells.count) layers × \(first.cells[0].count), \(encoder.hidden) units)")
     }
     let lstmNames = Set(lstms.flatMap { $0.cells.flatMap { $0.flatMap { cellNames($0) } } })
     var embeddings = embeddingNames().filter { !lstmNames.contains($0) }
     let encoderEmbedding = try pickEmbedding(
-      &embeddings, features: encoder.inputSize, hintText: "enc", role: "encoder")
+      &embeddings, features: encoder.input, hintText: "enc", role: "encoder")
     let decoderEmbedding = try pickEmbedding(
-      &embeddings, features: decoder.inputSize, hintText: "dec", role: "decoder")
+      &embeddings, features: decoder.input, hintText: "dec", role: "decoder")
     let projection = try pickProjection(
-      exclude: lstmNames.union([encoderEmbedding.name, decoderEmbedding.name]), features: decoder.outputSize,
-      layout: layout)
-    return (
-      Seq2SeqLSTM(
-        encoderEmbedding: encoderEmbedding.embedding, encoder: encoder,
-        decoderEmbedding: decoderEmbedding.embedding,
-        decoder: decoder, projection: projection), layout
+      exclude: lstmNames.union([encoderEmbedding, decoderEmbedding]), features: decoder.output, layout: layout
     )
+    return Parts(
+      encoder: first, decoder: second, encoderEmbedding: encoderEmbedding, decoderEmbedding: decoderEmbedding,
+      projection: projection)
+  }
+
+  /// The tensor names of a sequence-to-sequence LSTM.
+  package struct Parts {
+    package var encoder: RecurrentRecognizer.Found
+    package var decoder: RecurrentRecognizer.Found
+    /// Normalised names of the embedding tables.
+    package var encoderEmbedding: String
+    package var decoderEmbedding: String
+    /// The output projection's weight and bias.
+    package var projection: (weight: String, bias: String?)
   }
 
   private func hint(_ name: String, _ text: String) -> Bool { name.lowercased().contains(text) }
@@ -122,30 +107,31 @@ struct Seq2SeqRecognizer {
   }
 
   private func pickEmbedding(_ candidates: inout [String], features: Int, hintText: String, role: String)
-    throws
-    -> (name: String, embedding: Embedding)
+    throws -> String
   {
     let fitting = candidates.filter { parameters.shape($0)?[1] == features }
     guard let name = fitting.first(where: { hint($0, hintText) }) ?? fitting.first else {
-      throw EngineError.missingModule(
+      throw ModelError.missingModule(
         "seq2seq-lstm: no \(role) embedding with \(features) features (candidates: "
           + (candidates.isEmpty ? "none" : candidates.joined(separator: ", ")) + ")")
     }
     candidates.removeAll { $0 == name }
     let shape = parameters.shape(name) ?? [0, 0]
     guard shape[0] > 0, shape[1] > 0 else {
-      throw EngineError.badWeight(
+      throw ModelError.badWeight(
         parameters.fileName(name), "\(role) embedding: empty table \(Shape.describe(shape))")
     }
-    let table = try parameters.floats(name, module: "\(role) embedding")
-    return (name, Embedding(table: table, vocabulary: shape[0], features: shape[1]))
+    return name
   }
 
-  private func pickProjection(exclude: Set<String>, features: Int, layout: Naming) throws -> Linear {
-    let weightLayout: DenseWeight.Layout = layout == .pytorch ? .outIn : .inOut
+  private func pickProjection(exclude: Set<String>, features: Int, layout: Naming) throws -> (
+    weight: String, bias: String?
+  ) {
+    // PyTorch stores [out, in], Keras [in, out].
+    let outIn = layout == .pytorch
     var found: [(weight: String, bias: String?)] = []
     for name in parameters.names where !exclude.contains(name) && parameters.shape(name)?.count == 2 {
-      let inputs = weightLayout == .outIn ? parameters.shape(name)?[1] : parameters.shape(name)?[0]
+      let inputs = outIn ? parameters.shape(name)?[1] : parameters.shape(name)?[0]
       guard inputs == features else { continue }
       for (suffix, biasSuffix) in [(".weight", ".bias"), (".kernel", ".bias"), (".vars.0", ".vars.1")]
       where name.hasSuffix(suffix) {
@@ -155,14 +141,9 @@ struct Seq2SeqRecognizer {
       }
     }
     guard let pick = found.last else {
-      throw EngineError.missingModule(
+      throw ModelError.missingModule(
         "seq2seq-lstm: no output projection taking the decoder's \(features) features")
     }
-    let weight = try parameters.dense(
-      pick.weight, layout: weightLayout, inFeatures: features, module: "output projection")
-    let bias = try pick.bias.map {
-      try parameters.vector($0, count: weight.outFeatures, module: "output projection")
-    }
-    return Linear(weight: weight, bias: bias)
+    return pick
   }
 }

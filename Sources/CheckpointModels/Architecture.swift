@@ -14,6 +14,12 @@ public enum Architecture: String, Sendable, CaseIterable {
   /// output projection: `src`, `tgt` tokens → `logits`.
   case seq2seqLSTM = "seq2seq-lstm"
 
+  /// The order the canned builders are tried in when no architecture is given (`ckpt verify`,
+  /// `ckpt inspect`): the largest model first, so a Transformer's encoder is not taken alone.
+  public static let detectionOrder: [Architecture] = [
+    .transformer, .transformerEncoder, .seq2seqLSTM, .lstm, .gru,
+  ]
+
   /// Parses an architecture name.
   ///
   /// - Throws: ``CheckpointError`` `.invalidArgument` naming the known architectures.
