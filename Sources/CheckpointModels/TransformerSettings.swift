@@ -32,6 +32,14 @@ package struct TransformerSettings {
     if let value = options.eps { (eps, epsSource) = (value, .flag) }
   }
 
+  /// Refuses what the file's config says that the engine cannot honour and no flag decides.
+  package func check(_ metadata: ModelMetadata, options: ModelSettings) throws {
+    for (setting, reason) in metadata.unsupported {
+      if setting == "activation", options.activation != nil { continue }
+      throw CheckpointError(.unsupported, reason)
+    }
+  }
+
   /// The heads of an attention block as the engine takes them: a Keras `[E, heads, d]` kernel
   /// proves them; a packed projection needs them given (nil: not known); else the given value,
   /// or PyTorch's default of 8.

@@ -6,10 +6,15 @@ import CheckpointCore
   import Darwin
 #endif
 
-/// Reading a folder as a safetensors checkpoint, the way Hugging Face model
-/// folders are laid out: the folder's single `*.safetensors.index.json`
-/// (sharded), or else its single `*.safetensors` file.
+/// Finding the weights of a folder laid out as a Hugging Face model folder, in the order
+/// transformers prefers them: the folder's single `*.safetensors.index.json` (sharded), else its
+/// single `*.safetensors` file, else `pytorch_model.bin.index.json` (sharded `torch.save`
+/// files), else `pytorch_model.bin`.
 public enum SafetensorsFolder {
+  /// PyTorch's weights in a Hugging Face folder: the shard index and the single file.
+  public static let torchIndexName = "pytorch_model.bin.index.json"
+  public static let torchFileName = "pytorch_model.bin"
+
   /// The checkpoint file inside the folder `path`, or `nil` when `path` is not a folder.
   ///
   /// Hidden files (such as ckpt's temporary files) are ignored.
@@ -41,8 +46,11 @@ public enum SafetensorsFolder {
     let files = names.filter { $0.hasSuffix(".safetensors") }
     if files.count == 1 { return base + files[0] }
     if files.isEmpty {
+      for torch in [torchIndexName, torchFileName] where names.contains(torch) { return base + torch }
       throw CheckpointError(
-        .notFound, "folder holds no *.safetensors.index.json or *.safetensors file", file: path)
+        .notFound,
+        "folder holds no *.safetensors.index.json, *.safetensors, \(torchIndexName) or \(torchFileName) file",
+        file: path)
     }
     let shown = files.prefix(3).joined(separator: ", ") + (files.count > 3 ? ", ..." : "")
     throw CheckpointError(
@@ -51,13 +59,13 @@ public enum SafetensorsFolder {
   }
 
   /// Whether `path` names a folder (following symbolic links).
-  static func isFolder(_ path: String) -> Bool {
+  public static func isFolder(_ path: String) -> Bool {
     var info = stat()
     return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
   }
 
   /// The folder part of `path` (`.` for a bare name).
-  static func folder(of path: String) -> String {
+  public static func folder(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     let folder = String(path[..<slash])
     return folder.isEmpty ? "/" : folder

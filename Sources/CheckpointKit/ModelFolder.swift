@@ -1,0 +1,104 @@
+import CheckpointCore
+import CheckpointStorage
+
+/// A Hugging Face model folder read as one checkpoint: the weights transformers would load
+/// (``SafetensorsFolder/checkpointFile(in:)``: `model.safetensors` or its shard index, else
+/// `pytorch_model.bin` or its shard index) and the model's own `config.json`.
+///
+/// The config's text is kept in the checkpoint's metadata under ``configKey``, where the
+/// recognisers read what names and shapes cannot tell (heads, eps, activation, norm placement),
+/// `ckpt inspect` shows it, and formats with metadata carry it into what `ckpt` writes.
+public enum ModelFolder {
+  /// The metadata key that holds the folder's `config.json`.
+  public static let configKey = "config.json"
+  /// The largest `config.json` read (transformers' own are a few KiB).
+  public static let maximumConfigSize = 16 << 20
+
+  /// Reads the folder `path`.
+  ///
+  /// - Throws: ``CheckpointError`` naming the file: no weights, several candidates, a malformed
+  ///   `config.json` or shard index, a shard that does not hold what the index says.
+  public static func read(path: String, key: String? = nil) throws -> Checkpoint {
+    guard let weights = try SafetensorsFolder.checkpointFile(in: path) else {
+      throw CheckpointError(.invalidArgument, "not a folder", file: path)
+    }
+    var checkpoint: Checkpoint
+    if weights.hasSuffix("/" + SafetensorsFolder.torchIndexName) {
+      guard key == nil else {
+        throw CheckpointError(
+          .invalidArgument, "--key is not supported for sharded PyTorch weights", file: path)
+      }
+      checkpoint = try readTorchShards(index: weights)
+    } else {
+      checkpoint = try FormatRegistry.read(path: weights, key: key)
+    }
+    if let config = try config(in: path) { checkpoint.metadata[configKey] = config }
+    return checkpoint
+  }
+
+  /// The text of the folder's `config.json`, checked to be a JSON object; nil when it has none.
+  public static func config(in folder: String) throws -> String? {
+    let path = (folder.hasSuffix("/") ? folder : folder + "/") + "config.json"
+    guard let file = try? InputFile(path: path) else { return nil }
+    return try CheckpointError.locating(file: path) {
+      guard file.size <= maximumConfigSize else {
+        throw CheckpointError(
+          .corrupt, "config.json is \(file.size) bytes, over the limit of \(maximumConfigSize)")
+      }
+      let bytes = try file.read(count: file.size, at: 0)
+      let json: JSONValue
+      do {
+        json = try JSONValue.parse(bytes)
+      } catch let error as JSONValue.ParseError {
+        throw CheckpointError(
+          .corrupt, "config.json is not valid JSON: \(error.message)", offset: error.offset)
+      }
+      guard json.objectValue != nil else {
+        throw CheckpointError(.corrupt, "config.json is not a JSON object")
+      }
+      return String(decoding: bytes, as: UTF8.self)
+    }
+  }
+
+  /// `pytorch_model.bin.index.json` and the `torch.save` shards it names, as one checkpoint:
+  /// every `weight_map` entry must be in the shard it names, every tensor of a shard listed,
+  /// no tensor in two shards (as for sharded safetensors).
+  static func readTorchShards(index path: String) throws -> Checkpoint {
+    let index = try SafetensorsIndex(reading: path)
+    let folder = SafetensorsFolder.folder(of: path)
+    var listed: [String: String] = [:]
+    for entry in index.weightMap { listed[entry.tensor] = entry.shard }
+    var tensors: [Tensor] = []
+    var foundIn: [String: String] = [:]
+    for shard in index.shards {
+      let shardPath = folder + "/" + shard
+      let checkpoint = try CheckpointError.locating(file: shardPath) { try TorchFormat.read(path: shardPath) }
+      for tensor in checkpoint.tensors {
+        if let other = foundIn[tensor.name] {
+          throw CheckpointError(
+            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath,
+            tensor: tensor.name)
+        }
+        guard listed[tensor.name] == shard else {
+          throw CheckpointError(
+            .corrupt,
+            listed[tensor.name].map { "tensor is in shard \(shard) but the index maps it to \($0)" }
+              ?? "tensor is in shard \(shard) but not in the index's weight_map", file: shardPath,
+            tensor: tensor.name)
+        }
+        foundIn[tensor.name] = shard
+        tensors.append(tensor)
+      }
+    }
+    for entry in index.weightMap where foundIn[entry.tensor] == nil {
+      throw CheckpointError(
+        .notFound, "the index maps the tensor to \(entry.shard), which does not contain it", file: path,
+        tensor: entry.tensor, offset: entry.offset)
+    }
+    var metadata = index.renderedMetadata
+    for key in ["total_size", "total_parameters"] { metadata[key] = nil }
+    return try CheckpointError.locating(file: path) {
+      try Checkpoint(format: TorchFormat.identifier, tensors: tensors, metadata: metadata)
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import CheckpointCore
+import CheckpointEngine
+import CheckpointKit
+import CheckpointModels
+import CheckpointStorage
+import CheckpointTestSupport
+import XCTest
+
+/// Hugging Face model folders written by transformers' `save_pretrained` (Fixtures/hf): read as
+/// one checkpoint with their config.json, and run, verified and quantized with no flags, the
+/// settings coming from the config.
+final class HFFolderTests: XCTestCase {
+  private func folder(_ name: String) -> String { TestFixtures.path("hf/" + name) }
+
+  func testEveryWeightsLayoutReadsTheSameTensorsAndTheConfig() throws {
+    let reference = try FormatRegistry.read(path: folder("bert"))
+    let config = try String(contentsOfFile: folder("bert/config.json"), encoding: .utf8)
+    XCTAssertEqual(reference.metadata[ModelFolder.configKey], config)
+    for name in ["bert_pt", "bert_sharded", "bert_pt_sharded"] {
+      let other = try FormatRegistry.read(path: folder(name))
+      XCTAssertEqual(other.metadata[ModelFolder.configKey], config, name)
+      XCTAssertEqual(Set(other.tensors.map(\.name)), Set(reference.tensors.map(\.name)), name)
+      for tensor in reference.tensors {
+        XCTAssertEqual(try other[tensor.name]?.load(), try tensor.load(), "\(name): \(tensor.name)")
+      }
+    }
+    XCTAssertEqual(try FormatRegistry.read(path: folder("bert_pt")).format, TorchFormat.identifier)
+    XCTAssertEqual(try FormatRegistry.read(path: folder("bert_pt_sharded")).format, TorchFormat.identifier)
+  }
+
+  /// The config says what names and shapes cannot: heads, activation, eps.
+  func testModelsRunWithNoFlagsAndMatchTransformers() throws {
+    for (name, data, architecture) in [
+      ("bert", "bert", Architecture.transformerEncoder), ("bert_pt", "bert", .transformerEncoder),
+      ("bert_sharded", "bert", .transformerEncoder), ("bert_pt_sharded", "bert", .transformerEncoder),
+      ("bert_gelu_new", "bert_gelu_new", .transformerEncoder), ("bart", "bart", .transformer),
+    ] {
+      let model = try Model(try FormatRegistry.read(path: folder(name)), architecture: architecture)
+      let outputs = try model.run(try FormatRegistry.read(path: folder(data + ".inputs.npz")))
+      try EngineFixtures.assertMatches(
+        outputs, try FormatRegistry.read(path: folder(data + ".outputs.npz")), label: name)
+    }
+    let graph = try ModelGraph.build(
+      .transformerEncoder, from: try FormatRegistry.read(path: folder("bert_gelu_new")))
+    let layer = try XCTUnwrap(graph.nodes.first)
+    XCTAssertEqual(layer.setting("heads"), ModelGraph.Setting(name: "heads", value: "3", source: .fileConfig))
+    XCTAssertEqual(
+      layer.setting("activation"),
+      ModelGraph.Setting(name: "activation", value: "gelu_tanh", source: .fileConfig))
+    XCTAssertEqual(layer.setting("eps"), ModelGraph.Setting(name: "eps", value: "1e-06", source: .fileConfig))
+  }
+
+  /// opus-mt's activation, swish, is not one the engine computes: an error naming it, not a run
+  /// with another activation.
+  func testAnActivationTheEngineLacksIsAnError() throws {
+    let marian = try FormatRegistry.read(path: folder("marian"))
+    XCTAssertThrowsError(try Model(marian, architecture: .transformer)) { error in
+      let message = (error as? CheckpointError)?.message ?? "\(error)"
+      XCTAssertTrue(message.contains("activation_function 'swish'"), message)
+    }
+    let result = try TestFixtures.runCkpt([
+      "run", folder("marian"), "--arch", "transformer", "--inputs", folder("bart.inputs.npz"), "--output",
+      try TestFixtures.temporaryFolder() + "/out.npz",
+    ])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertTrue(result.stderr.contains("swish"), result.stderr)
+  }
+
+  func testVerifyQuantizeAndConvertTakeAFolderWithNoFlags() throws {
+    let verify = try TestFixtures.runCkpt(["verify", folder("bert"), folder("bert_pt_sharded")])
+    XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+    XCTAssertTrue(verify.stdout.contains("PASS"), verify.stdout)
+    try TestFixtures.withTemporaryFolder { scratch in
+      let quantize = try TestFixtures.runCkpt([
+        "quantize", folder("bert"), scratch + "/q.gguf", "--scheme", "f16", "--json",
+      ])
+      XCTAssertEqual(quantize.status, 0, quantize.stderr)
+      let json = try JSONValue.parse(Array(quantize.stdout.utf8))
+      XCTAssertEqual(json["end_to_end"]?["architecture"]?.stringValue, "transformer-encoder")
+      // The config travels into the converted file, which then runs without flags too.
+      for ext in ["safetensors", "ckz", "npz"] {
+        let out = scratch + "/bert." + ext
+        let convert = try TestFixtures.runCkpt(["convert", folder("bert"), out, "--quiet"])
+        XCTAssertEqual(convert.status, 0, convert.stderr)
+        let converted = try FormatRegistry.read(path: out)
+        XCTAssertNotNil(converted.metadata[ModelFolder.configKey], ext)
+        let outputs = try Model(converted, architecture: .transformerEncoder).run(
+          try FormatRegistry.read(path: folder("bert.inputs.npz")))
+        try EngineFixtures.assertMatches(
+          outputs, try FormatRegistry.read(path: folder("bert.outputs.npz")), label: ext)
+      }
+    }
+  }
+
+  func testMalformedFoldersAreClearErrors() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let empty = scratch + "/empty"
+      try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+      XCTAssertThrowsError(try FormatRegistry.read(path: empty)) { error in
+        XCTAssertTrue("\(error)".contains("pytorch_model.bin"), "\(error)")
+      }
+      let broken = scratch + "/broken"
+      try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+      try FileManager.default.copyItem(
+        atPath: folder("bert/model.safetensors"), toPath: broken + "/model.safetensors")
+      try Data("{\"num_attention_heads\": 2,".utf8).write(to: URL(fileURLWithPath: broken + "/config.json"))
+      XCTAssertThrowsError(try FormatRegistry.read(path: broken)) { error in
+        let text = "\(error)"
+        XCTAssertTrue(text.contains("config.json") && text.contains("not valid JSON"), text)
+      }
+      // A torch shard index that names a tensor its shard does not hold.
+      let shards = scratch + "/shards"
+      try FileManager.default.copyItem(atPath: folder("bert_pt_sharded"), toPath: shards)
+      let indexPath = shards + "/pytorch_model.bin.index.json"
+      var index = try String(contentsOfFile: indexPath, encoding: .utf8)
+      index = index.replacingOccurrences(
+        of: "\"weight_map\": {",
+        with: "\"weight_map\": {\n    \"ghost.weight\": \"pytorch_model-00001-of-00004.bin\",")
+      try index.write(toFile: indexPath, atomically: true, encoding: .utf8)
+      XCTAssertThrowsError(try FormatRegistry.read(path: shards)) { error in
+        XCTAssertTrue("\(error)".contains("ghost.weight"), "\(error)")
+      }
+    }
+  }
+}

