@@ -111,7 +111,8 @@ let package = Package(
 
     // Shared test helpers: fixture paths, scratch folders, running `ckpt`, in-memory zip archives.
     .target(
-      name: "CheckpointTestSupport", dependencies: ["CheckpointCore", "CheckpointStorage"],
+      name: "CheckpointTestSupport",
+      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointModels"],
       path: "Sources/CheckpointTestSupport"),
 
     .testTarget(name: "CheckpointCoreTests", dependencies: ["CheckpointCore", "CheckpointTestSupport"]),

@@ -70,7 +70,8 @@ def torch_run(kind, work, threads):
 def ckpt_run(ckpt, kind, work, threads):
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads)}
     arch = "transformer" if kind == "transformer" else "lstm"
-    extra = ["--heads", "8"] if kind == "transformer" else []
+    # nn.Transformer(512, 8, ...)'s settings, which its state dict does not record.
+    extra = ["--heads", "8", "--activation", "relu", "--no-norm-first", "--eps", "1e-5"] if kind == "transformer" else []
     cmd = [ckpt, "run", str(work / f"{kind}.safetensors"), "--arch", arch, "--inputs",
            str(work / f"{kind}.inputs.npz"), "--output", str(work / f"{kind}.ckpt.npz"), "--json", *extra]
     forwards, cpu = [], []

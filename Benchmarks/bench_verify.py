@@ -79,14 +79,14 @@ def run(ckpt, work):
         env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads)}
         forward, cpu, process = {}, {}, {}
         for side, name in [("A", "transformer.safetensors"), ("B", "transformer.pt")]:
-            cmd = [ckpt, "run", str(work / name), "--arch", "transformer", "--heads", str(HEADS), "--inputs",
+            cmd = [ckpt, "run", str(work / name), "--arch", "transformer", "--heads", str(HEADS), *NN_SETTINGS, "--inputs",
                    str(work / "inputs.npz"), "--output", str(work / f"out_{side}.npz"), "--json"]
             runs = [ckpt_json(cmd, env) for _ in range(REPEAT)]
             forward[side] = statistics.median(r["run_seconds"] for r in runs)
             cpu[side] = statistics.median(r["run_cpu_seconds"] for r in runs)
             process[side], _ = measure(cmd, repeat=1, env=env)
         verify_cmd = [ckpt, "verify", str(work / "transformer.safetensors"), str(work / "transformer.pt"),
-                      "--arch", "transformer", "--heads", str(HEADS), "--batch", str(BATCH), "--length",
+                      "--arch", "transformer", "--heads", str(HEADS), *NN_SETTINGS, "--batch", str(BATCH), "--length",
                       str(LENGTH), "--json"]
         reports = [ckpt_json(verify_cmd, env, allowed=(0, 1)) for _ in range(REPEAT)]
         passed = all(r["passed"] for r in reports)

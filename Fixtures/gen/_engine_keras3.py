@@ -98,7 +98,8 @@ def transformer(out, keras, keras_hub):
         if "bias" in w.path or "beta" in w.path:
             w.assign(rng.standard_normal(w.shape).astype(np.float32) * 0.3)
     o = np.asarray(model([src, tgt]))
-    save(out, "transformer_keras3", model, "transformer", {"src": src, "tgt": tgt}, {"out": o})
+    save(out, "transformer_keras3", model, "transformer", {"src": src, "tgt": tgt}, {"out": o},
+         ["--activation", "relu", "--no-norm-first", "--eps", "1e-5"])
 
 
 def seq2seq(out, keras):
@@ -128,7 +129,7 @@ def main(out):
     recurrent(out, keras, "lstm_keras3", keras.layers.LSTM, True, 2)
     recurrent(out, keras, "gru_keras3", keras.layers.GRU, True, 2)
     recurrent(out, keras, "gru_reset_before_keras3", keras.layers.GRU, False, 2, reset_after=False)
-    encoder(out, keras, keras_hub, "encoder_post_relu_keras3", [])
+    encoder(out, keras, keras_hub, "encoder_post_relu_keras3", ["--activation", "relu", "--no-norm-first", "--eps", "1e-5"])
     encoder(out, keras, keras_hub, "encoder_pre_gelu_keras3", ["--activation", "gelu", "--norm-first", "--eps", "1e-6"],
             layers=1, activation="gelu", normalize_first=True, layer_norm_epsilon=1e-6)
     transformer(out, keras, keras_hub)

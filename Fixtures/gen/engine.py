@@ -81,11 +81,12 @@ def pytorch(out):
     keep = torch.ones(B, S, dtype=torch.int64)
     keep[1, 4:] = 0
     variants = [
-        ("encoder_post_relu_pytorch", dict(activation="relu"), False, []),
+        ("encoder_post_relu_pytorch", dict(activation="relu"), False,
+         ["--activation", "relu", "--no-norm-first", "--eps", "1e-5"]),
         ("encoder_pre_gelu_pytorch", dict(activation="gelu", norm_first=True, layer_norm_eps=1e-6), True,
          ["--activation", "gelu", "--norm-first", "--eps", "1e-6"]),
         ("encoder_post_gelu_tanh_pytorch", dict(activation=lambda t: F.gelu(t, approximate="tanh")), False,
-         ["--activation", "gelu_tanh"]),
+         ["--activation", "gelu_tanh", "--no-norm-first", "--eps", "1e-5"]),
     ]
     for name, kwargs, final_norm, flags in variants:
         layer = nn.TransformerEncoderLayer(E, 2, dim_feedforward=16, dropout=0.0, batch_first=True, **kwargs)
@@ -112,7 +113,7 @@ def pytorch(out):
         o = tr(src, tgt, tgt_mask=causal, tgt_is_causal=True)
     _torch_checkpoint(out, "transformer_pytorch", tr)
     _save(out, "transformer_pytorch", "transformer", {"src": _np(src), "tgt": _np(tgt)}, {"out": _np(o)},
-          ["--heads", "2"])
+          ["--heads", "2", "--activation", "relu", "--no-norm-first", "--eps", "1e-5"])
 
     # Pre-norm gelu encoder-decoder.
     tr2 = nn.Transformer(E, 4, num_encoder_layers=1, num_decoder_layers=2, dim_feedforward=12, dropout=0.0,
@@ -121,7 +122,7 @@ def pytorch(out):
         o = tr2(src, tgt, tgt_mask=causal, tgt_is_causal=True)
     _torch_checkpoint(out, "transformer_pre_gelu_pytorch", tr2, pt=False)
     _save(out, "transformer_pre_gelu_pytorch", "transformer", {"src": _np(src), "tgt": _np(tgt)},
-          {"out": _np(o)}, ["--heads", "4", "--activation", "gelu", "--norm-first"])
+          {"out": _np(o)}, ["--heads", "4", "--activation", "gelu", "--norm-first", "--eps", "1e-5"])
 
     # A bias-free encoder layer (bias=False: no Linear, attention or LayerNorm offsets).
     torch.manual_seed(6)
@@ -132,7 +133,7 @@ def pytorch(out):
         ys = enc(xs, src_key_padding_mask=keep == 0)
     _torch_checkpoint(out, "encoder_nobias_pytorch", enc, pt=False)
     _save(out, "encoder_nobias_pytorch", "transformer-encoder", {"x": _np(xs), "mask": keep.numpy().astype(np.int64)},
-          {"y": _np(ys)}, ["--heads", "2"])
+          {"y": _np(ys)}, ["--heads", "2", "--activation", "relu", "--no-norm-first", "--eps", "1e-5"])
 
     # seq2seq-lstm: encoder embedding + LSTM, decoder embedding + LSTM started from the
     # encoder's final (h, c), then a Linear output projection (logits).
@@ -198,7 +199,7 @@ def huggingface(out):
         y = bert.encoder(x, attention_mask=ext).last_hidden_state
     _torch_checkpoint(out, "encoder_bert_hf", bert, pt=False)
     _save(out, "encoder_bert_hf", "transformer-encoder", {"x": _np(x), "mask": keep.numpy()}, {"y": _np(y)},
-          ["--heads", "2"], layout="hf-bert")
+          ["--heads", "2", "--activation", "gelu", "--eps", "1e-12"], layout="hf-bert")
 
     cfg = tr.BartConfig(vocab_size=10, d_model=E, encoder_layers=1, decoder_layers=2, encoder_attention_heads=2,
                         decoder_attention_heads=2, encoder_ffn_dim=16, decoder_ffn_dim=12, max_position_embeddings=16,
@@ -221,7 +222,7 @@ def huggingface(out):
     from safetensors.torch import save_file
     save_file({k: v.contiguous().clone() for k, v in state.items()}, str(out / "transformer_bart_hf.safetensors"))
     _save(out, "transformer_bart_hf", "transformer", {"src": _np(src), "tgt": _np(tgt)}, {"out": _np(o)},
-          ["--heads", "2"], layout="hf-bart")
+          ["--heads", "2", "--activation", "gelu", "--no-norm-first", "--eps", "1e-5"], layout="hf-bart")
 
 
 def generate(out_dir: pathlib.Path):

@@ -13,13 +13,20 @@ public struct ConversionOptions: Sendable {
   /// Whether consecutive Keras recurrent layers become one multi-layer PyTorch module when the
   /// file holds nothing else and their sizes chain (the equivalent of a Keras stack).
   public var stackRecurrent: Bool
+  /// The model's settings as given (flags): recorded in the output's metadata with what the
+  /// source's own config says, so that the converted file runs without flags. Nothing is
+  /// recorded that neither says.
+  public var settings: ModelSettings
 
   /// Creates options.
-  public init(heads: Int? = nil, hfStyle: Naming? = nil, rules: [UserRule] = [], stackRecurrent: Bool = true)
-  {
+  public init(
+    heads: Int? = nil, hfStyle: Naming? = nil, rules: [UserRule] = [], stackRecurrent: Bool = true,
+    settings: ModelSettings = ModelSettings()
+  ) {
     self.heads = heads
     self.hfStyle = hfStyle
     self.rules = rules
     self.stackRecurrent = stackRecurrent
+    self.settings = settings
   }
 }

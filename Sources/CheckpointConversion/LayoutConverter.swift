@@ -40,7 +40,12 @@ public enum LayoutConverter {
       tensors: try UserRule.apply(options.rules, stage: .source, to: checkpoint.tensors),
       metadata: checkpoint.metadata)
     let fromLayout = from ?? detect(source).layout
-    let settings = ModuleRecognition(source).settings
+    let recognised = ModuleRecognition(source)
+    // Flags, then the source's own config, then what its naming fixes (BERT is post-norm).
+    let settings = TransformerSettings.known(
+      naming: recognised.transformerStacks.first?.layout ?? .pytorch,
+      metadata: ModelMetadata(source.metadata),
+      options: options.settings)
     var modules = try ModuleReader(source, naming: naming(fromLayout)).modules()
     let target = try targetNaming(to, modules: modules, options: options)
     if options.stackRecurrent, target == .pytorch || target == .hfBert || target == .hfBart {
@@ -134,10 +139,9 @@ public enum LayoutConverter {
     return [stacked]
   }
 
-  /// The conversion record: heads when known, and for Transformers the settings the source
-  /// implies — its metadata, else its layout's defaults, i.e. what `ckpt run` assumes for it
-  /// (PyTorch and keras_hub: ReLU, post-norm, eps 1e-5; BERT: GELU, eps 1e-12; BART: GELU,
-  /// eps 1e-5). The target layout's defaults may differ (PyTorch → HF), so they are written down.
+  /// The conversion record: heads when known, and for Transformers the activation, eps and
+  /// norm placement that the flags or the source's own config give — never a guess, so a
+  /// converted file runs without flags exactly when its source did (or the flags were given).
   private static func record(
     from: Layout, to: Naming, modules: [CanonicalModule], heads: Int?, settings: ModelSettings
   ) -> String {
@@ -146,12 +150,9 @@ public enum LayoutConverter {
     let attention = !stacks.isEmpty || modules.contains { $0.kind == .attention }
     if attention, let heads { members.append(("num_heads", .integer(Int64(heads)))) }
     if !stacks.isEmpty {
-      let isBert = from == .hf && !stacks.contains { $0.kind == .decoderStack }
-      let activation = settings.activation ?? (from == .hf ? .gelu : .relu)
-      let eps = settings.eps ?? (isBert ? 1e-12 : 1e-5)
-      members.append(("activation", .string(activation.rawValue)))
-      members.append(("layer_norm_eps", .double(Double(eps))))
-      members.append(("norm_first", .bool(settings.normFirst ?? false)))
+      if let activation = settings.activation { members.append(("activation", .string(activation.rawValue))) }
+      if let eps = settings.eps { members.append(("layer_norm_eps", .double(Double(eps)))) }
+      if let normFirst = settings.normFirst { members.append(("norm_first", .bool(normFirst))) }
     }
     return JSONValue.object(members).compactText
   }

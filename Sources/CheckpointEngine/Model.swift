@@ -75,12 +75,15 @@ public struct Model: Sendable {
     architecture = graph.architecture
     layout = graph.naming
     let metadata = ModelMetadata(parameters.metadata)
-    let transformer = TransformerSettings(naming: layout, metadata: metadata, options: options)
-    let builder = TransformerBuilder(parameters: parameters, settings: transformer, layout: layout)
+    let transformer =
+      graph.architecture == .transformer || graph.architecture == .transformerEncoder
+      ? try TransformerSettings(naming: layout, metadata: metadata, options: options) : nil
+    let naming = graph.naming
+    let builder = transformer.map { TransformerBuilder(parameters: parameters, settings: $0, layout: naming) }
     var steps: [Step] = []
     var widths: [String: Int] = [:]
     /// The width of the stack `side` (`encoder`, `decoder`): its first layer's attention output.
-    func width(_ side: String) throws -> Int {
+    func width(_ side: String, _ builder: TransformerBuilder) throws -> Int {
       if let known = widths[side] { return known }
       guard let first = graph.node("\(side).layers.0")?.transformerLayer else {
         throw ModelError.missingModule("no Transformer \(side) layers")
@@ -99,12 +102,17 @@ public struct Model: Sendable {
       case .lstm: kernel = .lstm(try Model.recurrent(node).lstm(parameters))
       case .gru: kernel = .gru(try Model.recurrent(node).gru(parameters))
       case .transformerEncoderLayer:
-        kernel = .encoderLayer(try builder.encoderLayer(try Model.layer(node), embed: try width(side)))
+        guard let builder else { throw Model.unnamed(node) }
+        kernel = .encoderLayer(
+          try builder.encoderLayer(try Model.layer(node), embed: try width(side, builder)))
       case .transformerDecoderLayer:
-        kernel = .decoderLayer(try builder.decoderLayer(try Model.layer(node), embed: try width(side)))
+        guard let builder else { throw Model.unnamed(node) }
+        kernel = .decoderLayer(
+          try builder.decoderLayer(try Model.layer(node), embed: try width(side, builder)))
       case .layerNorm:
-        guard let names = node.norm else { throw Model.unnamed(node) }
-        kernel = .norm(try builder.layerNorm(names, embed: try width(side), module: "\(side) final norm"))
+        guard let names = node.norm, let builder else { throw Model.unnamed(node) }
+        kernel = .norm(
+          try builder.layerNorm(names, embed: try width(side, builder), module: "\(side) final norm"))
       case .embedding:
         guard let name = node.table, let shape = parameters.shape(name), shape.count == 2 else {
           throw Model.unnamed(node)
@@ -131,7 +139,7 @@ public struct Model: Sendable {
     }
     self.steps = steps
     summary = Model.summary(graph, steps, transformer)
-    if architecture == .transformerEncoder || architecture == .transformer {
+    if let transformer {
       let heads = steps.lazy.compactMap { step -> Int? in
         if case .encoderLayer(let layer) = step.kernel { return layer.selfAttention.heads }
         return nil
@@ -162,7 +170,7 @@ public struct Model: Sendable {
   }
 
   /// The one-line description of the assembled model.
-  private static func summary(_ graph: ModelGraph, _ steps: [Step], _ transformer: TransformerSettings)
+  private static func summary(_ graph: ModelGraph, _ steps: [Step], _ transformer: TransformerSettings?)
     -> String
   {
     let layout = graph.naming.rawValue
@@ -196,6 +204,7 @@ public struct Model: Sendable {
       return "seq2seq LSTM (\(layout)): vocabularies \(embeddings[0].vocabulary) → "
         + "\(projection?.outFeatures ?? 0), \(lstms[0].layers.count) layer(s), hidden \(lstms[0].hiddenSize)"
     case .transformerEncoder, .transformer:
+      guard let transformer else { return "Transformer (\(layout))" }
       let heads = encoderLayers.first?.selfAttention.heads
       let embed = encoderLayers.first?.norm1.features ?? 0
       let describe =

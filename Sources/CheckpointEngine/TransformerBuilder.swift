@@ -62,8 +62,10 @@ struct TransformerBuilder {
           throw ModelError.invalidOption(
             "\(module): --heads \(given) contradicts the query kernel's \(heads) heads")
         }
+      } else if let given = settings.heads {
+        heads = given
       } else {
-        heads = settings.heads ?? 8
+        throw TransformerSettings.unresolvedError(["heads"], naming: layout)
       }
     }
     guard heads > 0, query.outFeatures % heads == 0, value.outFeatures % heads == 0 else {

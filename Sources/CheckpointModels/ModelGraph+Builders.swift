@@ -13,6 +13,40 @@ extension ModelGraph {
     try build(architecture, parameters: ParameterSet(checkpoint), settings: settings)
   }
 
+  /// The Transformer settings (`heads`, `activation`, `norm_first`, `eps`) that neither
+  /// `settings`, the checkpoint's own config nor its naming determine for `architecture`: what
+  /// ``build(_:from:settings:)`` would refuse for (empty for recurrent models, or when the
+  /// architecture is not recognised at all).
+  public static func unresolvedSettings(
+    _ architecture: Architecture, from checkpoint: Checkpoint, settings: ModelSettings = ModelSettings()
+  ) -> [String] {
+    guard architecture == .transformer || architecture == .transformerEncoder else { return [] }
+    let parameters = ParameterSet(checkpoint)
+    guard let encoder = TransformerRecognizer(parameters: parameters).stacks().first(where: { !$0.isDecoder })
+    else {
+      return []
+    }
+    return unresolved(
+      encoder, parameters: parameters, metadata: ModelMetadata(parameters.metadata), settings: settings)
+  }
+
+  /// The settings of `encoder`'s stack that nothing determines: heads unless a flag, the config
+  /// or Keras kernel shapes give them, then activation, norm placement and eps.
+  private static func unresolved(
+    _ encoder: TransformerRecognizer.Stack, parameters: ParameterSet, metadata: ModelMetadata,
+    settings: ModelSettings
+  ) -> [String] {
+    var missing = TransformerSettings.unresolved(
+      naming: encoder.layout, metadata: metadata, options: settings)
+    let attention = encoder.layers[0].selfAttention
+    let proven =
+      !(attention.packed && attention.query == attention.key)
+      && (encoder.layout == .keras2 || encoder.layout == .keras3)
+      && parameters.shape(attention.query)?.count == 3
+    if !proven, settings.heads == nil, metadata.heads == nil { missing.insert("heads", at: 0) }
+    return missing
+  }
+
   /// The graph of the first architecture of ``Architecture/detectionOrder`` whose builder
   /// recognises `checkpoint` (names, shapes and metadata only: no tensor is read), or nil.
   public static func recognise(_ checkpoint: Checkpoint, settings: ModelSettings = ModelSettings())
@@ -70,7 +104,7 @@ extension ModelGraph {
     if !lstm {
       // PyTorch's GRU is always reset-after; Keras records it in its bias's shape ([2, 3H]).
       if module.layout == .pytorch {
-        settings.append(Setting(name: "reset_after", value: "true", source: .namingDefault))
+        settings.append(Setting(name: "reset_after", value: "true", source: .naming))
       } else if let bias = module.cells[0][0].inputBias, let shape = parameters.shape(bias) {
         settings.append(Setting(name: "reset_after", value: String(shape.count == 2), source: .shapes))
       }
@@ -101,10 +135,18 @@ extension ModelGraph {
         "found \(encoders.count) encoder stacks (\(encoders.map { "'\($0.prefix)'" }.joined(separator: ", "))); expected one"
       )
     }
+    if architecture == .transformer, decoders.count != 1 {
+      throw ModelError.missingModule(
+        decoders.isEmpty
+          ? "no Transformer decoder layers found (with cross-attention)"
+          : "found \(decoders.count) decoder stacks; expected one")
+    }
     let naming = encoder.layout
     let metadata = ModelMetadata(parameters.metadata)
-    let settings = TransformerSettings(naming: naming, metadata: metadata, options: given)
-    try settings.check(metadata, options: given)
+    try TransformerSettings.check(metadata, options: given)
+    let missing = unresolved(encoder, parameters: parameters, metadata: metadata, settings: given)
+    guard missing.isEmpty else { throw TransformerSettings.unresolvedError(missing, naming: naming) }
+    let settings = try TransformerSettings(naming: naming, metadata: metadata, options: given)
     var nodes: [Node] = []
     let memory = stack(
       encoder, side: "encoder", input: architecture == .transformer ? "src" : "x", memory: nil,

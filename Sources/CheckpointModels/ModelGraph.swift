@@ -69,8 +69,9 @@ public struct ModelGraph: Sendable {
     case fileConfig = "file config"
     /// What the parameters' shapes prove (the heads of a Keras `[E, heads, d]` kernel).
     case shapes
-    /// The default of the naming (PyTorch's, BERT's, BART's), when nothing else says.
-    case namingDefault = "naming default"
+    /// What the naming's architecture fixes, whatever the model's config (Hugging Face BERT
+    /// layers are post-norm). Nothing is a default: a setting no source determines is an error.
+    case naming
   }
 
   /// A setting of a node and its source.

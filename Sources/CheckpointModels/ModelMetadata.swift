@@ -11,6 +11,8 @@ package struct ModelMetadata {
   package var activation: Activation?
   package var normFirst: Bool?
   package var eps: Float?
+  /// The Hugging Face `model_type` (`bert`, `bart`, `marian`, `mbart`, ...).
+  package var modelType: String?
   /// What the metadata says that the engine cannot honour (an HF activation it does not
   /// implement, encoder and decoder head counts that differ): each an error unless a flag
   /// decides, never ignored.
@@ -59,6 +61,8 @@ package struct ModelMetadata {
           }
         case "layer_norm_epsilon", "layer_norm_eps":
           if eps == nil { eps = ModelMetadata.number(member) }
+        case "model_type":
+          if modelType == nil { modelType = member.stringValue }
         case "normalize_first", "norm_first", "normalize_before", "pre_norm":
           if normFirst == nil, case .bool(let flag) = member { normFirst = flag }
         default: scan(member)

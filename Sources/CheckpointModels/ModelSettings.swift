@@ -1,5 +1,6 @@
-/// Settings that names and shapes cannot tell; `nil` keeps the layout's default
-/// (PyTorch's: 8 heads, relu, post-norm, eps 1e-5) or what the file's metadata says.
+/// Settings that names and shapes cannot tell, as given (flags); `nil` leaves a setting to the
+/// file's own config, its shapes or what its naming fixes, and assembling fails, naming the
+/// flag, where none of these determines it (Docs/settings.md).
 public struct ModelSettings: Sendable {
   /// Attention heads (`--heads`).
   public var heads: Int?

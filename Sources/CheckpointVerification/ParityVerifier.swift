@@ -50,16 +50,14 @@ public enum ParityVerifier {
     let architecture = try options.architecture ?? detect(a, options: options.engineA)
     let modelA = try assemble(a, architecture, options.engineA, side: "A")
     var modelB: Model
+    var engineB = options.engineB
     var inherited: [String] = []
+    if options.inheritSettings {
+      let missing = ModelGraph.unresolvedSettings(architecture, from: b, settings: engineB)
+      (engineB, inherited) = inheritedSettings(engineB, missing: missing, a: modelA)
+    }
     do {
-      modelB = try assemble(b, architecture, options.engineB, side: "B")
-      if options.inheritSettings {
-        let (engineB, names) = inheritedSettings(options.engineB, a: modelA, b: modelB)
-        if !names.isEmpty {
-          modelB = try assemble(b, architecture, engineB, side: "B")
-          inherited = names
-        }
-      }
+      modelB = try assemble(b, architecture, engineB, side: "B")
     } catch let error as CheckpointError {
       // A weight that does not fit: fail the module it belongs to, by name, when it is known.
       guard let tensor = error.tensor,
@@ -128,25 +126,23 @@ public enum ParityVerifier {
       settingsFromA: inherited)
   }
 
-  /// B's options with A's activation, norm placement and eps where B neither records nor is given one.
-  private static func inheritedSettings(_ given: ModelSettings, a: Model, b: Model) -> (
+  /// B's options with A's activation, norm placement and eps where neither B's file, its naming
+  /// nor a flag determines one (`missing`, ``ModelGraph/unresolvedSettings(_:from:settings:)``).
+  /// Heads are never inherited.
+  private static func inheritedSettings(_ given: ModelSettings, missing: [String], a: Model) -> (
     ModelSettings, [String]
   ) {
     var options = given
     var names: [String] = []
-    if given.activation == nil, b.recordedSettings.activation == nil, let value = a.settings.activation,
-      value != b.settings.activation
-    {
+    if missing.contains("activation"), let value = a.settings.activation {
       options.activation = value
       names.append("activation \(value.rawValue)")
     }
-    if given.normFirst == nil, b.recordedSettings.normFirst == nil, let value = a.settings.normFirst,
-      value != b.settings.normFirst
-    {
+    if missing.contains("norm_first"), let value = a.settings.normFirst {
       options.normFirst = value
       names.append(value ? "pre-norm" : "post-norm")
     }
-    if given.eps == nil, b.recordedSettings.eps == nil, let value = a.settings.eps, value != b.settings.eps {
+    if missing.contains("eps"), let value = a.settings.eps {
       options.eps = value
       names.append("eps \(value)")
     }
@@ -186,7 +182,7 @@ public enum ParityVerifier {
   /// Assembles `checkpoint` with `options`, except that a head count the file records (its
   /// metadata, or the shape of Keras kernels) wins over the option, so a file that says
   /// another count is compared as what it says. Activation, norm placement and eps options
-  /// override the file, as in `ckpt run` (a conversion record may hold assumed defaults).
+  /// override the file, as in `ckpt run`.
   private static func assemble(
     _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: ModelSettings, side: String
   ) throws -> Model {

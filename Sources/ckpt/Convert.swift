@@ -62,9 +62,9 @@ extension Ckpt {
     @Option(help: ArgumentHelp("User layout rules (JSON, see Docs/layouts.md).", valueName: "rules.json"))
     var map: String?
 
-    @Option(
-      help: "Attention heads, when converting [E, E] projections to Keras [E, heads, head_dim] kernels.")
-    var heads: Int?
+    @OptionGroup(
+      title: "Model settings (for Keras [E, heads, head_dim] kernels, --verify, and the conversion record)")
+    var settings: ModelOptions
 
     @Flag(
       help:
@@ -75,10 +75,12 @@ extension Ckpt {
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
-      if layout == nil, fromLayout != nil || map != nil || (heads != nil && !verify) {
-        throw ValidationError("--from-layout, --map and --heads need --layout")
+      let given = settings.settings
+      let settingsGiven =
+        given.heads != nil || given.activation != nil || given.normFirst != nil || given.eps != nil
+      if layout == nil, fromLayout != nil || map != nil || (settingsGiven && !verify) {
+        throw ValidationError("--from-layout, --map and the model settings (--heads, ...) need --layout")
       }
-      if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }
@@ -109,7 +111,7 @@ extension Ckpt {
         if let layout {
           let (target, style) = try Convert.parseLayout(layout)
           let source = try fromLayout.map { try Convert.parseLayout($0).layout }
-          var options = ConversionOptions(heads: heads, hfStyle: style)
+          var options = ConversionOptions(heads: settings.heads, hfStyle: style, settings: settings.settings)
           if let map {
             let file = try InputFile(path: map)
             options.rules = try UserRule.parse(try file.read(count: file.size, at: 0), file: map)
@@ -140,7 +142,7 @@ extension Ckpt {
           // `ckpt verify INPUT OUTPUT`: the engine runs both on the same seeded inputs, module by module.
           let written = try FormatRegistry.read(path: output, format: format)
           let report = try ParityVerifier.verify(
-            original, written, options: ParityOptions(engine: ModelSettings(heads: heads)))
+            original, written, options: ParityOptions(engine: settings.settings))
           guard report.passed else {
             throw CheckpointError(
               .checksumMismatch,

@@ -50,7 +50,14 @@ struct EndToEndCheck {
         break
       }
     }
-    guard let (architecture, reference) = found else { return nil }
+    guard let (architecture, reference) = found else {
+      // A model whose settings the file does not record: say which flags to pass.
+      for architecture in candidates
+      where !ModelGraph.unresolvedSettings(architecture, from: original, settings: options).isEmpty {
+        _ = try ModelGraph.build(architecture, from: original, settings: options)
+      }
+      return nil
+    }
     let restored = try Dequantizer.dequantizingAll(quantized)
     let candidate = try Model(restored, architecture: architecture, options: options)
     let inputs = try reference.sampleInputs(seed: 0)

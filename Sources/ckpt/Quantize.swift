@@ -42,8 +42,7 @@ extension Ckpt {
       help: ArgumentHelp("Keep tensors whose name matches this regular expression.", valueName: "regex"))
     var exclude: String?
 
-    @Option(help: "Attention heads for the end-to-end check, when the shapes do not record them.")
-    var heads: Int?
+    @OptionGroup(title: "Model settings for the end-to-end check") var settings: ModelOptions
 
     @Flag(help: "Skip the end-to-end check through the forward engine.")
     var noEndToEnd = false
@@ -78,12 +77,14 @@ extension Ckpt {
         progress?.end()
         let seconds = Date().timeIntervalSince(started)
         var endToEnd: EndToEndCheck?
+        var skipped: String?
         if !noEndToEnd, outputOptions.json || !outputOptions.quiet {
           do {
             endToEnd = try EndToEndCheck.run(
-              original: original, quantized: quantized, options: ModelSettings(heads: heads))
+              original: original, quantized: quantized, options: settings.settings)
           } catch {
             // The quantized file is written; a model the engine cannot run is not a failure.
+            skipped = (error as? CheckpointError)?.message ?? "\(error)"
             warn("end-to-end check skipped: \(error)")
           }
         }
@@ -99,6 +100,7 @@ extension Ckpt {
             ("tensors", .array(report.tensors.map(\.json))),
           ]
           if let endToEnd { members.append(("end_to_end", endToEnd.json)) }
+          if let skipped { members.append(("end_to_end_skipped", .string(skipped))) }
           emit(JSONValue.object(members).prettyText)
         } else if !outputOptions.quiet {
           emit(Quantize.table(report))

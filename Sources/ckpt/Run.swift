@@ -7,8 +7,6 @@ import CheckpointQuantization
 import CheckpointStorage
 import Foundation
 
-extension Activation: ExpressibleByArgument {}
-
 extension Ckpt {
   /// `ckpt run`: a float32 forward pass of a checkpoint's model.
   struct Run: ParsableCommand {
@@ -23,7 +21,7 @@ extension Ckpt {
           transformer          src [B,S,E], tgt [B,T,E] -> out [B,T,E]
           seq2seq-lstm         src [B,S], tgt [B,T] tokens -> logits [B,T,V]
 
-        The decoder's self-attention is causal. What names and shapes cannot tell comes from the flags, else from the file's metadata, else PyTorch's defaults (8 heads, relu, post-norm, eps 1e-5). Computes in float32 on BLAS; OPENBLAS_NUM_THREADS sets the threads.
+        The decoder's self-attention is causal. What names and shapes cannot tell (heads, activation, norm placement, eps) comes from the flags, else from the file's own config (a Hugging Face folder's config.json, a file ckpt wrote), else from the shapes or what the naming fixes; a setting none of these determines is an error naming its flag, never a default. Computes in float32 on BLAS; OPENBLAS_NUM_THREADS sets the threads.
         """
     )
 
@@ -39,27 +37,12 @@ extension Ckpt {
     @Option(help: "The .npz file to write the outputs to.")
     var output: String
 
-    @Option(help: "Attention heads, for layouts whose shapes do not record them (PyTorch default 8).")
-    var heads: Int?
-
-    @Option(help: "Feed-forward activation of Transformer layers (default relu).")
-    var activation: Activation?
-
-    @Flag(help: "Transformer layers normalise before attention and feed-forward (pre-norm).")
-    var normFirst = false
-
-    @Option(help: "LayerNorm epsilon (default 1e-5).")
-    var eps: Float?
+    @OptionGroup var settings: ModelOptions
 
     @Option(help: "Read MODEL as this format instead of detecting it.")
     var format: String?
 
     @OptionGroup var outputOptions: OutputOptions
-
-    func validate() throws {
-      if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
-      if let eps, !(eps >= 0) || !eps.isFinite { throw ValidationError("--eps must be a finite number ≥ 0") }
-    }
 
     func run() throws {
       try reportingErrors(json: outputOptions.json) {
@@ -68,8 +51,7 @@ extension Ckpt {
         // Quantized weights (Q8_0/Q4_0 blocks, int8 with scales) run as float32.
         let checkpoint = try Dequantizer.dequantizingAll(
           FormatRegistry.read(path: model, format: format), halves: false)
-        let options = ModelSettings(
-          heads: heads, activation: activation, normFirst: normFirst ? true : nil, eps: eps)
+        let options = settings.settings
         let assembled = try CheckpointError.locating(file: model) {
           try Model(checkpoint, architecture: architecture, options: options)
         }

@@ -17,7 +17,7 @@ extension Ckpt {
 
         A value passes when |b - a| <= atol + rtol * |a|. Defaults by the least precise weight dtype: F32 rtol 1.3e-6 atol 1e-5 (torch.testing), F16 1e-3/1e-3, BF16 1.6e-2/1e-2, Q8_0 2e-2/2e-2, Q4_0 1.5e-1/1e-1 (Docs/verification.md).
 
-        Exits 0 only if every module and the whole model pass. --heads, --activation, --norm-first and --eps set both sides (as in `ckpt run`), except that a head count a file records (its metadata, or Keras kernel shapes) wins over --heads, so B is compared as what it says; --heads-b sets B's head count alone. Where B's file records no activation, norm placement or eps (a Keras 3 weights file records none) and no flag sets it, B takes A's (listed in the report; --strict-settings turns this off).
+        Exits 0 only if every module and the whole model pass. --heads, --activation, --norm-first/--no-norm-first and --eps set both sides (as in `ckpt run`), except that a head count a file records (its metadata, or Keras kernel shapes) wins over --heads, so B is compared as what it says; --heads-b sets B's head count alone. Where B's file records no activation, norm placement or eps (a Keras 3 weights file records none) and no flag sets it, B takes A's (listed in the report; --strict-settings turns this off).
         """
     )
 
@@ -42,20 +42,10 @@ extension Ckpt {
     @Option(help: "Absolute tolerance (default by dtype; F32 1e-5).")
     var atol: Double?
 
-    @Option(help: "Attention heads, for layouts whose shapes do not record them (both sides).")
-    var heads: Int?
+    @OptionGroup var settings: ModelOptions
 
     @Option(name: .customLong("heads-b"), help: "Attention heads of B alone (overrides --heads for B).")
     var headsB: Int?
-
-    @Option(help: "Feed-forward activation of Transformer layers (both sides).")
-    var activation: Activation?
-
-    @Flag(help: "Transformer layers normalise first (both sides).")
-    var normFirst = false
-
-    @Option(help: "LayerNorm epsilon (both sides).")
-    var eps: Float?
 
     @Flag(
       help:
@@ -75,10 +65,7 @@ extension Ckpt {
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
-      for value in [heads, headsB].compactMap({ $0 }) where value < 1 {
-        throw ValidationError("--heads must be at least 1")
-      }
-      if let eps, !(eps >= 0) || !eps.isFinite { throw ValidationError("--eps must be a finite number ≥ 0") }
+      if let headsB, headsB < 1 { throw ValidationError("--heads-b must be at least 1") }
       for value in [rtol, atol].compactMap({ $0 }) where !(value >= 0) || !value.isFinite {
         throw ValidationError("--rtol and --atol must be finite numbers ≥ 0")
       }
@@ -97,8 +84,7 @@ extension Ckpt {
 
     /// The library options the flags ask for.
     func parityOptions() throws -> ParityOptions {
-      let engine = ModelSettings(
-        heads: heads, activation: activation, normFirst: normFirst ? true : nil, eps: eps)
+      let engine = settings.settings
       var engineB = engine
       if let headsB { engineB.heads = headsB }
       return ParityOptions(

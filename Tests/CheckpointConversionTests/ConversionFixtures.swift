@@ -27,6 +27,21 @@ enum ConversionFixtures {
     line: UInt = #line
   ) throws -> Float {
     let stem = file.components(separatedBy: ".")[0]
+    // The settings the fixture's file cannot record are given to the conversion, which records
+    // them where the target format holds metadata; Keras 3 weights files hold none, so there
+    // the engine is given them.
+    let fixture = try TestFixtures.engineFixtureSettings(stem)
+    var options = options
+    options.settings.activation = options.settings.activation ?? fixture.activation
+    options.settings.normFirst = options.settings.normFirst ?? fixture.normFirst
+    options.settings.eps = options.settings.eps ?? fixture.eps
+    options.settings.heads = options.settings.heads ?? fixture.heads
+    var engine = engine
+    if layout == .keras3 {
+      engine.activation = engine.activation ?? fixture.activation
+      engine.normFirst = engine.normFirst ?? fixture.normFirst
+      engine.eps = engine.eps ?? fixture.eps
+    }
     let converted = try LayoutConverter.convert(try model(file), from: nil, to: layout, options: options)
     return try TestFixtures.withTemporaryFolder { folder in
       let path = folder + "/" + fileName

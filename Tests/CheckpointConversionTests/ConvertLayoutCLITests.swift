@@ -37,7 +37,8 @@ final class ConvertLayoutCLITests: XCTestCase {
       let result = try TestFixtures.runCkpt([
         "convert", TestFixtures.path("engine/encoder_post_relu_pytorch.safetensors"), output, "--layout",
         "keras3",
-        "--from-layout", "pytorch", "--map", rules, "--heads", "2", "--verify",
+        "--from-layout", "pytorch", "--map", rules, "--heads", "2", "--activation", "relu", "--no-norm-first",
+        "--eps", "1e-5", "--verify",
       ])
       XCTAssertEqual(result.status, 0, result.stderr)
       XCTAssertTrue(result.stdout.contains("verified: transformer-encoder"), result.stdout)

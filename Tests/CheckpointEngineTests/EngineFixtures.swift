@@ -32,27 +32,7 @@ enum EngineFixtures {
     }
 
     /// The options the flags ask for.
-    var options: ModelSettings {
-      var options = ModelSettings()
-      var index = 0
-      while index < flags.count {
-        switch flags[index] {
-        case "--heads":
-          options.heads = Int(flags[index + 1])
-          index += 1
-        case "--activation":
-          options.activation = Activation(rawValue: flags[index + 1])
-          index += 1
-        case "--eps":
-          options.eps = Float(flags[index + 1])
-          index += 1
-        case "--norm-first": options.normFirst = true
-        default: break
-        }
-        index += 1
-      }
-      return options
-    }
+    var options: ModelSettings { TestFixtures.modelSettings(flags: flags) }
   }
 
   /// The fixture named `name`.

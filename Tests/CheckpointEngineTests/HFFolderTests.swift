@@ -92,6 +92,50 @@ final class HFFolderTests: XCTestCase {
     }
   }
 
+  /// The same folder without its config.json: what only the config said is an error naming the
+  /// flags, never a default; with the flags it runs and matches.
+  func testWithoutTheConfigEachMissingSettingIsAnErrorNamingItsFlag() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let bare = scratch + "/bert"
+      try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
+      try FileManager.default.copyItem(
+        atPath: folder("bert_gelu_new/model.safetensors"), toPath: bare + "/model.safetensors")
+      let out = scratch + "/y.npz"
+      let inputs = folder("bert_gelu_new.inputs.npz")
+      let refused = try TestFixtures.runCkpt([
+        "run", bare, "--arch", "transformer-encoder", "--inputs", inputs, "--output", out,
+      ])
+      XCTAssertEqual(refused.status, 1)
+      XCTAssertTrue(refused.stderr.contains("pass --heads"), refused.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+      let partly = try TestFixtures.runCkpt([
+        "run", bare, "--arch", "transformer-encoder", "--inputs", inputs, "--output", out, "--heads", "3",
+      ])
+      XCTAssertEqual(partly.status, 1)
+      XCTAssertTrue(partly.stderr.contains("activation, eps (hf-bert naming)"), partly.stderr)
+      XCTAssertTrue(partly.stderr.contains("pass --activation, --eps"), partly.stderr)
+      let given = try TestFixtures.runCkpt([
+        "run", bare, "--arch", "transformer-encoder", "--inputs", inputs, "--output", out, "--heads", "3",
+        "--activation", "gelu_tanh", "--eps", "1e-6",
+      ])
+      XCTAssertEqual(given.status, 0, given.stderr)
+      try EngineFixtures.assertMatches(
+        try FormatRegistry.read(path: out),
+        try FormatRegistry.read(path: folder("bert_gelu_new.outputs.npz")),
+        label: "flags")
+      // A bare PyTorch state dict records none of them.
+      let torch = try TestFixtures.runCkpt([
+        "run", TestFixtures.path("engine/encoder_post_relu_pytorch.safetensors"), "--arch",
+        "transformer-encoder",
+        "--inputs", TestFixtures.path("engine/encoder_post_relu_pytorch.inputs.npz"), "--output", out,
+        "--heads", "2",
+      ])
+      XCTAssertEqual(torch.status, 1)
+      XCTAssertTrue(
+        torch.stderr.contains("pass --activation, --norm-first or --no-norm-first, --eps"), torch.stderr)
+    }
+  }
+
   func testMalformedFoldersAreClearErrors() throws {
     try TestFixtures.withTemporaryFolder { scratch in
       let empty = scratch + "/empty"

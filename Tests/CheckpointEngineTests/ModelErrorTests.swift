@@ -62,7 +62,8 @@ final class ModelErrorTests: XCTestCase {
 
   func testMaskShapeMismatch() throws {
     let model = try Model(
-      try checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder, options: .init(heads: 2)
+      try checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder,
+      options: .init(heads: 2, activation: .relu, normFirst: false, eps: 1e-5)
     )
     assertError(.invalidShape, containing: "input 'mask': shape [2, 5] does not match x's [B, S] = [2, 6]") {
       _ = try model.run(
@@ -74,7 +75,8 @@ final class ModelErrorTests: XCTestCase {
 
   func testMissingAndUnexpectedInputs() throws {
     let model = try Model(
-      try checkpoint("transformer_pytorch"), architecture: .transformer, options: .init(heads: 2))
+      try checkpoint("transformer_pytorch"), architecture: .transformer,
+      options: .init(heads: 2, activation: .relu, normFirst: false, eps: 1e-5))
     assertError(.notFound, containing: "missing input 'tgt' (transformer takes src, tgt; found src)") {
       _ = try model.run(try Checkpoint(tensors: [try self.floats("src", [1, 3, 8])]))
     }
@@ -106,7 +108,8 @@ final class ModelErrorTests: XCTestCase {
     }
     assertError(.notFound, containing: "no Transformer decoder layers found") {
       _ = try Model(
-        try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformer, options: .init(heads: 2)
+        try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformer,
+        options: .init(heads: 2, activation: .relu, normFirst: false, eps: 1e-5)
       )
     }
     assertError(.notFound, containing: "seq2seq-lstm needs two LSTMs (encoder and decoder); found 1") {
@@ -119,7 +122,9 @@ final class ModelErrorTests: XCTestCase {
       .notFound,
       containing: "decoder layer 'decoder.layers.1.': missing tensor 'decoder.layers.1.norm2.weight'"
     ) {
-      _ = try Model(broken, architecture: .transformer, options: .init(heads: 2))
+      _ = try Model(
+        broken, architecture: .transformer,
+        options: .init(heads: 2, activation: .relu, normFirst: false, eps: 1e-5))
     }
   }
 
@@ -151,7 +156,7 @@ final class ModelErrorTests: XCTestCase {
     assertError(.invalidArgument, containing: "3 heads do not divide the attention width 8") {
       _ = try Model(
         try self.checkpoint("encoder_post_relu_pytorch"), architecture: .transformerEncoder,
-        options: .init(heads: 3))
+        options: .init(heads: 3, activation: .relu, normFirst: false, eps: 1e-5))
     }
   }
 
@@ -159,7 +164,8 @@ final class ModelErrorTests: XCTestCase {
     let path = TestFixtures.path("engine/encoder_post_relu_keras3.weights.h5")
     assertError(.invalidArgument, containing: "--heads 4 contradicts the query kernel's 2 heads") {
       _ = try Model(
-        try FormatRegistry.read(path: path), architecture: .transformerEncoder, options: .init(heads: 4))
+        try FormatRegistry.read(path: path), architecture: .transformerEncoder,
+        options: .init(heads: 4, activation: .relu, normFirst: false, eps: 1e-5))
     }
   }
 }

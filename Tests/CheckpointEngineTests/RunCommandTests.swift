@@ -66,8 +66,8 @@ final class RunCommandTests: XCTestCase {
       "  transformer          src [B,S,E], tgt [B,T,E] -> out [B,T,E]",
       "  seq2seq-lstm         src [B,S], tgt [B,T] tokens -> logits [B,T,V]",
       "USAGE: ckpt run <model> --arch <arch> --inputs <inputs> --output <output> [--heads <heads>] "
-        + "[--activation <activation>] [--norm-first] [--eps <eps>]",
-      "(default relu). (values: relu, gelu, gelu_tanh)",
+        + "[--activation <activation>] [--norm-first] [--no-norm-first] [--eps <eps>]",
+      "(values: relu, gelu, gelu_tanh)",
     ] {
       XCTAssertTrue(help.stdout.contains(line), "missing: \(line)\n\(help.stdout)")
     }
@@ -107,7 +107,7 @@ final class RunCommandTests: XCTestCase {
         [
           "run", encoder, "--arch", "transformer-encoder", "--inputs",
           TestFixtures.path("engine/lstm_pytorch.inputs.npz"),
-          "--output", out, "--heads", "2",
+          "--output", out, "--heads", "2", "--activation", "relu", "--no-norm-first", "--eps", "1e-5",
         ],
         message:
           "lstm_pytorch.inputs.npz: input 'x': expected shape [B, T, 8] (batch-first, B and T ≥ 1), got [2, 5, 6]"
@@ -120,7 +120,7 @@ final class RunCommandTests: XCTestCase {
       try assertFails(
         [
           "run", encoder, "--arch", "transformer-encoder", "--inputs", encoderInputs, "--output", out,
-          "--heads", "3",
+          "--heads", "3", "--activation", "relu", "--no-norm-first", "--eps", "1e-5",
         ],
         message: "3 heads do not divide the attention width 8")
       XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output is written on failure")

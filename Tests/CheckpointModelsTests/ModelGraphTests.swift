@@ -35,7 +35,8 @@ final class ModelGraphTests: XCTestCase {
 
   func testBERTEncoderGraphRecordsWhereEachSettingCameFrom() throws {
     let file = try checkpoint("encoder_bert_hf.safetensors")
-    let graph = try ModelGraph.build(.transformerEncoder, from: file, settings: ModelSettings(heads: 2))
+    let graph = try ModelGraph.build(
+      .transformerEncoder, from: file, settings: ModelSettings(heads: 2, activation: .gelu, eps: 1e-12))
     XCTAssertEqual(graph.naming, .hfBert)
     XCTAssertEqual(graph.inputs.map(\.name), ["x", "mask"])
     XCTAssertEqual(graph.inputs.map(\.required), [true, false])
@@ -44,15 +45,24 @@ final class ModelGraphTests: XCTestCase {
     XCTAssertEqual(layer.operation, .transformerEncoderLayer)
     XCTAssertEqual(layer.inputs, ["x", "mask"])
     XCTAssertEqual(layer.setting("heads"), ModelGraph.Setting(name: "heads", value: "2", source: .flag))
-    XCTAssertEqual(
-      layer.setting("eps"), ModelGraph.Setting(name: "eps", value: "1e-12", source: .namingDefault))
+    XCTAssertEqual(layer.setting("eps"), ModelGraph.Setting(name: "eps", value: "1e-12", source: .flag))
     XCTAssertEqual(layer.setting("activation")?.value, "gelu")
+    // BERT layers are post-norm whatever the config: the naming fixes it.
+    XCTAssertEqual(
+      layer.setting("norm_first"), ModelGraph.Setting(name: "norm_first", value: "false", source: .naming))
     let roles = Dictionary(uniqueKeysWithValues: layer.parameters.map { ($0.role, $0.tensor) })
     XCTAssertEqual(roles["self.q.weight"], "encoder.layer.0.attention.self.query.weight")
     XCTAssertEqual(roles["norm2.weight"], "encoder.layer.0.output.LayerNorm.weight")
-    // Without the flag the heads are the naming's default, and say so.
-    let silent = try ModelGraph.build(.transformerEncoder, from: file)
-    XCTAssertEqual(silent.nodes[0].setting("heads")?.source, .namingDefault)
+    // A bare BERT file records neither heads, activation nor eps: no default, an error naming the flags.
+    XCTAssertThrowsError(
+      try ModelGraph.build(.transformerEncoder, from: file, settings: ModelSettings(heads: 2))
+    ) {
+      let message = ($0 as? CheckpointError)?.message ?? "\($0)"
+      XCTAssertTrue(
+        message.contains("activation, eps") && message.contains("pass --activation, --eps"), message)
+    }
+    XCTAssertEqual(
+      ModelGraph.unresolvedSettings(.transformerEncoder, from: file), ["heads", "activation", "eps"])
   }
 
   func testKerasKernelsProveTheHeads() throws {
@@ -68,7 +78,10 @@ final class ModelGraphTests: XCTestCase {
 
   func testRecognitionTriesTheLargestModelFirst() throws {
     XCTAssertEqual(
-      ModelGraph.recognise(try checkpoint("transformer_bart_hf.safetensors"))?.architecture, .transformer)
+      ModelGraph.recognise(
+        try checkpoint("transformer_bart_hf.safetensors"),
+        settings: ModelSettings(heads: 2, activation: .gelu, normFirst: false, eps: 1e-5))?.architecture,
+      .transformer)
     XCTAssertEqual(ModelGraph.recognise(try checkpoint("gru_keras3.weights.h5"))?.architecture, .gru)
     XCTAssertEqual(
       ModelGraph.recognise(try checkpoint("lstm_pytorch.safetensors"))?.nodes.map(\.name), ["lstm"])

@@ -13,7 +13,7 @@ final class CommandTests: XCTestCase {
   func testVerifySameFunctionExitsZero() throws {
     let result = try TestFixtures.runCkpt([
       "verify", engine("encoder_post_relu_pytorch.safetensors"), engine("encoder_post_relu_pytorch.pt"),
-      "--heads", "2",
+      "--heads", "2", "--activation", "relu", "--no-norm-first", "--eps", "1e-5",
     ])
     XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
     XCTAssertTrue(result.stdout.contains("encoder.layers.1.self_attn"), result.stdout)
@@ -50,7 +50,10 @@ final class CommandTests: XCTestCase {
 
   func testVerifyWrongHeadsForB() throws {
     let file = engine("encoder_post_relu_pytorch.safetensors")
-    let result = try TestFixtures.runCkpt(["verify", file, file, "--heads", "2", "--heads-b", "4"])
+    let result = try TestFixtures.runCkpt([
+      "verify", file, file, "--heads", "2", "--heads-b", "4", "--activation", "relu", "--no-norm-first",
+      "--eps", "1e-5",
+    ])
     XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
     XCTAssertTrue(result.stdout.contains("first diverging module encoder.layers.0.self_attn"), result.stdout)
   }

@@ -10,16 +10,7 @@ import XCTest
 /// Every conversion the layout converter makes among the engine fixtures verifies.
 final class ConversionVerifyTests: XCTestCase {
   /// The `ckpt run` flags of a fixture as engine options.
-  private func engineOptions(_ flags: [String]) -> ModelSettings {
-    var engine = ModelSettings()
-    if let index = flags.firstIndex(of: "--heads") { engine.heads = Int(flags[index + 1]) }
-    if let index = flags.firstIndex(of: "--activation") {
-      engine.activation = Activation(rawValue: flags[index + 1])
-    }
-    if let index = flags.firstIndex(of: "--eps") { engine.eps = Float(flags[index + 1]) }
-    if flags.contains("--norm-first") { engine.normFirst = true }
-    return engine
-  }
+  private func engineOptions(_ flags: [String]) -> ModelSettings { TestFixtures.modelSettings(flags: flags) }
 
   func testEveryFixtureConversionVerifies() throws {
     let folder = TestFixtures.path("engine")

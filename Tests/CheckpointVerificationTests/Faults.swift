@@ -2,13 +2,30 @@ import CheckpointCore
 import CheckpointEngine
 import CheckpointKit
 import CheckpointTestSupport
+import Foundation
 import XCTest
 
 /// Engine fixtures (Fixtures/engine) and the seeded faults injected into them.
 enum Faults {
   /// Reads `Fixtures/engine/<file>`.
+  ///
+  /// A Transformer fixture gets the settings its file cannot record (activation, norm placement,
+  /// eps: its `ckpt run` flags) as metadata under `settings`, as a file `ckpt` converted would
+  /// carry them; heads stay with the options, so the tests decide them. A fault's own `config`
+  /// metadata sorts first and so wins.
   static func fixture(_ file: String) throws -> Checkpoint {
-    try FormatRegistry.read(path: TestFixtures.path("engine/\(file)"))
+    let checkpoint = try FormatRegistry.read(path: TestFixtures.path("engine/\(file)"))
+    let stem = file.components(separatedBy: ".")[0]
+    guard !file.hasSuffix(".npz"),
+      FileManager.default.fileExists(atPath: TestFixtures.path("engine/\(stem).json"))
+    else { return checkpoint }
+    let settings = try TestFixtures.engineFixtureSettings(stem)
+    var members: [(String, JSONValue)] = []
+    if let activation = settings.activation { members.append(("activation", .string(activation.rawValue))) }
+    if let normFirst = settings.normFirst { members.append(("norm_first", .bool(normFirst))) }
+    if let eps = settings.eps { members.append(("layer_norm_eps", .double(Double(eps)))) }
+    guard !members.isEmpty else { return checkpoint }
+    return try withMetadata(checkpoint, ["settings": JSONValue.object(members).compactText])
   }
 
   /// The float32 values and shape of `name`.

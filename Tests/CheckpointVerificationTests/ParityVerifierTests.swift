@@ -44,13 +44,7 @@ final class ParityVerifierTests: XCTestCase {
       let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
       let json = try JSONValue.parse(Array(text.utf8))
       let flags = json["flags"]?.arrayValue?.compactMap(\.stringValue) ?? []
-      var engine = ModelSettings()
-      if let index = flags.firstIndex(of: "--heads") { engine.heads = Int(flags[index + 1]) }
-      if let index = flags.firstIndex(of: "--activation") {
-        engine.activation = Activation(rawValue: flags[index + 1])
-      }
-      if let index = flags.firstIndex(of: "--eps") { engine.eps = Float(flags[index + 1]) }
-      if flags.contains("--norm-first") { engine.normFirst = true }
+      let engine = TestFixtures.modelSettings(flags: flags)
       let model = [".safetensors", ".weights.h5", ".h5"].map { "\(stem)\($0)" }
         .first { FileManager.default.fileExists(atPath: folder + "/" + $0) }
       guard let model else { return XCTFail("no model for \(stem)") }

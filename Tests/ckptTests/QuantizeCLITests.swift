@@ -6,6 +6,8 @@ import XCTest
 
 final class QuantizeCLITests: XCTestCase {
   private let transformer = TestFixtures.path("gguf/models/transformer.safetensors")
+  /// What the transformer's file does not record (its metadata gives nhead only): nn.Transformer's settings.
+  private let settings = ["--activation", "relu", "--no-norm-first", "--eps", "1e-5"]
   private let seq2seq = TestFixtures.path("gguf/models/seq2seq_lstm.safetensors")
 
   /// `ckpt quantize --scheme q8_0 --json` writes GGUF with Q8_0 weights, the report names every
@@ -13,7 +15,8 @@ final class QuantizeCLITests: XCTestCase {
   func testQuantizeQ8_0ReportAndEndToEnd() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let out = folder + "/t.gguf"
-      let result = try TestFixtures.runCkpt(["quantize", transformer, out, "--scheme", "q8_0", "--json"])
+      let result = try TestFixtures.runCkpt(
+        ["quantize", transformer, out, "--scheme", "q8_0", "--json"] + settings)
       XCTAssertEqual(result.status, 0, result.stderr)
       let json = try JSONValue.parse(Array(result.stdout.utf8))
       XCTAssertEqual(json["scheme"]?.stringValue, "q8_0")
@@ -116,7 +119,8 @@ final class QuantizeCLITests: XCTestCase {
         for policy in ["auto", "no-avx512", "off"] {
           let out = folder + "/\(scheme)-\(policy).\(ext)"
           let result = try TestFixtures.runCkpt(
-            ["quantize", transformer, out, "--scheme", scheme, "--json"], environment: ["CKPT_SIMD": policy])
+            ["quantize", transformer, out, "--scheme", scheme, "--json"] + settings,
+            environment: ["CKPT_SIMD": policy])
           XCTAssertEqual(result.status, 0, result.stderr)
           outputs.append(try Array(Data(contentsOf: URL(fileURLWithPath: out))))
           reports.append(stripTimes(try JSONValue.parse(Array(result.stdout.utf8))))
@@ -205,11 +209,13 @@ final class QuantizeCLITests: XCTestCase {
       let model = TestFixtures.path("engine/transformer_pytorch.safetensors")
       let quantized = folder + "/t.gguf"
       let q = try TestFixtures.runCkpt([
-        "quantize", model, quantized, "--scheme", "int8", "--heads", "2", "--quiet",
+        "quantize", model, quantized, "--scheme", "int8", "--heads", "2", "--activation", "relu",
+        "--no-norm-first", "--eps", "1e-5", "--quiet",
       ])
       XCTAssertEqual(q.status, 0, q.stderr)
       let run = try TestFixtures.runCkpt([
-        "run", quantized, "--arch", "transformer", "--heads", "2",
+        "run", quantized, "--arch", "transformer", "--heads", "2", "--activation", "relu", "--no-norm-first",
+        "--eps", "1e-5",
         "--inputs", TestFixtures.path("engine/transformer_pytorch.inputs.npz"), "--output", folder + "/o.npz",
       ])
       XCTAssertEqual(run.status, 0, run.stderr)

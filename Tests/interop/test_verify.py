@@ -37,12 +37,16 @@ def test_swapped_gates_located(ckpt, tmp_path):
     assert report["modules"][0]["passed"] and not report["modules"][1]["passed"]
 
 
+# What a bare nn.Transformer state dict cannot record: the settings its layers were built with.
+NN_DEFAULTS = ("--activation", "relu", "--no-norm-first", "--eps", "1e-5")
+
+
 def test_transposed_out_proj_located(ckpt, tmp_path):
     state = load_file(str(ENGINE / "encoder_post_relu_pytorch.safetensors"))
     state["layers.0.self_attn.out_proj.weight"] = np.ascontiguousarray(state["layers.0.self_attn.out_proj.weight"].T)
     save_file(state, str(tmp_path / "b.safetensors"))
     code, report = verify(ckpt, ENGINE / "encoder_post_relu_pytorch.safetensors", tmp_path / "b.safetensors",
-                          "--heads", "2")
+                          "--heads", "2", *NN_DEFAULTS)
     assert code == 1 and report["first_failure"] == "encoder.layers.0.self_attn"
 
 
@@ -63,7 +67,7 @@ def test_float16_copy_verifies_with_its_tolerance(ckpt, tmp_path):
     state = load_file(str(ENGINE / "transformer_pytorch.safetensors"))
     save_file({k: v.astype(np.float16) for k, v in state.items()}, str(tmp_path / "b.safetensors"))
     code, report = verify(ckpt, ENGINE / "transformer_pytorch.safetensors", tmp_path / "b.safetensors",
-                          "--heads", "2")
+                          "--heads", "2", *NN_DEFAULTS)
     assert code == 0, report
     assert report["tolerances"]["dtype"] == "F16"
     assert report["whole"]["max_abs_error"] > 0

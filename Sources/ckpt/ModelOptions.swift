@@ -1,0 +1,35 @@
+import ArgumentParser
+import CheckpointModels
+
+extension Activation: ExpressibleByArgument {}
+
+/// The settings of a model that names and shapes cannot tell, for every command that runs or
+/// converts one (`run`, `verify`, `quantize`'s end-to-end check, `convert`). A setting none of
+/// the flags, the file's own config and the shapes determine is an error naming its flag.
+struct ModelOptions: ParsableArguments {
+  @Option(help: "Attention heads, where neither the file's config nor its shapes record them.")
+  var heads: Int?
+
+  @Option(help: "Feed-forward activation of Transformer layers.")
+  var activation: Activation?
+
+  @Flag(
+    inversion: .prefixedNo,
+    help:
+      "Transformer layers normalise before (--norm-first) or after (--no-norm-first) attention and feed-forward."
+  )
+  var normFirst: Bool?
+
+  @Option(help: "LayerNorm epsilon of Transformer layers.")
+  var eps: Float?
+
+  func validate() throws {
+    if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+    if let eps, !(eps >= 0) || !eps.isFinite { throw ValidationError("--eps must be a finite number ≥ 0") }
+  }
+
+  /// The settings the flags give.
+  var settings: ModelSettings {
+    ModelSettings(heads: heads, activation: activation, normFirst: normFirst, eps: eps)
+  }
+}
