@@ -135,8 +135,8 @@ let package = Package(
     .testTarget(
       name: "CheckpointHDF5Tests",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointTestSupport",
-        "ckpt",
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointKit", "CheckpointModels",
+        "CheckpointEngine", "CheckpointTestSupport", "ckpt",
       ]
     ),
     .testTarget(

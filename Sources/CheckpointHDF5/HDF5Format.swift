@@ -78,8 +78,8 @@ public enum Keras3Format: CheckpointFormat {
 
 /// The HDF5-backed formats, listed by the `CheckpointKit` format registry.
 public enum HDF5Formats {
-  /// `hdf5`, `keras` and `keras3`.
+  /// `hdf5`, `keras`, `keras3` and `keras-archive` (`.keras`).
   public static let all: [any CheckpointFormat.Type] = [
-    HDF5Format.self, Keras2Format.self, Keras3Format.self,
+    HDF5Format.self, Keras2Format.self, Keras3Format.self, KerasArchiveFormat.self,
   ]
 }

@@ -25,7 +25,25 @@ package struct ModelMetadata {
       else {
         continue
       }
+      // A Keras model config: the Transformer layers' own settings first, so that an earlier
+      // layer's `activation` (a Dense's) is not taken for the feed-forward's.
+      scanTransformerLayers(json)
       scan(json)
+    }
+  }
+
+  /// Scans the `config` of every Keras layer whose class is a Transformer layer
+  /// (`TransformerEncoder`, `TransformerDecoder`), depth first.
+  private mutating func scanTransformerLayers(_ value: JSONValue) {
+    if let members = value.objectValue {
+      if let name = value["class_name"]?.stringValue, name.hasPrefix("Transformer"),
+        let config = value["config"]
+      {
+        scan(config)
+      }
+      for (_, member) in members { scanTransformerLayers(member) }
+    } else if let elements = value.arrayValue {
+      for element in elements { scanTransformerLayers(element) }
     }
   }
 
