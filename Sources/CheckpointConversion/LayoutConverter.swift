@@ -63,6 +63,8 @@ public enum LayoutConverter {
     for module in modules { tensors += try writer.write(module) }
     tensors = try UserRule.apply(options.rules, stage: .target, to: tensors)
     var metadata: [String: String] = [:]
+    // The model's own config describes the same model in any layout.
+    if let config = source.metadata[Checkpoint.configKey] { metadata[Checkpoint.configKey] = config }
     // Keras 3 weights files hold no metadata; their kernels carry the heads.
     if target != .keras3 {
       metadata[metadataKey] = record(

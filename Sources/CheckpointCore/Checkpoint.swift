@@ -1,6 +1,10 @@
 /// A checkpoint: ordered tensors and string metadata, as read from one file
 /// (or one sharded set of files) or assembled in memory.
 public struct Checkpoint: Sendable {
+  /// The metadata key that holds a model's own configuration as JSON text: a Hugging Face
+  /// folder's or a `.keras` archive's `config.json`, carried into every file written from it.
+  public static let configKey = "config.json"
+
   /// The format identifier it was read from (`safetensors`, `npz`, ...), or `memory`.
   public var format: String
   /// The tensors, in file order.

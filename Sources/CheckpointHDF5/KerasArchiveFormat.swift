@@ -22,7 +22,7 @@ public enum KerasArchiveFormat: CheckpointFormat {
   public static let identifier = "keras-archive"
   public static let fileExtensions = ["keras"]
   /// The metadata key of the archive's `config.json` (the same key as a Hugging Face folder's).
-  public static let configKey = "config.json"
+  public static let configKey = Checkpoint.configKey
   /// The metadata key of the archive's `metadata.json`.
   public static let metadataKey = "keras_metadata.json"
   /// The entries Keras writes.

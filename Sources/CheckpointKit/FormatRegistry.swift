@@ -110,11 +110,19 @@ public enum FormatRegistry {
     return source.userMetadata(checkpoint.metadata)
   }
 
-  /// Writes `checkpoint` to `path` in `format`, or in the format its extension names, with
+  /// Writes `checkpoint` to `path` in `format`, or in the format its extension names (a path
+  /// ending in `/`, or an existing folder, is a Hugging Face model folder: ``ModelFolder``), with
   /// the metadata that belongs to its weights (``userMetadata(of:)``).
   public static func write(
     _ checkpoint: Checkpoint, to path: String, format: String? = nil, options: WriteOptions = .init()
   ) throws {
+    if format == nil, path.hasSuffix("/") || SafetensorsFolder.isFolder(path) {
+      var checkpoint = checkpoint
+      checkpoint.metadata = userMetadata(of: checkpoint)
+      return try CheckpointError.locating(file: path) {
+        try ModelFolder.write(checkpoint, to: path, options: options)
+      }
+    }
     let handler: any CheckpointFormat.Type
     if let format {
       handler = try self.format(named: format)

@@ -1,6 +1,12 @@
 import CheckpointCore
 import CheckpointStorage
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A Hugging Face model folder read as one checkpoint: the weights transformers would load
 /// (``SafetensorsFolder/checkpointFile(in:)``: `model.safetensors` or its shard index, else
 /// `pytorch_model.bin` or its shard index) and the model's own `config.json`.
@@ -10,7 +16,7 @@ import CheckpointStorage
 /// `ckpt inspect` shows it, and formats with metadata carry it into what `ckpt` writes.
 public enum ModelFolder {
   /// The metadata key that holds the folder's `config.json`.
-  public static let configKey = "config.json"
+  public static let configKey = Checkpoint.configKey
   /// The largest `config.json` read (transformers' own are a few KiB).
   public static let maximumConfigSize = 16 << 20
 
@@ -100,5 +106,75 @@ public enum ModelFolder {
     return try CheckpointError.locating(file: path) {
       try Checkpoint(format: TorchFormat.identifier, tensors: tensors, metadata: metadata)
     }
+  }
+
+  /// Writes `checkpoint` as a Hugging Face model folder at `path`: `config.json` (the source's,
+  /// which its metadata carries) and `model.safetensors`, or shards and their index with a
+  /// shard size, the weights' metadata reduced to transformers' `{"format": "pt"}` and what
+  /// else the source's safetensors header held.
+  ///
+  /// The folder is written beside its place under a hidden temporary name and renamed into place
+  /// when complete, so a failure leaves no folder and no partial shard set. An existing
+  /// non-empty folder is refused rather than mixed with.
+  ///
+  /// - Throws: `.invalidArgument` when the checkpoint has no `config.json` (a folder without one
+  ///   is not a model transformers can load; write a file instead), or the folder is not empty.
+  public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
+    let target = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    guard let config = checkpoint.metadata[configKey] else {
+      throw CheckpointError(
+        .invalidArgument,
+        "a model folder needs a config.json, and the source records none; write a file instead (model.safetensors)",
+        file: target)
+    }
+    if SafetensorsFolder.isFolder(target), let entries = try? visibleEntries(target), !entries.isEmpty {
+      throw CheckpointError(
+        .invalidArgument,
+        "the folder is not empty (\(entries.prefix(3).joined(separator: ", "))); choose a new folder",
+        file: target)
+    }
+    var template = Array(
+      (SafetensorsFolder.folder(of: target) + "/.ckpt-folder-XXXXXX").utf8CString)
+    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+      throw CheckpointError(
+        .io, "cannot create a temporary folder: \(String(cString: strerror(errno)))", file: target)
+    }
+    let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    do {
+      var weights = checkpoint
+      weights.metadata[configKey] = nil
+      if weights.metadata["format"] == nil { weights.metadata["format"] = "pt" }
+      if options.shardSize != nil {
+        try ShardedSafetensorsFormat.write(
+          weights, to: temporary + "/model.safetensors.index.json", options: options)
+      } else {
+        try SafetensorsFormat.write(weights, to: temporary + "/model.safetensors", options: options)
+      }
+      try AtomicFile.write(to: temporary + "/config.json") { try $0.write(Array(config.utf8)) }
+      if SafetensorsFolder.isFolder(target) { rmdir(target) }
+      guard rename(temporary, target) == 0 else {
+        throw CheckpointError(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
+      }
+    } catch {
+      for name in (try? visibleEntries(temporary)) ?? [] { unlink(temporary + "/" + name) }
+      rmdir(temporary)
+      throw error
+    }
+  }
+
+  /// The names in a folder, but for `.` and `..`.
+  private static func visibleEntries(_ folder: String) throws -> [String] {
+    guard let handle = opendir(folder) else {
+      throw CheckpointError(.io, "cannot list the folder: \(String(cString: strerror(errno)))", file: folder)
+    }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != ".", name != ".." { names.append(name) }
+    }
+    return names.sorted()
   }
 }

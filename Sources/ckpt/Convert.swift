@@ -16,7 +16,7 @@ extension Ckpt {
       commandName: "convert",
       abstract: "Convert a checkpoint to another format (and layout).",
       discussion: """
-        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. Without --layout, tensor bytes are copied unchanged.
+        The output format comes from OUTPUT's extension (.safetensors, .npz, .npy, .pt, .h5, .weights.h5, and .index.json for sharded safetensors) or from --format. An OUTPUT ending in / (or an existing empty folder) is a Hugging Face model folder: config.json (the source's: an HF folder's, or carried in a file converted from one) and model.safetensors, or shards with --shard-size; it is written under a temporary name and renamed into place. INPUT may be such a folder, or a .keras archive. Without --layout, tensor bytes are copied unchanged.
 
         With --layout, parameter names and arrangement are converted to another framework's layout first (pytorch, keras, keras3, hf): gate order, transposes, bias merging, packed Q/K/V and per-head kernel shapes; see Docs/layouts.md. What cannot be mapped exactly is an error.
 

@@ -136,6 +136,54 @@ final class HFFolderTests: XCTestCase {
     }
   }
 
+  /// HF folder → PyTorch layout file → HF folder: the tensors and config.json come back bit for
+  /// bit, and the folder runs with no flags; sharded with --shard-size.
+  func testAFolderRoundTripsThroughAnotherLayout() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let file = scratch + "/pt.safetensors"
+      let there = try TestFixtures.runCkpt([
+        "convert", folder("bert"), file, "--layout", "pytorch", "--verify", "--quiet",
+      ])
+      XCTAssertEqual(there.status, 0, there.stderr)
+      for (out, extra) in [
+        (scratch + "/back/", [String]()), (scratch + "/shards/", ["--shard-size", "2KB"]),
+      ] {
+        let back = try TestFixtures.runCkpt(
+          ["convert", file, out, "--layout", "hf", "--verify", "--quiet"] + extra)
+        XCTAssertEqual(back.status, 0, back.stderr)
+        XCTAssertEqual(
+          try String(contentsOfFile: out + "/config.json", encoding: .utf8),
+          try String(contentsOfFile: folder("bert/config.json"), encoding: .utf8))
+        let original = try FormatRegistry.read(path: folder("bert"))
+        let roundTripped = try FormatRegistry.read(path: out)
+        XCTAssertEqual(Set(roundTripped.tensors.map(\.name)), Set(original.tensors.map(\.name)))
+        for tensor in original.tensors {
+          XCTAssertEqual(try roundTripped[tensor.name]?.load(), try tensor.load(), tensor.name)
+        }
+        XCTAssertEqual(roundTripped.metadata["format"], "pt")
+        let outputs = try Model(roundTripped, architecture: .transformerEncoder).run(
+          try FormatRegistry.read(path: folder("bert.inputs.npz")))
+        try EngineFixtures.assertMatches(
+          outputs, try FormatRegistry.read(path: folder("bert.outputs.npz")), label: out)
+      }
+      XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/shards/model.safetensors.index.json"))
+      // No config to write: refused, and nothing is left behind; nor is a non-empty folder mixed with.
+      let noConfig = try TestFixtures.runCkpt([
+        "convert", TestFixtures.path("engine/encoder_post_relu_pytorch.safetensors"), scratch + "/none/",
+      ])
+      XCTAssertEqual(noConfig.status, 1)
+      XCTAssertTrue(noConfig.stderr.contains("needs a config.json"), noConfig.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/none"))
+      let full = try TestFixtures.runCkpt(["convert", file, scratch + "/back/"])
+      XCTAssertEqual(full.status, 1)
+      XCTAssertTrue(full.stderr.contains("not empty"), full.stderr)
+      let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch).filter {
+        $0.hasPrefix(".ckpt")
+      }
+      XCTAssertEqual(leftovers, [])
+    }
+  }
+
   func testMalformedFoldersAreClearErrors() throws {
     try TestFixtures.withTemporaryFolder { scratch in
       let empty = scratch + "/empty"

@@ -54,3 +54,18 @@ def test_converted_folder_keeps_the_config_and_runs_without_flags(ckpt, fixtures
          "--output", out)
     with np.load(out) as got, np.load(fixtures / "hf" / "minilm.outputs.npz") as want:
         assert float(np.abs(got["y"] - want["y"]).max()) <= TOLERANCE
+
+
+@pytest.mark.heavy
+def test_a_folder_ckpt_writes_loads_in_transformers(ckpt, fixtures, tmp_path):
+    """HF folder -> PyTorch-layout safetensors -> HF folder: transformers' from_pretrained loads
+    what ckpt wrote and computes what the original computes."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    ckpt("convert", fixtures / "hf" / "bert", tmp_path / "pt.safetensors", "--layout", "pytorch")
+    ckpt("convert", tmp_path / "pt.safetensors", f"{tmp_path / 'back'}/", "--layout", "hf")
+    ours = transformers.BertModel.from_pretrained(tmp_path / "back", add_pooling_layer=False).eval()
+    reference = transformers.BertModel.from_pretrained(fixtures / "hf" / "bert", add_pooling_layer=False).eval()
+    tokens = torch.randint(0, 12, (2, 6))
+    with torch.no_grad():
+        assert torch.equal(ours(tokens).last_hidden_state, reference(tokens).last_hidden_state)
