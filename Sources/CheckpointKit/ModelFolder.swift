@@ -127,7 +127,9 @@ public enum ModelFolder {
         "a model folder needs a config.json, and the source records none; write a file instead (model.safetensors)",
         file: target)
     }
-    if SafetensorsFolder.isFolder(target), let entries = try? visibleEntries(target), !entries.isEmpty {
+    if SafetensorsFolder.isFolder(target), let entries = try? SafetensorsFolder.entries(in: target),
+      !entries.isEmpty
+    {
       throw CheckpointError(
         .invalidArgument,
         "the folder is not empty (\(entries.prefix(3).joined(separator: ", "))); choose a new folder",
@@ -156,25 +158,9 @@ public enum ModelFolder {
         throw CheckpointError(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
       }
     } catch {
-      for name in (try? visibleEntries(temporary)) ?? [] { unlink(temporary + "/" + name) }
+      for name in (try? SafetensorsFolder.entries(in: temporary)) ?? [] { unlink(temporary + "/" + name) }
       rmdir(temporary)
       throw error
     }
-  }
-
-  /// The names in a folder, but for `.` and `..`.
-  private static func visibleEntries(_ folder: String) throws -> [String] {
-    guard let handle = opendir(folder) else {
-      throw CheckpointError(.io, "cannot list the folder: \(String(cString: strerror(errno)))", file: folder)
-    }
-    defer { closedir(handle) }
-    var names: [String] = []
-    while let entry = readdir(handle) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-      if name != ".", name != ".." { names.append(name) }
-    }
-    return names.sorted()
   }
 }

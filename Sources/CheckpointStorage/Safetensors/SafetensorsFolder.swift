@@ -22,18 +22,7 @@ public enum SafetensorsFolder {
   ///   when it holds several and the choice would be a guess.
   public static func checkpointFile(in path: String) throws -> String? {
     guard isFolder(path) else { return nil }
-    guard let folder = opendir(path) else {
-      throw CheckpointError(.io, "cannot list the folder: \(String(cString: strerror(errno)))", file: path)
-    }
-    defer { closedir(folder) }
-    var names: [String] = []
-    while let entry = readdir(folder) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-      }
-      if !name.hasPrefix(".") { names.append(name) }
-    }
-    names.sort()
+    let names = try entries(in: path).filter { !$0.hasPrefix(".") }
     let base = path.hasSuffix("/") ? path : path + "/"
     let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
     if indexes.count == 1 { return base + indexes[0] }
@@ -56,6 +45,22 @@ public enum SafetensorsFolder {
     throw CheckpointError(
       .invalidArgument, "folder holds \(files.count) .safetensors files and no index (\(shown)); name one",
       file: path)
+  }
+
+  /// The names in the folder `path`, sorted, but for `.` and `..` (hidden ones included).
+  public static func entries(in path: String) throws -> [String] {
+    guard let folder = opendir(path) else {
+      throw CheckpointError(.io, "cannot list the folder: \(String(cString: strerror(errno)))", file: path)
+    }
+    defer { closedir(folder) }
+    var names: [String] = []
+    while let entry = readdir(folder) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != ".", name != ".." { names.append(name) }
+    }
+    return names.sorted()
   }
 
   /// Whether `path` names a folder (following symbolic links).
