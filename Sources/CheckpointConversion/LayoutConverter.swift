@@ -35,6 +35,15 @@ public enum LayoutConverter {
   public static func convert(
     _ checkpoint: Checkpoint, from: Layout?, to: Layout, options: ConversionOptions = ConversionOptions()
   ) throws -> Checkpoint {
+    var notes: [String] = []
+    return try convert(checkpoint, from: from, to: to, options: options, notes: &notes)
+  }
+
+  /// Converts as ``convert(_:from:to:options:)`` does, adding to `notes` a line for what the
+  /// target cannot hold and is left out (buffers in a Keras weights file).
+  public static func convert(
+    _ checkpoint: Checkpoint, from: Layout?, to: Layout, options: ConversionOptions, notes: inout [String]
+  ) throws -> Checkpoint {
     let source = try Checkpoint(
       format: checkpoint.format,
       tensors: try UserRule.apply(options.rules, stage: .source, to: checkpoint.tensors),
@@ -46,7 +55,7 @@ public enum LayoutConverter {
       naming: recognised.transformerStacks.first?.layout ?? .pytorch,
       metadata: ModelMetadata(source.metadata),
       options: options.settings)
-    var modules = try ModuleReader(source, naming: naming(fromLayout)).modules()
+    var (modules, buffers) = try ModuleReader(source, naming: naming(fromLayout)).modules()
     let target = try targetNaming(to, modules: modules, options: options)
     if options.stackRecurrent, target == .pytorch || target == .hfBert || target == .hfBart {
       modules = stackKerasLayers(modules, fromLayout: fromLayout)
@@ -61,6 +70,17 @@ public enum LayoutConverter {
     var writer = ModuleWriter(naming: target, heads: heads)
     var tensors: [Tensor] = []
     for module in modules { tensors += try writer.write(module) }
+    // Buffers are not parameters: PyTorch-style targets keep them as they are; Keras weights
+    // files, loaded by position, have no place for them.
+    if target == .keras2 || target == .keras3 {
+      if !buffers.isEmpty {
+        notes.append(
+          "left out \(buffers.count) buffer(s) a Keras weights file has no place for: "
+            + buffers.prefix(4).map(\.name).joined(separator: ", ") + (buffers.count > 4 ? ", ..." : ""))
+      }
+      buffers = []
+    }
+    tensors += buffers
     tensors = try UserRule.apply(options.rules, stage: .target, to: tensors)
     var metadata: [String: String] = [:]
     // The model's own config describes the same model in any layout.

@@ -24,7 +24,10 @@ struct ModuleReader {
     self.index = index
   }
 
-  func modules() throws -> [CanonicalModule] {
+  /// The canonical modules, and the buffers: tensors outside every module whose dtype is not a
+  /// floating-point one (`position_ids`, `token_type_ids`, `num_batches_tracked`), which no
+  /// layout rule maps because they are not parameters; they are carried as they are.
+  func modules() throws -> (modules: [CanonicalModule], buffers: [Tensor]) {
     let found = ModuleRecognition(checkpoint)
     var claimed: Set<String> = []
     var modules: [CanonicalModule] = []
@@ -35,8 +38,10 @@ struct ModuleReader {
       modules.append(contentsOf: try transformer(stack, all: found.transformerStacks, claimed: &claimed))
     }
     modules += try attention(claimed: &claimed)
+    let buffers = checkpoint.tensors.filter { !claimed.contains($0.name) && !$0.dtype.isFloatingPoint }
+    claimed.formUnion(buffers.map(\.name))
     modules += try generic(claimed: claimed)
-    return modules.sorted { $0.order < $1.order }
+    return (modules.sorted { $0.order < $1.order }, buffers)
   }
 
   private func strip(_ name: String, suffix: String, module: String) throws -> String {

@@ -107,6 +107,7 @@ extension Ckpt {
           }
         }
         var layoutRecord: (from: String, to: String)?
+        var notes: [String] = []
         let original = checkpoint
         if let layout {
           let (target, style) = try Convert.parseLayout(layout)
@@ -117,7 +118,10 @@ extension Ckpt {
             options.rules = try UserRule.parse(try file.read(count: file.size, at: 0), file: map)
           }
           let from = source ?? LayoutConverter.detect(checkpoint).layout
-          checkpoint = try LayoutConverter.convert(checkpoint, from: from, to: target, options: options)
+          checkpoint = try LayoutConverter.convert(
+            checkpoint, from: from, to: target, options: options, notes: &notes)
+          // What is left out is said even with --quiet: it is data, not progress.
+          for note in notes { warn(note) }
           layoutRecord = (from.rawValue, layout)
         }
         let progress = outputOptions.progressBar()
@@ -167,6 +171,7 @@ extension Ckpt {
             members.append(("layout", .string(layoutRecord.to)))
           }
           if let check { members.append(("verify", check.json)) }
+          if !notes.isEmpty { members.append(("notes", .array(notes.map(JSONValue.string)))) }
           emit(JSONValue.object(members).prettyText)
         } else if !outputOptions.quiet {
           emit(

@@ -184,6 +184,39 @@ final class HFFolderTests: XCTestCase {
     }
   }
 
+  /// Buffers are not parameters: an HF BERT file's `embeddings.position_ids` (I64) passes
+  /// through a layout conversion unchanged, with no --map; a Keras weights file has no place for
+  /// it, and the conversion says it left it out.
+  func testBuffersPassThroughOrAreNamedWhenLeftOut() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let bert = try FormatRegistry.read(path: folder("bert"))
+      var ids: [UInt8] = []
+      for position in 0..<16 { ids.appendLittleEndian(Int64(position)) }
+      let buffer = try Tensor(
+        name: "embeddings.position_ids", dtype: .i64, shape: [1, 16], bytes: TensorBytes(ids))
+      let source = scratch + "/bert"
+      try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+      try FormatRegistry.write(
+        try Checkpoint(tensors: [buffer] + bert.tensors, metadata: ["format": "pt"]),
+        to: source + "/model.safetensors")
+      try FileManager.default.copyItem(atPath: folder("bert/config.json"), toPath: source + "/config.json")
+      let out = scratch + "/pt.safetensors"
+      let torch = try TestFixtures.runCkpt([
+        "convert", source, out, "--layout", "pytorch", "--verify", "--quiet",
+      ])
+      XCTAssertEqual(torch.status, 0, torch.stderr)
+      XCTAssertEqual(try FormatRegistry.read(path: out)["embeddings.position_ids"]?.load(), try buffer.load())
+      let keras = try TestFixtures.runCkpt([
+        "convert", source, scratch + "/bert.weights.h5", "--layout", "keras3", "--json", "--quiet",
+      ])
+      XCTAssertEqual(keras.status, 0, keras.stderr)
+      XCTAssertTrue(keras.stderr.contains("left out 1 buffer(s)"), keras.stderr)
+      let notes = try JSONValue.parse(Array(keras.stdout.utf8))["notes"]?.arrayValue?.compactMap(
+        \.stringValue)
+      XCTAssertEqual(notes?.first?.hasSuffix("embeddings.position_ids"), true, keras.stdout)
+    }
+  }
+
   func testMalformedFoldersAreClearErrors() throws {
     try TestFixtures.withTemporaryFolder { scratch in
       let empty = scratch + "/empty"
