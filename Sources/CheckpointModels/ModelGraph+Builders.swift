@@ -151,12 +151,13 @@ extension ModelGraph {
     let memory = stack(
       encoder, side: "encoder", input: architecture == .transformer ? "src" : "x", memory: nil,
       settings: settings, parameters: parameters, into: &nodes)
+    let notes = TransformerSettings.contradictions(metadata: metadata, options: given)
     guard architecture == .transformer else {
       return ModelGraph(
         architecture: architecture, naming: naming,
         inputs: [Port(name: "x", required: true), Port(name: "mask", required: false)],
         outputs: [("y", memory)],
-        nodes: nodes)
+        nodes: nodes, notes: notes)
     }
     guard let decoder = decoders.first, decoders.count == 1 else {
       throw ModelError.missingModule(
@@ -170,7 +171,7 @@ extension ModelGraph {
     return ModelGraph(
       architecture: architecture, naming: naming,
       inputs: [Port(name: "src", required: true), Port(name: "tgt", required: true)], outputs: [("out", out)],
-      nodes: nodes)
+      nodes: nodes, notes: notes)
   }
 
   /// Appends the nodes of an encoder (`memory` nil) or decoder stack; returns its output value.

@@ -26,6 +26,9 @@ public struct ModelGraph: Sendable {
   public var outputs: [(name: String, value: String)]
   /// The nodes, in execution order: a node reads only graph inputs and earlier nodes' outputs.
   public var nodes: [Node]
+  /// What the builder saw fit to say: flags that contradict the file's own config (the flag
+  /// wins, and `ckpt` prints a warning, or fails with `--strict`).
+  public var notes: [String] = []
 
   /// An input of the graph.
   public struct Port: Sendable, Equatable {

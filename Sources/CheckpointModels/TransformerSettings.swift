@@ -49,6 +49,25 @@ package struct TransformerSettings {
       eps: found.eps?.0)
   }
 
+  /// The flags that contradict what the file's own config says, as lines for a warning (the
+  /// flag wins: it is the user's explicit choice).
+  package static func contradictions(metadata: ModelMetadata, options: ModelSettings) -> [String] {
+    var lines: [String] = []
+    func add(_ flag: String, _ given: String?, _ recorded: String?) {
+      if let given, let recorded, given != recorded {
+        lines.append("\(flag) \(given) contradicts the file's own config (\(recorded))")
+      }
+    }
+    add("--heads", options.heads.map(String.init), metadata.heads.map(String.init))
+    add("--activation", options.activation?.rawValue, metadata.activation?.rawValue)
+    add(
+      options.normFirst == true ? "--norm-first" : "--no-norm-first",
+      options.normFirst.map { $0 ? "pre-norm" : "post-norm" },
+      metadata.normFirst.map { $0 ? "pre-norm" : "post-norm" })
+    add("--eps", options.eps.map { "\($0)" }, metadata.eps.map { "\($0)" })
+    return lines
+  }
+
   /// The error for settings nobody gave, naming the flags.
   package static func unresolvedError(_ missing: [String], naming: Naming) -> CheckpointError {
     let flags = missing.map { setting -> String in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CheckpointCore
 import CheckpointModels
 
 extension Activation: ExpressibleByArgument {}
@@ -23,9 +24,24 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "LayerNorm epsilon of Transformer layers.")
   var eps: Float?
 
+  @Flag(help: "A flag that contradicts the file's own config is an error instead of a warning.")
+  var strict = false
+
   func validate() throws {
     if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
     if let eps, !(eps >= 0) || !eps.isFinite { throw ValidationError("--eps must be a finite number ≥ 0") }
+  }
+
+  /// Warns on stderr where a flag contradicts what `checkpoint`'s own config says (the flag
+  /// wins), or with `--strict` fails.
+  func checkAgainstConfig(_ checkpoint: Checkpoint, file: String, architecture: Architecture?) throws {
+    let graph =
+      architecture.flatMap { try? ModelGraph.build($0, from: checkpoint, settings: settings) }
+      ?? ModelGraph.recognise(checkpoint, settings: settings)
+    for note in graph?.notes ?? [] {
+      if strict { throw CheckpointError(.invalidArgument, note + " (--strict)", file: file) }
+      warn("\(file): \(note); the flag wins")
+    }
   }
 
   /// The settings the flags give.

@@ -67,6 +67,7 @@ extension Ckpt {
             file: output)
         }
         let original = try FormatRegistry.read(path: input)
+        if !noEndToEnd { try settings.checkAgainstConfig(original, file: input, architecture: nil) }
         let rules = try QuantizationRules(scheme: scheme, exclude: exclude)
         let (quantized, report) = try CheckpointQuantizer.quantize(original, rules: rules)
         let progress = outputOptions.progressBar()

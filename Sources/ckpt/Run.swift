@@ -13,6 +13,12 @@ extension Ckpt {
     static let configuration = CommandConfiguration(
       commandName: "run",
       abstract: "Run a forward pass of a checkpoint's model on inputs from an .npz file.",
+      // Spelled out: swift-argument-parser folds a usage line this long into [<options>].
+      usage: """
+        ckpt run <model> --arch <arch> --inputs <inputs> --output <output> [--heads <heads>] \
+        [--activation <activation>] [--norm-first] [--no-norm-first] [--eps <eps>] [--strict] [--format <format>] \
+        [--json] [--quiet]
+        """,
       discussion: """
         The model is assembled from tensor names and shapes (PyTorch, Keras 2, Keras 3 with keras_hub, Hugging Face BERT/BART naming). Arrays are batch-first, with PyTorch's conventions:
 
@@ -52,6 +58,7 @@ extension Ckpt {
         let checkpoint = try Dequantizer.dequantizingAll(
           FormatRegistry.read(path: model, format: format), halves: false)
         let options = settings.settings
+        try settings.checkAgainstConfig(checkpoint, file: model, architecture: architecture)
         let assembled = try CheckpointError.locating(file: model) {
           try Model(checkpoint, architecture: architecture, options: options)
         }

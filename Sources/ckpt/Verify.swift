@@ -75,6 +75,11 @@ extension Ckpt {
     func run() throws {
       var passed = false
       try reportingErrors(json: outputOptions.json) {
+        let architecture = try arch.map { try Architecture(parsing: $0) }
+        for path in [a, b] {
+          try settings.checkAgainstConfig(
+            FormatRegistry.read(path: path), file: path, architecture: architecture)
+        }
         let report = try Verify.verify(
           a: a, b: b, options: try parityOptions(), json: outputOptions.json, quiet: outputOptions.quiet)
         passed = report.passed

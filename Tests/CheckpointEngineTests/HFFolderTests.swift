@@ -217,6 +217,35 @@ final class HFFolderTests: XCTestCase {
     }
   }
 
+  /// A flag that contradicts the config wins with a warning naming both; with --strict it fails.
+  func testFlagsContradictingTheConfigWarnOrFailWithStrict() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let arguments = [
+        "run", folder("bert"), "--arch", "transformer-encoder", "--inputs", folder("bert.inputs.npz"),
+        "--output",
+        scratch + "/y.npz", "--eps", "1e-5",
+      ]
+      let warned = try TestFixtures.runCkpt(arguments)
+      XCTAssertEqual(warned.status, 0, warned.stderr)
+      XCTAssertTrue(
+        warned.stderr.contains("--eps 1e-05 contradicts the file's own config (1e-12); the flag wins"),
+        warned.stderr)
+      XCTAssertTrue(warned.stdout.contains("eps 1e-05"), warned.stdout)
+      let strict = try TestFixtures.runCkpt(arguments + ["--strict"])
+      XCTAssertEqual(strict.status, 1)
+      XCTAssertTrue(
+        strict.stderr.contains("contradicts the file's own config (1e-12) (--strict)"), strict.stderr)
+      let agreeing = try TestFixtures.runCkpt(
+        [
+          "run", folder("bert"), "--arch", "transformer-encoder", "--inputs", folder("bert.inputs.npz"),
+          "--output",
+          scratch + "/y.npz", "--heads", "2", "--strict",
+        ])
+      XCTAssertEqual(agreeing.status, 0, agreeing.stderr)
+      XCTAssertFalse(agreeing.stderr.contains("warning"), agreeing.stderr)
+    }
+  }
+
   func testMalformedFoldersAreClearErrors() throws {
     try TestFixtures.withTemporaryFolder { scratch in
       let empty = scratch + "/empty"

@@ -66,7 +66,7 @@ final class RunCommandTests: XCTestCase {
       "  transformer          src [B,S,E], tgt [B,T,E] -> out [B,T,E]",
       "  seq2seq-lstm         src [B,S], tgt [B,T] tokens -> logits [B,T,V]",
       "USAGE: ckpt run <model> --arch <arch> --inputs <inputs> --output <output> [--heads <heads>] "
-        + "[--activation <activation>] [--norm-first] [--no-norm-first] [--eps <eps>]",
+        + "[--activation <activation>] [--norm-first] [--no-norm-first] [--eps <eps>] [--strict]",
       "(values: relu, gelu, gelu_tanh)",
     ] {
       XCTAssertTrue(help.stdout.contains(line), "missing: \(line)\n\(help.stdout)")
