@@ -72,6 +72,9 @@ extension Ckpt {
     )
     var verify = false
 
+    @Flag(help: "With --verify, keep OUTPUT when the check fails (it is removed by default).")
+    var keepUnverified = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -139,21 +142,45 @@ extension Ckpt {
           let keys = checkpoint.metadata.keys.sorted().joined(separator: ", ")
           warn("\(target.identifier) files cannot store metadata; dropped: \(keys)")
         }
+        if let compress, (try? CompressionSetting(parsing: compress))?.codec != CompressionSetting.none.codec
+        {
+          let identifier = (try? format ?? FormatRegistry.outputFormat(for: output)) ?? ""
+          let uncompressed = [
+            SafetensorsFormat.identifier, ShardedSafetensorsFormat.identifier, TorchFormat.identifier,
+          ]
+          if uncompressed.contains(identifier) || output.hasSuffix("/") || SafetensorsFolder.isFolder(output)
+          {
+            warn(
+              "--compress does nothing for \(identifier.isEmpty ? "model folder" : identifier) output: stored uncompressed"
+            )
+          }
+        }
         try FormatRegistry.write(checkpoint, to: output, format: format, options: options)
         progress?.end()
         var check: ParityReport?
         if verify {
           // `ckpt verify INPUT OUTPUT`: the engine runs both on the same seeded inputs, module by module.
-          let written = try FormatRegistry.read(path: output, format: format)
-          let report = try ParityVerifier.verify(
-            original, written, options: ParityOptions(engine: settings.settings))
-          guard report.passed else {
-            throw CheckpointError(
-              .checksumMismatch,
-              "verification failed (first failing module: \(report.firstFailure ?? "whole model"))\n"
-                + report.text, file: output)
+          // An output that fails, or cannot be checked, is removed unless --keep-unverified.
+          do {
+            let written = try FormatRegistry.read(path: output, format: format)
+            let report = try ParityVerifier.verify(
+              original, written, options: ParityOptions(engine: settings.settings))
+            guard report.passed else {
+              throw CheckpointError(
+                .checksumMismatch,
+                "verification failed (first failing module: \(report.firstFailure ?? "whole model"))\n"
+                  + report.text, file: output)
+            }
+            check = report
+          } catch var error as CheckpointError {
+            if keepUnverified {
+              error.message += "\nkept the unverified output \(output) (--keep-unverified)"
+            } else {
+              Convert.remove(output)
+              error.message += "\nremoved the unverified output \(output) (--keep-unverified keeps it)"
+            }
+            throw error
           }
-          check = report
         }
         let seconds = Date().timeIntervalSince(started)
         if outputOptions.json {
@@ -187,6 +214,21 @@ extension Ckpt {
     }
 
     /// Parses a layout name: pytorch, keras, keras3, hf, hf-bert or hf-bart.
+    /// Removes what a write to `path` made: a file, a sharded index and its shards, or a model folder.
+    static func remove(_ path: String) {
+      let target = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+      if SafetensorsFolder.isFolder(target) {
+        for name in (try? SafetensorsFolder.entries(in: target)) ?? [] { unlink(target + "/" + name) }
+        rmdir(target)
+        return
+      }
+      if target.hasSuffix(".index.json"), let index = try? SafetensorsIndex(reading: target) {
+        let folder = SafetensorsFolder.folder(of: target)
+        for shard in index.shards { unlink(folder + "/" + shard) }
+      }
+      unlink(target)
+    }
+
     static func parseLayout(_ name: String) throws -> (layout: CheckpointConversion.Layout, style: Naming?) {
       switch name.lowercased() {
       case "hf-bert": return (.hf, .hfBert)

@@ -25,6 +25,34 @@ final class ConvertLayoutCLITests: XCTestCase {
     }
   }
 
+  /// An output that --verify fails or cannot check is removed, unless --keep-unverified; flags
+  /// that do nothing for the output are warnings.
+  func testUnverifiedOutputIsRemovedUnlessKept() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let source = TestFixtures.path("engine/encoder_post_relu_pytorch.safetensors")
+      let output = folder + "/encoder.weights.h5"
+      // Without --activation, --no-norm-first and --eps the engine cannot check the conversion.
+      let removed = try TestFixtures.runCkpt([
+        "convert", source, output, "--layout", "keras3", "--heads", "2", "--verify",
+      ])
+      XCTAssertEqual(removed.status, 1)
+      XCTAssertTrue(removed.stderr.contains("removed the unverified output"), removed.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+      let kept = try TestFixtures.runCkpt([
+        "convert", source, output, "--layout", "keras3", "--heads", "2", "--verify", "--keep-unverified",
+      ])
+      XCTAssertEqual(kept.status, 1)
+      XCTAssertTrue(kept.stderr.contains("kept the unverified output"), kept.stderr)
+      XCTAssertTrue(FileManager.default.fileExists(atPath: output))
+      let compress = try TestFixtures.runCkpt([
+        "convert", source, folder + "/c.safetensors", "--compress", "zlib",
+      ])
+      XCTAssertEqual(compress.status, 0, compress.stderr)
+      XCTAssertTrue(
+        compress.stderr.contains("--compress does nothing for safetensors output"), compress.stderr)
+    }
+  }
+
   func testFromLayoutMapAndHeads() throws {
     try TestFixtures.withTemporaryFolder { folder in
       let rules = folder + "/rules.json"
