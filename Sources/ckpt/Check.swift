@@ -22,7 +22,7 @@ extension Ckpt {
     @Argument(help: "The checkpoint file.")
     var path: String
 
-    @Option(help: "Read as this format instead of detecting it.")
+    @Option(help: "Read as this format instead of detecting it.", completion: Completions.formats)
     var format: String?
 
     @OptionGroup var output: OutputOptions

@@ -30,10 +30,10 @@ extension Ckpt {
     @Argument(help: "The file to write.")
     var output: String
 
-    @Option(help: "The output format (default: from OUTPUT's extension).")
+    @Option(help: "The output format (default: from OUTPUT's extension).", completion: Completions.formats)
     var format: String?
 
-    @Option(help: "Read INPUT as this format instead of detecting it.")
+    @Option(help: "Read INPUT as this format instead of detecting it.", completion: Completions.formats)
     var inputFormat: String?
 
     @Option(help: "Read only this top-level entry of a nested INPUT (e.g. model).")
@@ -53,10 +53,12 @@ extension Ckpt {
     @Option(
       help: ArgumentHelp(
         "Convert parameter names and arrangement to this framework layout: pytorch, keras, keras3, hf (hf-bert, hf-bart).",
-        valueName: "layout"))
+        valueName: "layout"), completion: Completions.layouts)
     var layout: String?
 
-    @Option(help: ArgumentHelp("Read INPUT as this layout instead of detecting it.", valueName: "layout"))
+    @Option(
+      help: ArgumentHelp("Read INPUT as this layout instead of detecting it.", valueName: "layout"),
+      completion: Completions.layouts)
     var fromLayout: String?
 
     @Option(help: ArgumentHelp("User layout rules (JSON, see Docs/layouts.md).", valueName: "rules.json"))

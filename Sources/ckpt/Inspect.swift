@@ -26,7 +26,7 @@ extension Ckpt {
     @Argument(help: "The checkpoint file (or a sharded index .json).")
     var path: String
 
-    @Option(help: "Read as this format instead of detecting it.")
+    @Option(help: "Read as this format instead of detecting it.", completion: Completions.formats)
     var format: String?
 
     @Flag(help: "Also show the tree: HDF5 groups and datasets, Keras layers and their weights.")

@@ -34,7 +34,9 @@ extension Ckpt {
     @Argument(help: "The checkpoint holding the model's weights.")
     var model: String
 
-    @Option(help: "The architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+      help: "The architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).",
+      completion: Completions.architectures)
     var arch: String
 
     @Option(help: "The .npz file with the input arrays.")
@@ -45,7 +47,7 @@ extension Ckpt {
 
     @OptionGroup var settings: ModelOptions
 
-    @Option(help: "Read MODEL as this format instead of detecting it.")
+    @Option(help: "Read MODEL as this format instead of detecting it.", completion: Completions.formats)
     var format: String?
 
     @OptionGroup var outputOptions: OutputOptions

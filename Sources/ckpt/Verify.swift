@@ -29,7 +29,8 @@ extension Ckpt {
 
     @Option(
       help:
-        "The architecture (\(Architecture.allCases.map(\.rawValue).joined(separator: ", "))); default: recognised from A."
+        "The architecture (\(Architecture.allCases.map(\.rawValue).joined(separator: ", "))); default: recognised from A.",
+      completion: Completions.architectures
     )
     var arch: String?
 

@@ -2,6 +2,19 @@ import CheckpointTestSupport
 import XCTest
 
 final class CLITests: XCTestCase {
+  /// Shell completions list the values of --arch, --layout and --format.
+  func testCompletionsListTheValues() throws {
+    for shell in ["bash", "zsh", "fish"] {
+      let result = try TestFixtures.runCkpt(["--generate-completion-script", shell])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      for value in [
+        "seq2seq-lstm", "transformer-encoder", "hf-bert", "keras3", "keras-archive", "safetensors-sharded",
+      ] {
+        XCTAssertTrue(result.stdout.contains(value), "\(shell): \(value)")
+      }
+    }
+  }
+
   func testVersionAndHelp() throws {
     let version = try TestFixtures.runCkpt(["--version"])
     XCTAssertEqual(version.status, 0)
