@@ -105,7 +105,8 @@ extension Ckpt {
           // Formats without ggml blocks get Q8_0/Q4_0 tensors dequantized to F32.
           let (dequantized, names) = try Dequantizer.dequantizingBlocks(checkpoint)
           checkpoint = dequantized
-          if !names.isEmpty, !outputOptions.quiet {
+          // Lossy: said even with --quiet (it hides progress, not data loss).
+          if !names.isEmpty {
             warn(
               "\(target.identifier) files cannot store Q8_0/Q4_0 blocks; dequantized \(names.count) tensors to F32: \(names.joined(separator: ", "))"
             )
@@ -136,7 +137,7 @@ extension Ckpt {
           progress: progress,
           provenance: .source(input, original))
         defer { progress?.end() }
-        if !checkpoint.metadata.isEmpty, !outputOptions.quiet,
+        if !checkpoint.metadata.isEmpty,
           let target = try format.map(FormatRegistry.format(named:))
             ?? FormatRegistry.format(forExtensionOf: output),
           !target.supportsMetadata

@@ -76,6 +76,12 @@ extension Ckpt {
           quantized, to: output,
           options: WriteOptions(progress: progress, provenance: .source(input, original)))
         progress?.end()
+        if report.tensors.allSatisfy({ $0.keptReason != nil }) {
+          // Said even with --quiet: the output is a copy, which is not what was asked for.
+          warn(
+            "no tensor was quantized to \(scheme.outputDType): all \(report.tensors.count) kept as they are (see the kept reasons)"
+          )
+        }
         let seconds = Date().timeIntervalSince(started)
         var endToEnd: EndToEndCheck?
         var skipped: String?

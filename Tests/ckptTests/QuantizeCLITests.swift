@@ -143,6 +143,28 @@ final class QuantizeCLITests: XCTestCase {
     }
   }
 
+  /// What is lost or not done is said even with --quiet: nothing quantized, blocks dequantized,
+  /// metadata a format cannot hold.
+  func testLossAndNoOpsAreSaidEvenWhenQuiet() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let none = try TestFixtures.runCkpt([
+        "quantize", transformer, folder + "/t.gguf", "--scheme", "q8_0", "--exclude", ".*", "--quiet",
+        "--no-end-to-end",
+      ])
+      XCTAssertEqual(none.status, 0, none.stderr)
+      XCTAssertTrue(none.stderr.contains("no tensor was quantized to Q8_0"), none.stderr)
+      let q = try TestFixtures.runCkpt([
+        "quantize", transformer, folder + "/q.gguf", "--scheme", "q8_0", "--quiet", "--no-end-to-end",
+      ])
+      XCTAssertEqual(q.status, 0, q.stderr)
+      XCTAssertFalse(q.stderr.contains("no tensor was quantized"), q.stderr)
+      let dequantized = try TestFixtures.runCkpt(["convert", folder + "/q.gguf", folder + "/d.pt", "--quiet"])
+      XCTAssertEqual(dequantized.status, 0, dequantized.stderr)
+      XCTAssertTrue(dequantized.stderr.contains("dequantized"), dequantized.stderr)
+      XCTAssertTrue(dequantized.stderr.contains("cannot store metadata; dropped"), dequantized.stderr)
+    }
+  }
+
   /// int8 writes NAME (I8) and NAME.scale (F32 per row) and lists the names in the metadata.
   func testInt8StoresScales() throws {
     try TestFixtures.withTemporaryFolder { folder in
