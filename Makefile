@@ -38,11 +38,14 @@ release: deps
 	$(SWIFT) build -c release --product ckpt --static-swift-stdlib
 
 ## Unit tests (then the engine and verify tests again under every OpenBLAS kernel family the CPU
-## can run), Python interop checks with the real readers, and the format lint.
+## can run, and the storage and quantization tests with the vector paths off), Python interop
+## checks with the real readers, and the format lint.
 test: deps py-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash Scripts/test-blas-cores.sh $(SWIFT)
+	@echo "== storage and quantization tests with CKPT_SIMD=off (every vector path's fallback)"
+	CKPT_SIMD=off $(SWIFT) test --skip-build --filter "CheckpointStorageTests|CheckpointQuantizationTests|QuantizeCLITests|CKZCLITests"
 	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
 
 unit-test: deps

@@ -86,7 +86,9 @@ public enum Q4_0Block {
   /// The scalar path for blocks with non-finite values or scales (numpy semantics).
   @usableFromInline
   static func quantizeSlowly(_ x: UnsafePointer<Float>, into out: UnsafeMutableRawPointer) {
-    var amax: Float = 0
+    // gguf-py's `x[argmax(|x|)]`: the first largest magnitude, so a block of zeros that starts
+    // with -0.0 gets that sign (and scale +0), the first NaN wins.
+    var amax = -Float.infinity
     var signedMax: Float = 0
     for i in 0..<32 {
       let a = x[i].magnitude

@@ -24,6 +24,9 @@ final class ScalarPathTests: XCTestCase {
       case 5: x[7] = -0.0
       case 6: x[3] = .nan
       case 7: x[11] = .infinity
+      case 8:
+        x = [Float](repeating: 0, count: 32)
+        x[0] = -0.0  // the scale's sign comes from x[0]
       default: break
       }
       values += x
@@ -31,42 +34,38 @@ final class ScalarPathTests: XCTestCase {
     return values
   }
 
-  func testQ8_0VectorAndScalarPathsAgree() {
+  /// A block kernel (`bytes` per block) run both ways: the same bytes and the same statistics.
+  private func assertPathsAgree(
+    bytes: Int,
+    _ quantize: (UnsafePointer<Float>, Int, UnsafeMutableRawPointer, inout BlockErrorAccumulator, Bool) ->
+      Void,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
     let x = blocks()
     let count = x.count / 32
     var results: [([UInt8], ErrorStatistics)] = []
     for vector in [true, false] {
-      var out = [UInt8](repeating: 0, count: count * Q8_0Block.byteCount)
+      var out = [UInt8](repeating: 0, count: count * bytes)
       var errors = BlockErrorAccumulator()
       x.withUnsafeBufferPointer { source in
-        out.withUnsafeMutableBytes {
-          Q8_0Block.quantize(
-            source.baseAddress!, blocks: count, into: $0.baseAddress!, errors: &errors, vector: vector)
-        }
+        out.withUnsafeMutableBytes { quantize(source.baseAddress!, count, $0.baseAddress!, &errors, vector) }
       }
       results.append((out, errors.finish()))
     }
-    XCTAssertEqual(results[0].0, results[1].0)
-    assertSameStatistics(results[0].1, results[1].1)
+    XCTAssertEqual(results[0].0, results[1].0, file: file, line: line)
+    assertSameStatistics(results[0].1, results[1].1, file: file, line: line)
+  }
+
+  func testQ8_0VectorAndScalarPathsAgree() {
+    assertPathsAgree(bytes: Q8_0Block.byteCount) {
+      Q8_0Block.quantize($0, blocks: $1, into: $2, errors: &$3, vector: $4)
+    }
   }
 
   func testQ4_0VectorAndScalarPathsAgree() {
-    let x = blocks()
-    let count = x.count / 32
-    var results: [([UInt8], ErrorStatistics)] = []
-    for vector in [true, false] {
-      var out = [UInt8](repeating: 0, count: count * Q4_0Block.byteCount)
-      var errors = BlockErrorAccumulator()
-      x.withUnsafeBufferPointer { source in
-        out.withUnsafeMutableBytes {
-          Q4_0Block.quantize(
-            source.baseAddress!, blocks: count, into: $0.baseAddress!, errors: &errors, vector: vector)
-        }
-      }
-      results.append((out, errors.finish()))
+    assertPathsAgree(bytes: Q4_0Block.byteCount) {
+      Q4_0Block.quantize($0, blocks: $1, into: $2, errors: &$3, vector: $4)
     }
-    XCTAssertEqual(results[0].0, results[1].0)
-    assertSameStatistics(results[0].1, results[1].1)
   }
 
   func testInt8VectorAndScalarPathsAgree() {
