@@ -57,23 +57,30 @@ extension Model {
     }
     for step in steps {
       let node = step.node
-      func value(_ index: Int) -> Matrix { values[node.inputs[index]] ?? Matrix(zeros: [0]) }
+      func value(_ index: Int) throws -> Matrix {
+        guard index < node.inputs.count, let value = values[node.inputs[index]] else {
+          throw Model.unwired(
+            node.inputs.indices.contains(index) ? node.inputs[index] : "input \(index)", node.name)
+        }
+        return value
+      }
       var results: [Matrix]
       switch step.kernel {
       case .lstm(let lstm):
         let states = node.inputs.count == 3
         let result = lstm.forward(
-          value(0), h0: states ? value(1) : nil, c0: states ? value(2) : nil, trace: trace, name: node.name)
+          try value(0), h0: states ? try value(1) : nil, c0: states ? try value(2) : nil, trace: trace,
+          name: node.name)
         results = [result.y, result.hN, result.cN]
       case .gru(let gru):
-        let result = gru.forward(value(0), trace: trace, name: node.name)
+        let result = gru.forward(try value(0), trace: trace, name: node.name)
         results = [result.y, result.hN]
       case .encoderLayer(let layer):
-        results = [layer(value(0), keep: keep, trace: trace, name: node.name)]
+        results = [layer(try value(0), keep: keep, trace: trace, name: node.name)]
       case .decoderLayer(let layer):
-        results = [layer(value(0), memory: value(1), trace: trace, name: node.name)]
+        results = [layer(try value(0), memory: try value(1), trace: trace, name: node.name)]
       case .norm(let norm):
-        results = [Model.applyingFinalNorm(norm, to: value(0), trace: trace, name: node.name)]
+        results = [Model.applyingFinalNorm(norm, to: try value(0), trace: trace, name: node.name)]
       case .embedding(let embedding):
         let input = node.inputs[0]
         guard let (ids, shape) = tokens[input] else {
@@ -85,14 +92,25 @@ extension Model {
           outputs: [embedded])
         results = [embedded]
       case .dense(let linear):
-        let y = value(0).applying(linear)
-        trace?.append(name: node.name, parent: nil, inputs: [value(0)], outputs: [y])
+        let x = try value(0)
+        let y = x.applying(linear)
+        trace?.append(name: node.name, parent: nil, inputs: [x], outputs: [y])
         results = [y]
       }
       for (name, result) in zip(node.outputs, results) { values[name] = result }
     }
-    let outputs = graph.outputs.map { ($0.name, values[$0.value] ?? Matrix(zeros: [0])) }
+    let outputs = try graph.outputs.map { output -> (String, Matrix) in
+      guard let value = values[output.value] else {
+        throw Model.unwired(output.value, "output \(output.name)")
+      }
+      return (output.name, value)
+    }
     return try Checkpoint(format: "memory", tensors: outputs.map { try TensorValues.tensor($0.0, $0.1) })
+  }
+
+  /// A graph value that no input or earlier node gives: a builder's mistake, never run around.
+  static func unwired(_ value: String, _ reader: String) -> CheckpointError {
+    CheckpointError(.invalidArgument, "model graph: '\(reader)' reads '\(value)', which nothing gives")
   }
 
   /// A float input `[B, T, features]`.

@@ -76,13 +76,9 @@ extension Ckpt {
     func run() throws {
       var passed = false
       try reportingErrors(json: outputOptions.json) {
-        let architecture = try arch.map { try Architecture(parsing: $0) }
-        for path in [a, b] {
-          try settings.checkAgainstConfig(
-            FormatRegistry.read(path: path), file: path, architecture: architecture)
-        }
         let report = try Verify.verify(
-          a: a, b: b, options: try parityOptions(), json: outputOptions.json, quiet: outputOptions.quiet)
+          a: a, b: b, options: try parityOptions(), settings: settings, json: outputOptions.json,
+          quiet: outputOptions.quiet)
         passed = report.passed
       }
       if !passed { throw ExitCode(1) }
@@ -100,13 +96,17 @@ extension Ckpt {
         inheritSettings: !strictSettings)
     }
 
-    /// Reads both files, verifies and prints the report (text or JSON); shared with `convert --verify`.
+    /// Reads A and B once, checks the flags against each file's own config, verifies and prints
+    /// the report (text or JSON).
     @discardableResult
-    static func verify(a: String, b: String, options: ParityOptions, json: Bool, quiet: Bool) throws
-      -> ParityReport
-    {
+    static func verify(
+      a: String, b: String, options: ParityOptions, settings: ModelOptions, json: Bool, quiet: Bool
+    ) throws -> ParityReport {
       let checkpointA = try CheckpointError.locating(file: a) { try FormatRegistry.read(path: a) }
       let checkpointB = try CheckpointError.locating(file: b) { try FormatRegistry.read(path: b) }
+      for (checkpoint, path) in [(checkpointA, a), (checkpointB, b)] {
+        try settings.checkAgainstConfig(checkpoint, file: path, architecture: options.architecture)
+      }
       let report = try ParityVerifier.verify(checkpointA, checkpointB, options: options)
       if json {
         emit(report.json.prettyText)

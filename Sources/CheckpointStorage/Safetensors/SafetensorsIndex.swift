@@ -147,3 +147,50 @@ public struct SafetensorsIndex: Sendable {
     return PythonJSON.indented(.object([("metadata", .object(metadata)), ("weight_map", map)])) + "\n"
   }
 }
+
+extension SafetensorsIndex {
+  /// The checks a shard set gets against its index, whatever the shards' format: each tensor a
+  /// shard holds must be listed for that shard and in no other shard, and every listed tensor
+  /// must be found (``finish(index:)``).
+  public struct ShardCheck {
+    private let listed: [String: String]
+    private var foundIn: [String: String] = [:]
+
+    /// A check against `index`.
+    public init(_ index: SafetensorsIndex) {
+      var listed: [String: String] = [:]
+      for entry in index.weightMap { listed[entry.tensor] = entry.shard }
+      self.listed = listed
+    }
+
+    /// Records tensor `name`, found in `shard` (the file `path`, at `offset` when known).
+    public mutating func found(_ name: String, in shard: String, path: String, offset: Int? = nil) throws {
+      if let other = foundIn[name] {
+        throw CheckpointError(
+          .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: path, tensor: name,
+          offset: offset)
+      }
+      guard let listing = listed[name] else {
+        throw CheckpointError(
+          .corrupt, "tensor is in shard \(shard) but not in the index's weight_map", file: path, tensor: name,
+          offset: offset)
+      }
+      guard listing == shard else {
+        throw CheckpointError(
+          .corrupt, "tensor is in shard \(shard) but the index maps it to \(listing)", file: path,
+          tensor: name,
+          offset: offset)
+      }
+      foundIn[name] = shard
+    }
+
+    /// Refuses a listed tensor that no shard held (the index at `path`).
+    public func finish(index: SafetensorsIndex, path: String) throws {
+      for entry in index.weightMap where foundIn[entry.tensor] == nil {
+        throw CheckpointError(
+          .notFound, "the index maps the tensor to \(entry.shard), which does not contain it", file: path,
+          tensor: entry.tensor, offset: entry.offset)
+      }
+    }
+  }
+}

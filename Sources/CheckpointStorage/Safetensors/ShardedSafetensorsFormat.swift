@@ -41,7 +41,7 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
   public static let totalSizeNoteKey = "ckpt.total_size_note"
 
   /// Metadata keys that belong to the index rather than to the shards.
-  static let indexKeys: Set<String> = ["total_size", "total_parameters", totalSizeNoteKey]
+  public static let indexKeys: Set<String> = ["total_size", "total_parameters", totalSizeNoteKey]
 
   /// An index is JSON without a magic number: detected by extension only.
   public static func matches(prefix: [UInt8]) -> Bool { false }
@@ -51,13 +51,10 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
     let index = try SafetensorsIndex(reading: indexPath)
     let folder = SafetensorsFolder.folder(of: indexPath)
 
-    var listed: [String: SafetensorsIndex.Entry] = [:]
-    for entry in index.weightMap { listed[entry.tensor] = entry }
-
     var metadata = index.renderedMetadata
     for key in indexKeys { metadata[key] = nil }
     var tensors: [Tensor] = []
-    var foundIn: [String: String] = [:]
+    var check = SafetensorsIndex.ShardCheck(index)
     for shard in index.shards {
       let shardPath = folder + "/" + shard
       let (file, header) = try CheckpointError.locating(file: shardPath) {
@@ -65,36 +62,14 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
         return (file, try SafetensorsHeader(reading: file))
       }
       for entry in header.entries {
-        let name = entry.info.name
-        if let other = foundIn[name] {
-          throw CheckpointError(
-            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath,
-            tensor: name,
-            offset: entry.fieldOffset)
-        }
-        guard let listing = listed[name] else {
-          throw CheckpointError(
-            .corrupt, "tensor is in shard \(shard) but not in the index's weight_map", file: shardPath,
-            tensor: name, offset: entry.fieldOffset)
-        }
-        guard listing.shard == shard else {
-          throw CheckpointError(
-            .corrupt, "tensor is in shard \(shard) but the index maps it to \(listing.shard)",
-            file: shardPath,
-            tensor: name, offset: entry.fieldOffset)
-        }
-        foundIn[name] = shard
+        try check.found(entry.info.name, in: shard, path: shardPath, offset: entry.fieldOffset)
       }
       tensors += SafetensorsFormat.tensors(of: file, header: header)
       for (key, value) in header.metadata ?? [:] where metadata[key] == nil {
         metadata[key] = value
       }
     }
-    for entry in index.weightMap where foundIn[entry.tensor] == nil {
-      throw CheckpointError(
-        .notFound, "the index maps the tensor to \(entry.shard), which does not contain it", file: indexPath,
-        tensor: entry.tensor, offset: entry.offset)
-    }
+    try check.finish(index: index, path: indexPath)
 
     let bytes = tensors.reduce(0) { $0 &+ $1.byteCount }
     if let declared = index.metadata.first(where: { $0.0 == "total_size" })?.1, declared.intValue != bytes {
