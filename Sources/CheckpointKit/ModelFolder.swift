@@ -42,6 +42,20 @@ public enum ModelFolder {
     return checkpoint
   }
 
+  /// The folder's files that are neither its weights nor its config (tokenizer, vocabulary,
+  /// generation config, ...): a conversion does not carry them, and says so.
+  public static func otherFiles(in folder: String) -> [String] {
+    guard let weights = (try? SafetensorsFolder.checkpointFile(in: folder)).flatMap({ $0 }) else { return [] }
+    let used = Set([configKey, String(weights.split(separator: "/").last ?? "")])
+    var shards: Set<String> = []
+    if weights.hasSuffix(".index.json"), let index = try? SafetensorsIndex(reading: weights) {
+      shards = Set(index.shards)
+    }
+    return ((try? SafetensorsFolder.entries(in: folder)) ?? []).filter {
+      !$0.hasPrefix(".") && !used.contains($0) && !shards.contains($0)
+    }
+  }
+
   /// The text of the folder's `config.json`, checked to be a JSON object; nil when it has none.
   public static func config(in folder: String) throws -> String? {
     let path = (folder.hasSuffix("/") ? folder : folder + "/") + "config.json"
@@ -72,37 +86,19 @@ public enum ModelFolder {
   static func readTorchShards(index path: String) throws -> Checkpoint {
     let index = try SafetensorsIndex(reading: path)
     let folder = SafetensorsFolder.folder(of: path)
-    var listed: [String: String] = [:]
-    for entry in index.weightMap { listed[entry.tensor] = entry.shard }
     var tensors: [Tensor] = []
-    var foundIn: [String: String] = [:]
+    var check = SafetensorsIndex.ShardCheck(index)
     for shard in index.shards {
       let shardPath = folder + "/" + shard
       let checkpoint = try CheckpointError.locating(file: shardPath) { try TorchFormat.read(path: shardPath) }
       for tensor in checkpoint.tensors {
-        if let other = foundIn[tensor.name] {
-          throw CheckpointError(
-            .duplicateName, "tensor appears in two shards, \(other) and \(shard)", file: shardPath,
-            tensor: tensor.name)
-        }
-        guard listed[tensor.name] == shard else {
-          throw CheckpointError(
-            .corrupt,
-            listed[tensor.name].map { "tensor is in shard \(shard) but the index maps it to \($0)" }
-              ?? "tensor is in shard \(shard) but not in the index's weight_map", file: shardPath,
-            tensor: tensor.name)
-        }
-        foundIn[tensor.name] = shard
+        try check.found(tensor.name, in: shard, path: shardPath)
         tensors.append(tensor)
       }
     }
-    for entry in index.weightMap where foundIn[entry.tensor] == nil {
-      throw CheckpointError(
-        .notFound, "the index maps the tensor to \(entry.shard), which does not contain it", file: path,
-        tensor: entry.tensor, offset: entry.offset)
-    }
+    try check.finish(index: index, path: path)
     var metadata = index.renderedMetadata
-    for key in ["total_size", "total_parameters"] { metadata[key] = nil }
+    for key in ShardedSafetensorsFormat.indexKeys { metadata[key] = nil }
     return try CheckpointError.locating(file: path) {
       try Checkpoint(format: TorchFormat.identifier, tensors: tensors, metadata: metadata)
     }

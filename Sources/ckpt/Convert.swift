@@ -114,6 +114,14 @@ extension Ckpt {
         }
         var layoutRecord: (from: String, to: String)?
         var notes: [String] = []
+        var layoutNotes: [String] = []
+        let others = ModelFolder.otherFiles(in: input)
+        if !others.isEmpty {
+          notes.append(
+            "not carried from the folder (only its weights and config.json are): "
+              + others.prefix(6).joined(separator: ", ") + (others.count > 6 ? ", ..." : ""))
+          warn(notes[notes.count - 1])
+        }
         let original = checkpoint
         if let layout {
           let (target, style) = try Convert.parseLayout(layout)
@@ -125,9 +133,10 @@ extension Ckpt {
           }
           let from = source ?? LayoutConverter.detect(checkpoint).layout
           checkpoint = try LayoutConverter.convert(
-            checkpoint, from: from, to: target, options: options, notes: &notes)
+            checkpoint, from: from, to: target, options: options, notes: &layoutNotes)
           // What is left out is said even with --quiet: it is data, not progress.
-          for note in notes { warn(note) }
+          for note in layoutNotes { warn(note) }
+          notes += layoutNotes
           layoutRecord = (from.rawValue, layout)
         }
         let progress = outputOptions.progressBar()

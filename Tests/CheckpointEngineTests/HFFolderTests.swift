@@ -246,6 +246,23 @@ final class HFFolderTests: XCTestCase {
     }
   }
 
+  /// A folder's other files (tokenizer, vocabulary) are not carried, and convert says so.
+  func testFilesAConversionDoesNotCarryAreNamed() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let source = scratch + "/bert"
+      try FileManager.default.copyItem(atPath: folder("bert"), toPath: source)
+      try Data("[PAD]\n".utf8).write(to: URL(fileURLWithPath: source + "/vocab.txt"))
+      let result = try TestFixtures.runCkpt([
+        "convert", source, scratch + "/b.safetensors", "--quiet", "--json",
+      ])
+      XCTAssertEqual(result.status, 0, result.stderr)
+      XCTAssertTrue(result.stderr.contains("not carried from the folder"), result.stderr)
+      XCTAssertTrue(result.stderr.contains("vocab.txt"), result.stderr)
+      let notes = try JSONValue.parse(Array(result.stdout.utf8))["notes"]?.arrayValue ?? []
+      XCTAssertEqual(notes.count, 1, result.stdout)
+    }
+  }
+
   func testMalformedFoldersAreClearErrors() throws {
     try TestFixtures.withTemporaryFolder { scratch in
       let empty = scratch + "/empty"
