@@ -92,15 +92,12 @@ struct GRU: Sendable {
     x.values.withUnsafeBufferPointer { xb in
       guard let base = xb.baseAddress, batch > 0, steps > 0 else { return }
       let pass = Pass(
-        gru: self, batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads,
-        lanes: (0..<lanes).map { lane in
-          let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
-          return Pass.Lane(
-            cell: layers[first + layer][direction], reverse: direction == 1,
-            x: layer == 0 ? base : UnsafePointer(ys[layer - 1].pointer), ldx: layer == 0 ? x.columns : width,
-            gates: gates[lane].pointer, y: ys[layer].pointer + direction * hidden, ldy: width,
-            h: hs[lane].pointer)
-        })
+        gru: self,
+        shape: WavefrontShape(batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads),
+        lanes: Pass.Lane.stack(
+          lanes: lanes, directions: nd, cell: { layers[first + $0][$1] }, input: base,
+          inputColumns: x.columns,
+          outputs: ys, width: width, columns: hidden, gates: gates, h: hs, state: { _ in () }))
       Wavefront.runLayers(lanes: lanes, directions: nd, chunks: chunks) { lane, board in
         pass.run(lane, chunks: chunks, board: board)
       }
@@ -117,21 +114,8 @@ struct GRU: Sendable {
   /// The lanes (directions of layers) of one run of ``forwardLayers(_:count:_:plan:)``, each over
   /// the whole sequence a chunk of time steps at a time: the input projection of the chunk as
   /// one product, then the recurrence over its steps.
-  private struct Pass: @unchecked Sendable {
-    struct Lane {
-      var cell: Cell
-      var reverse: Bool
-      /// The input `[B, T, ldx]`.
-      var x: UnsafePointer<Float>
-      var ldx: Int
-      /// `x·W + b_i`, `[T·B, 3H]`, chunk after chunk, each chunk batch-major (row b·n + s for step s of n).
-      var gates: UnsafeMutablePointer<Float>
-      /// Where the lane's output columns start in `[B, T, ldy]`.
-      var y: UnsafeMutablePointer<Float>
-      var ldy: Int
-      /// The state `[B, H]`, updated in place.
-      var h: UnsafeMutablePointer<Float>
-    }
+  private struct Pass: WavefrontPass, @unchecked Sendable {
+    typealias Lane = WavefrontLane<Cell, Void>
 
     /// Per-thread working memory.
     struct Scratch {
@@ -146,17 +130,8 @@ struct GRU: Sendable {
     }
 
     var gru: GRU
-    var batch: Int
-    var steps: Int
-    var chunk: Int
-    /// The threads each product may use.
-    var threads: Int
+    var shape: WavefrontShape
     var lanes: [Lane]
-
-    /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
-    func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
-      Wavefront.span(index, chunk: chunk, steps: steps, reverse: reverse)
-    }
 
     /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
     func run(_ lane: Int, chunks: Int, board: Wavefront) {

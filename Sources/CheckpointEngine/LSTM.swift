@@ -122,15 +122,12 @@ struct LSTM: Sendable {
     x.values.withUnsafeBufferPointer { xb in
       guard let base = xb.baseAddress, batch > 0, steps > 0 else { return }
       let pass = Pass(
-        hidden: hidden, out: out, batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads,
-        lanes: (0..<lanes).map { lane in
-          let (layer, direction) = lane.quotientAndRemainder(dividingBy: nd)
-          return Pass.Lane(
-            cell: layers[first + layer][direction], reverse: direction == 1,
-            x: layer == 0 ? base : UnsafePointer(ys[layer - 1].pointer), ldx: layer == 0 ? x.columns : width,
-            gates: gates[lane].pointer, y: ys[layer].pointer + direction * out, ldy: width,
-            h: hs[lane].pointer, c: cs[lane].pointer)
-        })
+        hidden: hidden, out: out,
+        shape: WavefrontShape(batch: batch, steps: steps, chunk: plan.chunk, threads: plan.productThreads),
+        lanes: Pass.Lane.stack(
+          lanes: lanes, directions: nd, cell: { layers[first + $0][$1] }, input: base,
+          inputColumns: x.columns,
+          outputs: ys, width: width, columns: out, gates: gates, h: hs, state: { cs[$0].pointer }))
       Wavefront.runLayers(lanes: lanes, directions: nd, chunks: chunks) { lane, board in
         pass.run(lane, chunks: chunks, board: board)
       }
@@ -147,36 +144,14 @@ struct LSTM: Sendable {
   /// The lanes (directions of layers) of one run of ``forwardLayers(_:_:states:plan:)``, each
   /// over the whole sequence a chunk of time steps at a time: the input projection of the chunk
   /// as one product, then the recurrence over its steps.
-  private struct Pass: @unchecked Sendable {
-    struct Lane {
-      var cell: Cell
-      var reverse: Bool
-      /// The input `[B, T, ldx]`.
-      var x: UnsafePointer<Float>
-      var ldx: Int
-      /// `[T·B, 4H]`, chunk after chunk, each chunk batch-major (row b·n + s for step s of n).
-      var gates: UnsafeMutablePointer<Float>
-      /// Where the lane's output columns start in `[B, T, ldy]`.
-      var y: UnsafeMutablePointer<Float>
-      var ldy: Int
-      /// The states `[B, R]` and `[B, H]`, updated in place.
-      var h: UnsafeMutablePointer<Float>
-      var c: UnsafeMutablePointer<Float>
-    }
+  private struct Pass: WavefrontPass, @unchecked Sendable {
+    /// A lane whose other state is the cell state `c` `[B, H]`.
+    typealias Lane = WavefrontLane<Cell, UnsafeMutablePointer<Float>>
 
     var hidden: Int
     var out: Int
-    var batch: Int
-    var steps: Int
-    var chunk: Int
-    /// The threads each product may use.
-    var threads: Int
+    var shape: WavefrontShape
     var lanes: [Lane]
-
-    /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
-    func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
-      Wavefront.span(index, chunk: chunk, steps: steps, reverse: reverse)
-    }
 
     /// Runs `lane`'s chunks in order, taking its share of the projections from `board`.
     func run(_ lane: Int, chunks: Int, board: Wavefront) {
@@ -226,7 +201,7 @@ struct LSTM: Sendable {
       _ lane: Lane, _ rows: UnsafeMutablePointer<Float>, stride: Int, panels: PanelWeight?,
       full: UnsafeMutablePointer<Float>, t: Int
     ) {
-      let (h, c, cell) = (lane.h, lane.c, lane.cell)
+      let (h, c, cell) = (lane.h, lane.state, lane.cell)
       if let panels {
         panels.multiply(
           UnsafePointer(h), rows: batch, ldx: out, into: rows, ldy: stride, beta: 1, threads: threads)

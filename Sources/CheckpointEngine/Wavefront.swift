@@ -152,3 +152,73 @@ final class Wavefront: @unchecked Sendable {
     return best
   }
 }
+
+/// The shape of one pass of recurrent lanes over a board: the batch, the time steps, the length
+/// of the chunks the steps are cut into, and the threads each product may use.
+struct WavefrontShape {
+  var batch: Int
+  var steps: Int
+  var chunk: Int
+  var threads: Int
+}
+
+/// A pass of LSTM or GRU lanes over one ``Wavefront`` board, whose shape's fields read as its own.
+protocol WavefrontPass {
+  var shape: WavefrontShape { get }
+}
+
+extension WavefrontPass {
+  var batch: Int { shape.batch }
+  var steps: Int { shape.steps }
+  var chunk: Int { shape.chunk }
+  /// The threads each product may use.
+  var threads: Int { shape.threads }
+
+  /// The first step and the number of steps of a lane's `index`th chunk (from the end when reversed).
+  func span(_ index: Int, reverse: Bool) -> (t0: Int, n: Int) {
+    Wavefront.span(index, chunk: chunk, steps: steps, reverse: reverse)
+  }
+}
+
+/// One lane of a pass: one direction of one recurrent layer, with where it reads and writes.
+/// `State` is what the cell keeps beside `h`: an LSTM's cell state, nothing for a GRU.
+struct WavefrontLane<Cell, State> {
+  var cell: Cell
+  var reverse: Bool
+  /// The input `[B, T, ldx]`.
+  var x: UnsafePointer<Float>
+  var ldx: Int
+  /// The input projections `[T·B, gates·H]`, chunk after chunk, each chunk batch-major (row
+  /// b·n + s for step s of n).
+  var gates: UnsafeMutablePointer<Float>
+  /// Where the lane's output columns start in `[B, T, ldy]`.
+  var y: UnsafeMutablePointer<Float>
+  var ldy: Int
+  /// The output state `[B, H]` (`[B, R]` for an LSTM with a projection), updated in place.
+  var h: UnsafeMutablePointer<Float>
+  /// The cell's other state, updated in place.
+  var state: State
+}
+
+extension WavefrontLane {
+  /// The `lanes` lanes of consecutive layers of `directions` directions each (lane
+  /// `layer · directions + direction`, direction 1 reversed): layer 0 reads `input`
+  /// `[B, T, inputColumns]`, each layer above reads the output of the one below, and each
+  /// direction writes its `columns` columns at `direction · columns` of its layer's output
+  /// `[B, T, width]`.
+  static func stack(
+    lanes: Int, directions: Int, cell: (_ layer: Int, _ direction: Int) -> Cell,
+    input: UnsafePointer<Float>, inputColumns: Int, outputs: [FloatBuffer], width: Int, columns: Int,
+    gates: [FloatBuffer], h: [FloatBuffer], state: (_ lane: Int) -> State
+  ) -> [Self] {
+    (0..<lanes).map { lane in
+      let (layer, direction) = lane.quotientAndRemainder(dividingBy: directions)
+      return Self(
+        cell: cell(layer, direction), reverse: direction == 1,
+        x: layer == 0 ? input : UnsafePointer(outputs[layer - 1].pointer),
+        ldx: layer == 0 ? inputColumns : width,
+        gates: gates[lane].pointer, y: outputs[layer].pointer + direction * columns, ldy: width,
+        h: h[lane].pointer, state: state(lane))
+    }
+  }
+}
