@@ -1,7 +1,7 @@
 /// Accumulates the error of quantized blocks while they are quantized (fused into the
 /// kernels, so the report costs no second pass over the data).
 ///
-/// Sums run in `SIMD16<Float>` lanes and move to ``ErrorStatistics`` (`Double`) every
+/// Sums run in `SIMD16<Float>` lanes and move to ``QuantizationLoss`` (`Double`) every
 /// 32 blocks.
 public struct BlockErrorAccumulator {
   @usableFromInline var signal = SIMD16<Float>()
@@ -9,7 +9,7 @@ public struct BlockErrorAccumulator {
   @usableFromInline var worst = SIMD16<Float>()
   @usableFromInline var blocks = 0
   /// The statistics flushed so far (call ``finish()`` for the total).
-  public var statistics = ErrorStatistics()
+  public var statistics = QuantizationLoss()
 
   /// Creates an empty accumulator.
   public init() {}
@@ -69,7 +69,7 @@ public struct BlockErrorAccumulator {
   }
 
   /// The statistics of every block added.
-  public mutating func finish() -> ErrorStatistics {
+  public mutating func finish() -> QuantizationLoss {
     flush()
     return statistics
   }

@@ -31,7 +31,7 @@ public enum CheckpointQuantizer {
       if let reason = rules.keptReason(for: tensor.info) {
         report.record(
           TensorQuantizationReport(
-            name: tensor.name, dtypeIn: tensor.dtype, dtypeOut: tensor.dtype, statistics: ErrorStatistics(),
+            name: tensor.name, dtypeIn: tensor.dtype, dtypeOut: tensor.dtype, statistics: QuantizationLoss(),
             keptReason: reason))
         plan.append((tensor, nil))
       } else {

@@ -1,7 +1,7 @@
 /// Error of a quantized tensor against its original: RMSE, max abs error, SNR.
 ///
 /// Only elements whose original value is finite count (NaN and ±inf carry no error figure).
-public struct ErrorStatistics: Sendable, Equatable {
+public struct QuantizationLoss: Sendable, Equatable {
   /// Σ x² over the original values.
   public var signalEnergy: Double = 0
   /// Σ (x − y)² over original x and dequantized y.
@@ -68,7 +68,7 @@ public struct ErrorStatistics: Sendable, Equatable {
   }
 
   /// Combines statistics of two parts.
-  public mutating func merge(_ other: ErrorStatistics) {
+  public mutating func merge(_ other: QuantizationLoss) {
     signalEnergy += other.signalEnergy
     errorEnergy += other.errorEnergy
     if !(other.maxAbsError <= maxAbsError) { maxAbsError = other.maxAbsError }

@@ -10,7 +10,7 @@ public struct TensorQuantizationReport: Sendable {
   /// The dtype it has now.
   public var dtypeOut: DType
   /// The error of the dequantized values against the original (zero error when kept).
-  public var statistics: ErrorStatistics
+  public var statistics: QuantizationLoss
   /// Why the tensor was kept as it was; `nil` when quantized.
   public var keptReason: String?
 
@@ -59,8 +59,8 @@ public final class QuantizationReport: @unchecked Sendable {
   }
 
   /// The error over all quantized tensors together.
-  public var total: ErrorStatistics {
-    var total = ErrorStatistics()
+  public var total: QuantizationLoss {
+    var total = QuantizationLoss()
     for entry in tensors where entry.keptReason == nil { total.merge(entry.statistics) }
     return total
   }

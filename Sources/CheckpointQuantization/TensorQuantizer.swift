@@ -11,7 +11,7 @@ public enum TensorQuantizer {
     /// int8 only: one little-endian F32 scale per row (first dimension).
     public var scales: TensorBytes?
     /// The error of the dequantized values against the original.
-    public var statistics: ErrorStatistics
+    public var statistics: QuantizationLoss
   }
 
   /// Quantizes `bytes` (F32, F16, BF16 or F64 with `shape`) with `scheme`.
@@ -107,7 +107,7 @@ public enum TensorQuantizer {
             restored[k] = HalfPrecision.float(halfBits: h)
           }
         }
-        var statistics = ErrorStatistics()
+        var statistics = QuantizationLoss()
         statistics.add(original: x + range.lowerBound, restored: restored, count: range.count)
         sink.merge(statistics)
       }
@@ -126,7 +126,7 @@ public enum TensorQuantizer {
         ParallelChunks.run(units: rows, minimumUnits: max(1, 16_384 / max(1, columns))) { range in
           let restored = UnsafeMutablePointer<Float>.allocate(capacity: max(1, columns))
           defer { restored.deallocate() }
-          var statistics = ErrorStatistics()
+          var statistics = QuantizationLoss()
           for row in range {
             let source = x + row * columns
             let q = base + row * columns
@@ -149,15 +149,15 @@ public enum TensorQuantizer {
 /// Collects statistics from worker threads.
 final class StatisticsSink: @unchecked Sendable {
   private let lock = NSLock()
-  private var total = ErrorStatistics()
+  private var total = QuantizationLoss()
 
-  func merge(_ part: ErrorStatistics) {
+  func merge(_ part: QuantizationLoss) {
     lock.lock()
     total.merge(part)
     lock.unlock()
   }
 
-  var value: ErrorStatistics {
+  var value: QuantizationLoss {
     lock.lock()
     defer { lock.unlock() }
     return total

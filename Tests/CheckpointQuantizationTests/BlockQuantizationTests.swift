@@ -64,7 +64,7 @@ final class BlockQuantizationTests: XCTestCase {
         try QuantizationFixtures.inputBytes(), dtype: .f32,
         shape: [QuantizationFixtures.rows, QuantizationFixtures.columns], scheme: scheme)
       let restored = try FloatDecoding.decode(output.bytes, dtype: scheme.outputDType)
-      var expected = ErrorStatistics()
+      var expected = QuantizationLoss()
       expected.add(original: input, restored: restored, count: input.count)
       XCTAssertEqual(output.statistics.count, expected.count, "\(scheme)")
       XCTAssertEqual(output.statistics.maxAbsError, expected.maxAbsError, "\(scheme)")
@@ -84,7 +84,7 @@ final class BlockQuantizationTests: XCTestCase {
         finiteInput.withUnsafeBytes { TensorBytes($0) }, dtype: .f32, shape: [rows.count, 256], scheme: scheme
       )
       let finiteRestored = try FloatDecoding.decode(finiteOutput.bytes, dtype: scheme.outputDType)
-      var separate = ErrorStatistics()
+      var separate = QuantizationLoss()
       separate.add(original: finiteInput, restored: finiteRestored, count: finiteInput.count)
       XCTAssertEqual(finiteOutput.statistics.maxAbsError, separate.maxAbsError, "\(scheme)")
       XCTAssertEqual(finiteOutput.statistics.rmse, separate.rmse, accuracy: separate.rmse * 1e-5, "\(scheme)")

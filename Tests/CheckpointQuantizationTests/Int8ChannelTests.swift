@@ -22,7 +22,7 @@ final class Int8ChannelTests: XCTestCase {
   func testErrorStatistics() throws {
     let values: [Float] = [1, 2, 3, 4, 5, 6, 7, 8]
     let restored: [Float] = [1, 2, 3, 4, 5, 6, 7, 10]
-    var statistics = ErrorStatistics()
+    var statistics = QuantizationLoss()
     statistics.add(original: values, restored: restored, count: 8)
     XCTAssertEqual(statistics.rmse, (4.0 / 8).squareRoot(), accuracy: 1e-12)
     XCTAssertEqual(statistics.maxAbsError, 2)

@@ -12,7 +12,7 @@ final class ErrorStatisticsTests: XCTestCase {
     x[5] = .nan
     x[2000] = .infinity
     let y = x.map { $0 + Float.random(in: -0.01...0.01, using: &generator) }
-    var statistics = ErrorStatistics()
+    var statistics = QuantizationLoss()
     statistics.add(original: x, restored: y, count: n)
     var signal = 0.0
     var error = 0.0

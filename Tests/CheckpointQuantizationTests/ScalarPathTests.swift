@@ -43,7 +43,7 @@ final class ScalarPathTests: XCTestCase {
   ) {
     let x = blocks()
     let count = x.count / 32
-    var results: [([UInt8], ErrorStatistics)] = []
+    var results: [([UInt8], QuantizationLoss)] = []
     for vector in [true, false] {
       var out = [UInt8](repeating: 0, count: count * bytes)
       var errors = BlockErrorAccumulator()
@@ -90,7 +90,7 @@ final class ScalarPathTests: XCTestCase {
   }
 
   private func assertSameStatistics(
-    _ a: ErrorStatistics, _ b: ErrorStatistics, file: StaticString = #filePath, line: UInt = #line
+    _ a: QuantizationLoss, _ b: QuantizationLoss, file: StaticString = #filePath, line: UInt = #line
   ) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     XCTAssertEqual(a.signalEnergy.bitPattern, b.signalEnergy.bitPattern, file: file, line: line)
