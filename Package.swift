@@ -15,12 +15,11 @@ let package = Package(
     .library(name: "CheckpointQuantization", targets: ["CheckpointQuantization"]),
     .library(name: "CheckpointVerification", targets: ["CheckpointVerification"]),
     .executable(name: "ckpt", targets: ["ckpt"]),
-    // Test and fuzz helpers (fixture paths, running `ckpt`, in-memory archives): for this
-    // package's tests and its Fuzz/ package, not an API.
-    .library(name: "CheckpointTestSupport", targets: ["CheckpointTestSupport"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // `swift package generate-documentation` for the DocC catalog (`make docs`).
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
     // C interop, one thin target per C library: system-library module maps over zlib and
@@ -65,12 +64,6 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointStorage", "CHDF5"]
     ),
 
-    // The format registry: every storage target's formats, detection by magic then extension.
-    .target(
-      name: "CheckpointKit",
-      dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointHDF5"]
-    ),
-
     // Quantization: f16/bf16/int8/Q8_0/Q4_0 kernels (SIMD, multi-threaded) and error reports.
     .target(name: "CheckpointQuantization", dependencies: ["CheckpointCore"]),
 
@@ -91,6 +84,16 @@ let package = Package(
     .target(
       name: "CheckpointVerification",
       dependencies: ["CheckpointCore", "CheckpointModels", "CheckpointEngine", "CheckpointConversion"]),
+
+    // The library as one import: the format registry (every storage target's formats, detection
+    // by magic then extension), model folders, and every other target's API re-exported.
+    .target(
+      name: "CheckpointKit",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointModels", "CheckpointConversion",
+        "CheckpointEngine", "CheckpointQuantization", "CheckpointVerification",
+      ]
+    ),
 
     // The command-line tool, thin over the libraries.
     .executableTarget(

@@ -10,6 +10,8 @@ let package = Package(
   name: "CheckpointFuzz",
   dependencies: [.package(name: "CheckpointKit", path: "..")],
   targets: [
+    // FuzzSupport's StoredZip.swift is a symlink to the root package's test-support copy, which
+    // is not a product (test support is no API): one source, compiled into both.
     .target(
       name: "FuzzSupport",
       dependencies: [
@@ -17,7 +19,6 @@ let package = Package(
         .product(name: "CheckpointStorage", package: "CheckpointKit"),
         .product(name: "CheckpointHDF5", package: "CheckpointKit"),
         .product(name: "CheckpointKit", package: "CheckpointKit"),
-        .product(name: "CheckpointTestSupport", package: "CheckpointKit"),
       ]
     )
   ]

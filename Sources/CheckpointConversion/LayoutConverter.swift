@@ -9,7 +9,7 @@ import Foundation
 /// try FormatRegistry.write(keras, to: "model.h5")
 /// ```
 ///
-/// The source's modules are found by the engine's recognisers (``ModuleRecognition``), read into
+/// The source's modules are found by the engine's recognisers (`ModuleRecognition`), read into
 /// canonical parameters through the source naming's ``LayoutTable``s, and written through the
 /// target's. Tensors are transformed lazily: nothing is loaded until a converted tensor's
 /// `load()`. Transforms move data exactly (transposes, gate permutations, reshapes, packing);
@@ -27,10 +27,12 @@ public enum LayoutConverter {
   /// Converts `checkpoint` to the `to` layout.
   ///
   /// - Parameters:
+  ///   - checkpoint: the source checkpoint.
   ///   - from: the source layout; `nil` detects it (``detect(_:)``).
   ///   - to: the target layout (`hf` picks BERT or BART naming, see ``ConversionOptions/hfStyle``).
+  ///   - options: the settings, heads and user rules the conversion needs.
   /// - Returns: a checkpoint (format `"memory"`) of lazily transformed tensors.
-  /// - Throws: ``CheckpointError`` `.unsupported` for what has no exact mapping, `.notFound`
+  /// - Throws: `CheckpointError` `.unsupported` for what has no exact mapping, `.notFound`
   ///   for missing parameters, `.invalidShape` for shapes that do not fit the rules.
   public static func convert(
     _ checkpoint: Checkpoint, from: Layout?, to: Layout, options: ConversionOptions = ConversionOptions()

@@ -40,6 +40,7 @@ extension Layout {
   }
 }
 
+/// Finds the layout a checkpoint's tensor names follow, with the evidence (``LayoutDetection``).
 public enum LayoutDetector {
   struct Rule {
     let layout: Layout

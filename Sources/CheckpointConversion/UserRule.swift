@@ -53,7 +53,7 @@ public struct UserRule: Sendable {
 
   /// Parses a rules file: `{"rules": [{"match", "rename"?, "transform"?, "drop"?, "stage"?}]}`.
   ///
-  /// - Throws: ``CheckpointError`` `.invalidArgument` naming the rule and member at fault.
+  /// - Throws: `CheckpointError` `.invalidArgument` naming the rule and member at fault.
   public static func parse(_ bytes: [UInt8], file: String? = nil) throws -> [UserRule] {
     let json = try JSONValue.parse(bytes)
     guard let list = json["rules"]?.arrayValue else {

@@ -62,6 +62,7 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
     return copy
   }
 
+  /// The error as `ckpt` prints it: the file, the tensor and the byte offset, then the message.
   public var description: String {
     var location: [String] = []
     if let tensor { location.append("tensor '\(tensor)'") }

@@ -89,5 +89,6 @@ public enum DType: String, CaseIterable, Sendable, Hashable, Codable {
 }
 
 extension DType: CustomStringConvertible {
+  /// The value as messages and `ckpt inspect` print it.
   public var description: String { rawValue }
 }

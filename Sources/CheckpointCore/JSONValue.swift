@@ -1,7 +1,7 @@
 /// A JSON value with exact integers and ordered object members.
 ///
 /// Checkpoint headers (safetensors, sharded indexes, Keras configs) are JSON
-/// from untrusted files. Unlike `JSONSerialization`, ``JSONValue/parse(_:)``
+/// from untrusted files. Unlike `JSONSerialization`, `JSONValue/parse(_:)`
 /// keeps 64-bit integers exact, keeps member order and rejects duplicate keys.
 public indirect enum JSONValue: Sendable, Equatable {
   case null
@@ -17,6 +17,7 @@ public indirect enum JSONValue: Sendable, Equatable {
   /// Members in document order; keys are unique.
   case object([(String, JSONValue)])
 
+  /// Equal when both are the same kind with equal contents; object members compare in order.
   public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
     switch (lhs, rhs) {
     case (.null, .null): return true
@@ -83,6 +84,7 @@ extension JSONValue {
     public var message: String
     /// The byte offset in the JSON text.
     public var offset: Int
+    /// The value as messages and `ckpt inspect` print it.
     public var description: String { "invalid JSON at byte \(offset) of the header: \(message)" }
   }
 

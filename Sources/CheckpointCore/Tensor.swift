@@ -7,7 +7,7 @@ public struct TensorInfo: Sendable, Hashable {
   /// The dimensions, outermost first (row-major). `[]` is a 0-d scalar.
   public var shape: [Int]
 
-  /// Creates a description. Use ``validated()`` to check shape and size.
+  /// Creates a description. Use `validated()` to check shape and size.
   public init(name: String, dtype: DType, shape: [Int]) {
     self.name = name
     self.dtype = dtype

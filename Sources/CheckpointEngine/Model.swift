@@ -9,7 +9,7 @@ import CheckpointModels
 /// ```
 ///
 /// Modules are recognised from tensor names and shapes in PyTorch, Keras 2, Keras 3
-/// (with keras_hub) and Hugging Face BERT/BART naming; see ``Naming``.
+/// (with keras_hub) and Hugging Face BERT/BART naming; see `Naming`.
 public struct Model: Sendable {
   /// The architecture.
   public let architecture: Architecture
@@ -23,7 +23,7 @@ public struct Model: Sendable {
   /// The Transformer settings the checkpoint itself records (its metadata; the heads of Keras
   /// `[E, heads, d]` kernels); `nil` where the file is silent and a default or option applied.
   public private(set) var recordedSettings = ModelSettings()
-  /// The graph the model was assembled from (``ModelGraph``), node by node what ``steps`` run.
+  /// The graph the model was assembled from (`ModelGraph`), node by node what `steps` run.
   public let graph: ModelGraph
   /// The graph's nodes compiled into the engine's layers, in execution order.
   let steps: [Step]
@@ -55,9 +55,9 @@ public struct Model: Sendable {
   }
 
   /// Assembles `architecture` from `checkpoint`: its canned builder makes the graph
-  /// (``ModelGraph/build(_:from:settings:)``), and each node is loaded into an engine layer.
+  /// (`ModelGraph/build(_:from:settings:)`), and each node is loaded into an engine layer.
   ///
-  /// - Throws: ``CheckpointError``: `.notFound` when a module is missing, `.invalidShape` when a
+  /// - Throws: `CheckpointError`: `.notFound` when a module is missing, `.invalidShape` when a
   ///   weight does not fit, `.invalidArgument` for options that cannot work (heads not dividing E).
   public init(_ checkpoint: Checkpoint, architecture: Architecture, options: ModelSettings = ModelSettings())
     throws

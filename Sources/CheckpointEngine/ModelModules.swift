@@ -34,7 +34,7 @@ extension Model {
   /// as a forward pass does, so a layer's run on another model's layer input shows where
   /// inside the layer the two differ.
   ///
-  /// - Throws: ``CheckpointError`` `.notFound` when the model has no such module,
+  /// - Throws: `CheckpointError` `.notFound` when the model has no such module,
   ///   `.invalidShape` when the inputs do not fit the module's weights.
   public func runModule(_ record: ModuleRecord, trace: ModuleTrace? = nil) throws -> [Matrix] {
     guard let unit = units().first(where: { $0.descriptor.name == record.name })?.unit else {

@@ -2,10 +2,10 @@ import CheckpointCore
 import CheckpointModels
 
 extension Model {
-  /// Runs a forward pass on `inputs` (named as ``Architecture/inputs``, batch-first) and
-  /// returns the outputs named as ``Architecture/outputs``, all float32.
+  /// Runs a forward pass on `inputs` (named as `Architecture/inputs`, batch-first) and
+  /// returns the outputs named as `Architecture/outputs`, all float32.
   ///
-  /// - Throws: ``CheckpointError`` `.notFound` for a missing input, `.invalidShape` for
+  /// - Throws: `CheckpointError` `.notFound` for a missing input, `.invalidShape` for
   ///   an input of the wrong rank, size or type, `.invalidArgument` for an unexpected input.
   public func run(_ inputs: Checkpoint) throws -> Checkpoint {
     try run(inputs, trace: nil)

@@ -4,7 +4,7 @@ import CheckpointCore
 public enum TensorValues {
   /// The tensor's values as `Float` (F32, F16, BF16, F64 and integer types).
   ///
-  /// - Throws: ``CheckpointError`` when the bytes cannot be read or the dtype is not a plain number.
+  /// - Throws: `CheckpointError` when the bytes cannot be read or the dtype is not a plain number.
   public static func floats(_ tensor: Tensor) throws -> [Float] {
     let bytes = try tensor.load()
     let count = try Shape.elementCount(tensor.shape)

@@ -106,6 +106,7 @@ public enum HDF5AttributeValue: Sendable, Equatable, CustomStringConvertible {
     }
   }
 
+  /// The value as messages and `ckpt inspect` print it.
   public var description: String {
     switch self {
     case .string(let text): return text

@@ -18,7 +18,7 @@ import Foundation
 ///    every attribute and dataset header, and reads the data of the datasets
 ///    (through the filter pipeline) up to ``probeDataBudget`` bytes. Only when
 ///    it exits cleanly does this process open the file. A crash, a hang
-///    (timeout) or an error in the child becomes a ``CheckpointError``.
+///    (timeout) or an error in the child becomes a `CheckpointError`.
 ///
 /// The child is the `ckpt` executable itself, re-run with the hidden
 /// `__hdf5-probe` subcommand; `ckpt` sets ``probeCommand`` at start-up.

@@ -19,7 +19,9 @@ import Foundation
 /// temporary file, opened (after the same checks and probe as any HDF5 file), and unlinked at
 /// once: the open file keeps its data until the checkpoint is released.
 public enum KerasArchiveFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `keras-archive`.
   public static let identifier = "keras-archive"
+  /// The extensions that name this format, when writing and when no magic bytes match: `.keras`.
   public static let fileExtensions = ["keras"]
   /// The metadata key of the archive's `config.json` (the same key as a Hugging Face folder's).
   public static let configKey = Checkpoint.configKey
@@ -41,6 +43,8 @@ public enum KerasArchiveFormat: CheckpointFormat {
     return entryNames.contains(name)
   }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     try CheckpointError.locating(file: path) {
       let archive = try ZipReader(path: path)
@@ -71,6 +75,7 @@ public enum KerasArchiveFormat: CheckpointFormat {
     }
   }
 
+  /// Writes `checkpoint` to `path` atomically: a temporary file in the same folder, synced, then renamed.
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     throw CheckpointError(
       .unsupported,

@@ -39,7 +39,7 @@ public enum FormatRegistry {
 
   /// The format of an existing file: by magic bytes first, then by extension.
   ///
-  /// A folder is detected as the checkpoint file it holds (see ``SafetensorsFolder``).
+  /// A folder is detected as the checkpoint file it holds (see `SafetensorsFolder`).
   public static func detect(path: String) throws -> any CheckpointFormat.Type {
     if let file = try SafetensorsFolder.checkpointFile(in: path) {
       return file.hasSuffix("/" + SafetensorsFolder.torchIndexName)
@@ -72,7 +72,7 @@ public enum FormatRegistry {
   /// Reads the checkpoint at `path`, detecting its format (or using `format`).
   ///
   /// With `key`, reads only that top-level entry of a nested checkpoint
-  /// (`--key model`); only ``KeyedCheckpointFormat``s support it.
+  /// (`--key model`); only `KeyedCheckpointFormat`s support it.
   ///
   /// A folder reads as a Hugging Face model folder (``ModelFolder``): its weights and its
   /// `config.json`.
@@ -101,7 +101,7 @@ public enum FormatRegistry {
   }
 
   /// The metadata of `checkpoint` that belongs to its weights, as its source format defines it
-  /// (``CheckpointFormat/userMetadata(_:)``): what ``write(_:to:format:options:)`` carries into
+  /// (`CheckpointFormat/userMetadata(_:)`): what ``write(_:to:format:options:)`` carries into
   /// the file it writes. A `.ckz` file's provenance (`ckz.*`) describes that file and is left out.
   public static func userMetadata(of checkpoint: Checkpoint) -> [String: String] {
     guard let source = formats.first(where: { $0.identifier == checkpoint.format }) else {

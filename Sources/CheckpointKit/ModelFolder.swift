@@ -8,7 +8,7 @@ import CheckpointStorage
 #endif
 
 /// A Hugging Face model folder read as one checkpoint: the weights transformers would load
-/// (``SafetensorsFolder/checkpointFile(in:)``: `model.safetensors` or its shard index, else
+/// (`SafetensorsFolder/checkpointFile(in:)`: `model.safetensors` or its shard index, else
 /// `pytorch_model.bin` or its shard index) and the model's own `config.json`.
 ///
 /// The config's text is kept in the checkpoint's metadata under ``configKey``, where the
@@ -22,7 +22,7 @@ public enum ModelFolder {
 
   /// Reads the folder `path`.
   ///
-  /// - Throws: ``CheckpointError`` naming the file: no weights, several candidates, a malformed
+  /// - Throws: `CheckpointError` naming the file: no weights, several candidates, a malformed
   ///   `config.json` or shard index, a shard that does not hold what the index says.
   public static func read(path: String, key: String? = nil) throws -> Checkpoint {
     guard let weights = try SafetensorsFolder.checkpointFile(in: path) else {

@@ -22,7 +22,7 @@ public enum Architecture: String, Sendable, CaseIterable {
 
   /// Parses an architecture name.
   ///
-  /// - Throws: ``CheckpointError`` `.invalidArgument` naming the known architectures.
+  /// - Throws: `CheckpointError` `.invalidArgument` naming the known architectures.
   public init(parsing name: String) throws {
     guard let value = Architecture(rawValue: name.lowercased()) else {
       throw CheckpointError(

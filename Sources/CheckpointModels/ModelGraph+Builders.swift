@@ -5,7 +5,7 @@ import CheckpointCore
 extension ModelGraph {
   /// Builds the graph of `architecture` from `checkpoint`.
   ///
-  /// - Throws: ``CheckpointError`` `.notFound` when a module the architecture needs is missing
+  /// - Throws: `CheckpointError` `.notFound` when a module the architecture needs is missing
   ///   or ambiguous, `.invalidShape` for malformed weights.
   public static func build(
     _ architecture: Architecture, from checkpoint: Checkpoint, settings: ModelSettings = ModelSettings()

@@ -38,6 +38,7 @@ public struct CompressionSetting: Sendable, Equatable, CustomStringConvertible {
     self.init(codec: codec, level: level)
   }
 
+  /// The value as messages and `ckpt inspect` print it.
   public var description: String { codec == .none ? "none" : "zlib:\(level)" }
 }
 
@@ -89,10 +90,10 @@ public struct Provenance: Sendable, Equatable {
 
 /// A checkpoint file format: detection, reading and streaming writing.
 ///
-/// Readers return a ``Checkpoint`` whose tensors load lazily; writers consume
-/// one tensor at a time (calling ``Tensor/load()`` then dropping the bytes),
+/// Readers return a `Checkpoint` whose tensors load lazily; writers consume
+/// one tensor at a time (calling `Tensor/load()` then dropping the bytes),
 /// so a conversion never holds the whole model in memory. Writers produce
-/// their output through ``AtomicFile``, so a failure leaves no partial file.
+/// their output through `AtomicFile`, so a failure leaves no partial file.
 public protocol CheckpointFormat {
   /// The identifier used by `--format` and reported by `inspect` (`safetensors`, `npz`, ...).
   static var identifier: String { get }

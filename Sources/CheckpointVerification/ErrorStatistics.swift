@@ -73,6 +73,7 @@ public struct ErrorStatistics: Sendable, Equatable {
   /// Whether every element is within the tolerance.
   public var passed: Bool { mismatches == 0 }
 
+  /// Equal when the published figures are (the running sums behind `cosine` are not compared).
   public static func == (lhs: ErrorStatistics, rhs: ErrorStatistics) -> Bool {
     lhs.maxAbsError == rhs.maxAbsError && lhs.maxRelError == rhs.maxRelError && lhs.cosine == rhs.cosine
       && lhs.mismatches == rhs.mismatches && lhs.count == rhs.count

@@ -4,7 +4,7 @@ import CheckpointCore
 public struct ModuleParity: Sendable {
   /// The canonical module name (`encoder.layers.0.self_attn`), or `model` for the whole.
   public var name: String
-  /// The module kind (``CheckpointEngine/ModuleDescriptor/kind``).
+  /// The module kind (`CheckpointEngine/ModuleDescriptor/kind`).
   public var kind: String
   /// The error statistics over all of the module's outputs; `nil` when nothing could be compared.
   public var statistics: ErrorStatistics?

@@ -6,7 +6,7 @@ import CheckpointModels
 public struct ParityOptions: Sendable {
   /// The architecture; `nil` recognises it from checkpoint A (see ``ParityVerifier``).
   public var architecture: Architecture?
-  /// The inputs (named as ``Architecture/inputs``); `nil` makes seeded ones (``SeededInputs``).
+  /// The inputs (named as `Architecture/inputs`); `nil` makes seeded ones (``SeededInputs``).
   public var inputs: Checkpoint?
   /// The relative tolerance; `nil` takes the dtype default (``Tolerance``).
   public var rtol: Double?

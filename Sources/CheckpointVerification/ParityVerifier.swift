@@ -19,7 +19,7 @@ private func cpuClock() -> clock_t { clock() }
 /// ```
 ///
 /// Both checkpoints are assembled by the engine (any format and layout it recognises) and
-/// their modules paired by canonical name (``CheckpointEngine/ModuleDescriptor``: layer
+/// their modules paired by canonical name (`CheckpointEngine/ModuleDescriptor`: layer
 /// index and role, never raw tensor names). Then:
 ///
 /// 1. A runs once on the inputs (given, or ``SeededInputs``), recording every module's
@@ -35,12 +35,12 @@ private func cpuClock() -> clock_t { clock() }
 /// So verifying costs one forward pass of A and two of B. Modules on one side only, and
 /// modules whose parameter shapes differ, fail by name.
 public enum ParityVerifier {
-  /// The order architectures are tried in when none is given (``Architecture/detectionOrder``).
+  /// The order architectures are tried in when none is given (`Architecture/detectionOrder`).
   public static let detectionOrder = Architecture.detectionOrder
 
   /// Compares `b` against the reference `a`.
   ///
-  /// - Throws: ``CheckpointError`` when either checkpoint cannot be assembled as the
+  /// - Throws: `CheckpointError` when either checkpoint cannot be assembled as the
   ///   architecture (the message starts with `A:` or `B:`), or the inputs do not fit A.
   public static func verify(_ a: Checkpoint, _ b: Checkpoint, options: ParityOptions = ParityOptions()) throws
     -> ParityReport

@@ -4,14 +4,14 @@ import CheckpointEngine
 /// Deterministic inputs of the right shapes for a model, from a seed.
 ///
 /// One ``SplitMix64`` generator started from the seed fills the model's inputs in the
-/// order of ``Model/inputSpecs``, row-major: float inputs `[batch, length, features]` get
+/// order of `Model/inputSpecs`, row-major: float inputs `[batch, length, features]` get
 /// standard normal values (``SplitMix64/nextNormal()`` rounded to float32), token inputs
 /// `[batch, length]` get uniform ids in `0..<vocabulary` (``SplitMix64/nextInt(below:)``),
 /// stored as I64. The same seed, sizes and model widths always give the same bytes.
 public enum SeededInputs {
   /// The inputs for `specs`.
   ///
-  /// - Throws: ``CheckpointError`` `.invalidArgument` for a batch or length below 1.
+  /// - Throws: `CheckpointError` `.invalidArgument` for a batch or length below 1.
   public static func make(for specs: [InputSpec], seed: UInt64, batch: Int, length: Int) throws -> Checkpoint
   {
     guard batch >= 1, length >= 1 else {

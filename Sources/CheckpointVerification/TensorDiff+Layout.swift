@@ -3,15 +3,19 @@ import CheckpointCore
 
 extension TensorDiff {
   /// Compares `b` against `a` after converting `b` into `a`'s layout when the two differ
-  /// (``CheckpointConversion/LayoutConverter``), so a PyTorch checkpoint and its Keras or
+  /// (`CheckpointConversion/LayoutConverter`), so a PyTorch checkpoint and its Keras or
   /// Hugging Face conversion compare tensor by tensor under `a`'s names.
   ///
   /// When the layouts agree, or either is not recognised, or the converter cannot map `b`
   /// exactly (it refuses what has no exact mapping), the tensors are compared as stored and
   /// the report's note says why.
   ///
-  /// - Parameter heads: attention heads, for converting packed PyTorch attention to Keras kernels.
-  /// - Throws: ``CheckpointError`` when a tensor's bytes cannot be read.
+  /// - Parameters:
+  ///   - a: the reference, whose names the report uses.
+  ///   - b: the candidate.
+  ///   - tolerance: what counts as close.
+  ///   - heads: attention heads, for converting packed PyTorch attention to Keras kernels.
+  /// - Throws: `CheckpointError` when a tensor's bytes cannot be read.
   public static func compareNormalizingLayout(
     _ a: Checkpoint, _ b: Checkpoint, tolerance: Tolerance? = nil, heads: Int? = nil
   ) throws -> Report {

@@ -17,7 +17,8 @@ public enum TensorDiff {
     /// A note on how B was prepared (layout normalisation), if it was.
     public var note: String?
 
-    /// Whether every tensor matches (identical, or close with the same dtype) and no name is on one side only.
+    /// Whether every tensor matches (identical, or close with the same dtype) and no name is on one side
+    /// only.
     public var passed: Bool { tensors.allSatisfy(\.matches) }
 
     /// `{passed, tolerances, note?, tensors: [...], summary: {status: count}}`.
@@ -73,7 +74,7 @@ public enum TensorDiff {
 
   /// Compares `b` against the reference `a`; `tolerance` defaults by dtype (``Tolerance``).
   ///
-  /// - Throws: ``CheckpointError`` when a tensor's bytes cannot be read.
+  /// - Throws: `CheckpointError` when a tensor's bytes cannot be read.
   public static func compare(_ a: Checkpoint, _ b: Checkpoint, tolerance: Tolerance? = nil) throws -> Report {
     let tolerance = tolerance ?? Tolerance.default(for: [a, b])
     var entries: [TensorDifference] = []

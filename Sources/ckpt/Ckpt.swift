@@ -1,4 +1,5 @@
 import ArgumentParser
+import CheckpointCore
 import CheckpointHDF5
 import CheckpointStorage
 import Foundation
@@ -6,7 +7,7 @@ import Foundation
 /// The `ckpt` command: inspect, convert and check neural-network checkpoints.
 @main
 struct Ckpt: ParsableCommand {
-  static let version = "0.1.0"
+  static let version = CheckpointKitVersion.current
 
   static let configuration = CommandConfiguration(
     commandName: "ckpt",

@@ -1,6 +1,5 @@
 import CheckpointCore
 import CheckpointStorage
-import CheckpointTestSupport
 import FuzzSupport
 
 // Fuzzes the restricted pickle VM and the torch tree walk behind a well-formed

@@ -11,7 +11,9 @@ import Dispatch
 /// SHA-256 of the source file are recorded; reading exposes them as metadata
 /// keys `ckz.source_format`, `ckz.source_layout`, `ckz.tool`, `ckz.source_sha256`.
 public enum CKZFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `ckz`.
   public static let identifier = "ckz"
+  /// The extensions that name this format, when writing and when no magic bytes match: `.ckz`.
   public static let fileExtensions = ["ckz"]
   /// `.ckz` stores any dtype by name, Q8_0/Q4_0 blocks included.
   public static var supportsBlockQuantization: Bool { true }
@@ -23,14 +25,18 @@ public enum CKZFormat: CheckpointFormat {
   /// The prefix under which provenance appears in a read checkpoint's metadata.
   public static let provenanceKeyPrefix = "ckz."
 
+  /// Whether `prefix`, the file's first bytes, starts the way this format's files do.
   public static func matches(prefix: [UInt8]) -> Bool {
     prefix.count >= 8 && Array(prefix[0..<8]) == CKZLayout.magic
   }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     try CKZReader(path: path).checkpoint()
   }
 
+  /// Writes `checkpoint` to `path` atomically: a temporary file in the same folder, synced, then renamed.
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     let compression = options.compression ?? defaultCompression
     let digest = options.provenance?.sourcePath.map(BackgroundDigest.init(path:))

@@ -19,7 +19,7 @@ public enum Zlib {
   /// On x86-64 CPUs with PCLMULQDQ, whole 16-byte blocks are folded by
   /// carry-less multiplication (several times faster than zlib 1.2's tables),
   /// 64 bytes per step, or 256 with AVX-512 VPCLMULQDQ; zlib computes the rest.
-  /// All give the same value (``CRCPath``; `CKPT_SIMD` rules paths out).
+  /// All give the same value (`CRCPath`; `CKPT_SIMD` rules paths out).
   public static func crc32(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
     crc32(bytes, seed: seed, path: crcPath)
   }

@@ -15,15 +15,20 @@ import CheckpointCore
 /// header and after every tensor. Tensors stream one at a time. GGUF limits apply:
 /// names shorter than 64 bytes, at most 4 dimensions, Q8_0/Q4_0 rows a multiple of 32.
 public enum GGUFFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `gguf`.
   public static let identifier = "gguf"
+  /// The extensions that name this format, when writing and when no magic bytes match: `.gguf`.
   public static let fileExtensions = ["gguf"]
   /// GGUF stores Q8_0 and Q4_0 blocks as they are.
   public static var supportsBlockQuantization: Bool { true }
 
+  /// Whether `prefix`, the file's first bytes, starts the way this format's files do.
   public static func matches(prefix: [UInt8]) -> Bool {
     prefix.starts(with: GGUFHeader.magic)
   }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     let file = try InputFile(path: path)
     return try CheckpointError.locating(file: path) {
@@ -45,6 +50,7 @@ public enum GGUFFormat: CheckpointFormat {
     }
   }
 
+  /// Writes `checkpoint` to `path` atomically: a temporary file in the same folder, synced, then renamed.
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     guard options.shardSize == nil else {
       throw CheckpointError(

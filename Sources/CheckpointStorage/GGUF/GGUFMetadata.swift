@@ -1,6 +1,6 @@
 import CheckpointCore
 
-/// How GGUF key-value pairs appear in ``Checkpoint/metadata`` and how they are written back.
+/// How GGUF key-value pairs appear in `Checkpoint/metadata` and how they are written back.
 ///
 /// Reading renders every value as text:
 /// - strings as they are; integers in decimal; `bool` as `true`/`false`;
@@ -74,7 +74,7 @@ public enum GGUFMetadata {
   /// The key-value pairs to write for `metadata`: typed keys from ``typesKey`` first, in their
   /// order, then the other keys sorted, as strings.
   ///
-  /// - Throws: ``CheckpointError`` `.invalidArgument` when a typed value no longer parses as its
+  /// - Throws: `CheckpointError` `.invalidArgument` when a typed value no longer parses as its
   ///   type, or when `general.alignment` is not a power-of-two `u32`.
   public static func pairs(from metadata: [String: String]) throws -> [(key: String, value: GGUFValue)] {
     var result: [(key: String, value: GGUFValue)] = []
@@ -107,7 +107,7 @@ public enum GGUFMetadata {
     return result
   }
 
-  /// Parses `text` (as rendered by ``render(_:)-swift.type.method``) as a value of `type`.
+  /// Parses `text` (as rendered by `render(_:)` of one value) as a value of `type`.
   public static func parse(_ text: String, as type: String, key: String) throws -> GGUFValue {
     let failure = CheckpointError(
       .invalidArgument, "metadata '\(key)' = '\(text.prefix(80))' is not a GGUF \(type) value")

@@ -2,7 +2,7 @@ import CheckpointCore
 
 /// ggml tensor types (`ggml_type`) and the ones CheckpointKit reads and writes.
 public enum GGUFTensorType {
-  /// The ggml type ids CheckpointKit maps to a ``DType``.
+  /// The ggml type ids CheckpointKit maps to a `DType`.
   public static let supported: [(id: UInt32, dtype: DType)] = [
     (0, .f32), (1, .f16), (2, .q4_0), (8, .q8_0), (24, .i8), (25, .i16), (26, .i32), (27, .i64),
     (28, .f64), (30, .bf16),

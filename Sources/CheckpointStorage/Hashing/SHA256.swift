@@ -48,17 +48,22 @@ public final class SHA256 {
 
   /// The SHA-256 of the file at `path` (memory-mapped, hashed in 4 MiB pieces).
   ///
-  /// - Parameter proceed: asked before each piece; when it returns `false`
-  ///   the digest stops with an `.io` error.
+  /// - Parameters:
+  ///   - path: the file.
+  ///   - proceed: asked before each piece; when it returns `false` the digest stops with an
+  ///     `.io` error.
   public static func digest(ofFileAt path: String, while proceed: () -> Bool = { true }) throws -> [UInt8] {
     try digest(ofFile: try InputFile(path: path).mapShared(), path: path, while: proceed)
   }
 
-  /// The SHA-256 of `bytes`, a whole file's (for example ``InputFile/mapShared()``'s),
-  /// hashed in 4 MiB pieces; `path` names the file in errors.
+  /// The SHA-256 of `bytes`, a whole file's (for example `InputFile/mapShared()`'s),
+  /// hashed in 4 MiB pieces.
   ///
-  /// - Parameter proceed: asked before each piece; when it returns `false`
-  ///   the digest stops with an `.io` error.
+  /// - Parameters:
+  ///   - bytes: the file's bytes.
+  ///   - path: names the file in errors.
+  ///   - proceed: asked before each piece; when it returns `false` the digest stops with an
+  ///     `.io` error.
   public static func digest(ofFile bytes: TensorBytes, path: String, while proceed: () -> Bool = { true })
     throws -> [UInt8]
   {

@@ -4,7 +4,7 @@ import CheckpointCore
 /// (`weights.npy` holds the tensor `weights`).
 ///
 /// Reading accepts header versions 1.0, 2.0 and 3.0 and the dtypes listed
-/// in ``NPYArrayLayout``; big-endian data is byte-swapped and Fortran-order
+/// in `NPYArrayLayout`; big-endian data is byte-swapped and Fortran-order
 /// data transposed to little-endian C order when a tensor loads, so values
 /// are preserved. BF16 is stored as `<V2`, the descr numpy writes for an
 /// `ml_dtypes.bfloat16` array (`np.load` returns it as `|V2`; view it as
@@ -14,8 +14,11 @@ import CheckpointCore
 /// (header byte for byte, version 1.0, data 64-byte aligned). F8 and
 /// block-quantized tensors cannot be written (`.unsupportedDType`).
 public enum NPYFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `npy`.
   public static let identifier = "npy"
+  /// The extensions that name this format, when writing and when no magic bytes match: `.npy`.
   public static let fileExtensions = ["npy"]
+  /// A `.npy` file holds one array and no metadata.
   public static var supportsMetadata: Bool { false }
 
   /// `.npy` files start with `\x93NUMPY`.
@@ -23,6 +26,8 @@ public enum NPYFormat: CheckpointFormat {
     prefix.starts(with: NPYHeader.magic)
   }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     let file = try InputFile(path: path)
     let name = stem(of: path)

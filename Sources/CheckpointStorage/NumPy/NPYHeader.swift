@@ -29,7 +29,7 @@ public struct NPYHeader: Sendable, Equatable {
 
   /// Parses a whole header: magic, version, length and dict.
   ///
-  /// - Throws: ``CheckpointError`` `.badFormat` for a bad magic, version or
+  /// - Throws: `CheckpointError` `.badFormat` for a bad magic, version or
   ///   dict, `.truncated` when `bytes` is shorter than the declared length,
   ///   `.unsupportedDType` for a structured dtype, `.invalidShape` for a
   ///   negative or overflowing dimension.
@@ -92,7 +92,9 @@ public struct NPYHeader: Sendable, Equatable {
 
   /// Reads a header from the start of a byte stream of `available` bytes.
   ///
-  /// - Parameter prefix: returns the stream's first `n` bytes (`n <= available`).
+  /// - Parameters:
+  ///   - available: the stream's length in bytes.
+  ///   - prefix: returns the stream's first `n` bytes (`n <= available`).
   public static func read(available: Int, prefix: (Int) throws -> [UInt8]) throws -> NPYHeader {
     let start = try prefix(min(12, available))
     let (_, _, size) = try preamble(start)

@@ -25,7 +25,9 @@ import CheckpointCore
 /// which numpy ignores; so safetensors → npz → safetensors gives back the
 /// same file. An archive comment in any other form is ignored on reading.
 public enum NPZFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `npz`.
   public static let identifier = "npz"
+  /// The extensions that name this format, when writing and when no magic bytes match: `.npz`.
   public static let fileExtensions = ["npz"]
 
   /// The prefix of an archive comment that carries metadata.
@@ -40,6 +42,8 @@ public enum NPZFormat: CheckpointFormat {
     return prefix[30 + nameLength - 4..<30 + nameLength].elementsEqual(".npy".utf8)
   }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     let archive = try ZipReader(path: path)
     let file = archive.file

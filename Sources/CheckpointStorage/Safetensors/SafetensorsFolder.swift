@@ -13,6 +13,7 @@ import CheckpointCore
 public enum SafetensorsFolder {
   /// PyTorch's weights in a Hugging Face folder: the shard index and the single file.
   public static let torchIndexName = "pytorch_model.bin.index.json"
+  /// A model folder's single PyTorch weights file (transformers' `WEIGHTS_NAME`).
   public static let torchFileName = "pytorch_model.bin"
 
   /// The checkpoint file inside the folder `path`, or `nil` when `path` is not a folder.

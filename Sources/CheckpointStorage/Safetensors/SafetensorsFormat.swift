@@ -17,7 +17,9 @@ import CheckpointCore
 ///
 /// A folder holding exactly one `*.safetensors` file (and no index) reads as that file.
 public enum SafetensorsFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `safetensors`.
   public static let identifier = "safetensors"
+  /// The extensions that name this format, when writing and when no magic bytes match: `.safetensors`.
   public static let fileExtensions = ["safetensors"]
 
   /// A plausible header length (at least `{}`, at most the limit) followed by `{`.
@@ -28,6 +30,8 @@ public enum SafetensorsFormat: CheckpointFormat {
     return length >= 2 && length <= UInt64(SafetensorsHeader.maximumLength) && prefix[8] == UInt8(ascii: "{")
   }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     let file = try SafetensorsFolder.checkpointFile(in: path) ?? path
     return try CheckpointError.locating(file: file) {
@@ -44,7 +48,8 @@ public enum SafetensorsFormat: CheckpointFormat {
   /// fails), after checking that the file has not shrunk since it was opened.
   /// Data the file does not align to its element size (safetensors does not
   /// promise alignment; the library's own ordering provides it) is copied
-  /// into aligned memory instead, so elements can be loaded directly. Measured on a 512 MiB file of 16 F32 tensors converted to
+  /// into aligned memory instead, so elements can be loaded directly. Measured on a 512 MiB file of 16 F32
+  /// tensors converted to
   /// safetensors (debug build, warm page cache, 2 cores): mapping 0.9–1.4 s,
   /// `pread` into fresh memory 2.7–3.6 s, the same peak memory.
   static func tensors(of file: InputFile, header: SafetensorsHeader) -> [Tensor] {

@@ -51,7 +51,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
 
   /// Reads and validates the header of `file`, checking it against the file's size.
   ///
-  /// - Throws: ``CheckpointError`` naming the file, the tensor and the byte offset.
+  /// - Throws: `CheckpointError` naming the file, the tensor and the byte offset.
   public init(reading file: InputFile) throws {
     let path = file.path
     guard file.size >= 8 else {

@@ -56,7 +56,7 @@ public struct SafetensorsIndex: Sendable {
 
   /// Reads and validates the index file at `path`.
   ///
-  /// - Throws: ``CheckpointError`` naming the file, the tensor and the byte offset.
+  /// - Throws: `CheckpointError` naming the file, the tensor and the byte offset.
   public init(reading path: String) throws {
     let file = try InputFile(path: path)
     guard file.size <= SafetensorsIndex.maximumSize else {
@@ -151,7 +151,7 @@ public struct SafetensorsIndex: Sendable {
 extension SafetensorsIndex {
   /// The checks a shard set gets against its index, whatever the shards' format: each tensor a
   /// shard holds must be listed for that shard and in no other shard, and every listed tensor
-  /// must be found (``finish(index:)``).
+  /// must be found (`finish(index:)`).
   public struct ShardCheck {
     private let listed: [String: String]
     private var foundIn: [String: String] = [:]

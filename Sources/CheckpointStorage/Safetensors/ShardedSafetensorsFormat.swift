@@ -31,7 +31,10 @@ import CheckpointCore
 /// index last, as transformers formats it. The index is written even for a
 /// single shard.
 public enum ShardedSafetensorsFormat: CheckpointFormat {
+  /// The name `--format` takes and `ckpt inspect` reports: `safetensors-sharded`.
   public static let identifier = "safetensors-sharded"
+  /// The extensions that name this format, when writing and when no magic bytes match:
+  /// `.safetensors.index.json`, `.index.json`.
   public static let fileExtensions = ["safetensors.index.json", "index.json"]
 
   /// huggingface_hub's default largest shard, used when no `--shard-size` is given.
@@ -46,6 +49,8 @@ public enum ShardedSafetensorsFormat: CheckpointFormat {
   /// An index is JSON without a magic number: detected by extension only.
   public static func matches(prefix: [UInt8]) -> Bool { false }
 
+  /// Reads the checkpoint at `path`, validating it as the type's documentation says; tensor bytes are read
+  /// lazily.
   public static func read(path: String) throws -> Checkpoint {
     let indexPath = try SafetensorsFolder.checkpointFile(in: path) ?? path
     let index = try SafetensorsIndex(reading: indexPath)

@@ -9,7 +9,7 @@ import CheckpointCore
 /// methods other than stored and deflate, duplicate names, entries whose
 /// bytes overlap (a zip-bomb technique) and deflate entries declaring more
 /// than deflate's maximum ratio (1032:1, plus 1 KiB) are refused with a
-/// ``CheckpointError`` naming the file, the entry and the byte offset.
+/// `CheckpointError` naming the file, the entry and the byte offset.
 ///
 /// ``read(_:verifyCRC:)`` returns an entry's uncompressed bytes. Stored data
 /// whose file offset is a multiple of 64 and that is at least 64 KiB long is
@@ -31,7 +31,7 @@ public final class ZipReader: @unchecked Sendable {
 
   /// Opens the archive in `file`, reading and checking its directory.
   ///
-  /// - Throws: ``CheckpointError`` `.badFormat` when the file is not a zip
+  /// - Throws: `CheckpointError` `.badFormat` when the file is not a zip
   ///   archive, `.truncated`/`.corrupt` on inconsistent records,
   ///   `.duplicateName` on a repeated entry name, `.unsupported` for
   ///   encryption, multi-disk archives and unknown methods.
@@ -65,8 +65,10 @@ public final class ZipReader: @unchecked Sendable {
 
   /// Reads `entry`'s uncompressed bytes.
   ///
-  /// - Parameter verifyCRC: compare the CRC-32 of the bytes with the archive's.
-  /// - Throws: ``CheckpointError`` `.checksumMismatch` on a CRC difference,
+  /// - Parameters:
+  ///   - entry: an entry of this archive.
+  ///   - verifyCRC: compare the CRC-32 of the bytes with the archive's.
+  /// - Throws: `CheckpointError` `.checksumMismatch` on a CRC difference,
   ///   `.corrupt` on invalid compressed data, `.notFound` when `entry` is not
   ///   from this archive.
   public func read(_ entry: ZipEntry, verifyCRC: Bool = true) throws -> TensorBytes {

@@ -1,13 +1,13 @@
 import CheckpointCore
 import Dispatch
 
-/// Writes a zip archive entry by entry into an ``OutputFile``.
+/// Writes a zip archive entry by entry into an `OutputFile`.
 ///
-/// Each ``add(name:bytes:method:alignment:)`` writes a local header and the
+/// Each `add(name:bytes:method:alignment:)` writes a local header and the
 /// entry's data (deflated data streams straight to the file; its local
 /// header is patched with the final size afterwards; stored entries of 4 MiB
 /// or more have their CRC-32 computed on another thread while the data is
-/// written, then patched in); ``finish()`` writes the
+/// written, then patched in); `finish()` writes the
 /// central directory and end records. Zip64 extra fields and end records are
 /// written only when a size, offset or count needs them. Times are fixed at
 /// 1980-01-01 00:00 so the same input gives the same bytes; non-ASCII names
@@ -45,13 +45,14 @@ public final class ZipWriter {
   ///
   /// - Parameters:
   ///   - name: the entry's path in the archive (unique, at most 65535 UTF-8 bytes).
+  ///   - bytes: the entry's uncompressed contents.
   ///   - method: `.stored` or `.deflate(level:)` with a level 0–9.
   ///   - alignment: the entry's data starts at a file offset that is a
   ///     multiple of this (for memory mapping). Values above 1 add a padding
   ///     extra field to the local header as PyTorch's writer does: id "FB",
   ///     filled with "Z" bytes, present even when no padding is needed.
-  /// - Throws: ``CheckpointError`` `.invalidArgument` for a bad name, level or
-  ///   alignment or after ``finish()``, `.duplicateName` for a repeated name,
+  /// - Throws: `CheckpointError` `.invalidArgument` for a bad name, level or
+  ///   alignment or after `finish()`, `.duplicateName` for a repeated name,
   ///   `.io` when writing fails.
   public func add(
     name: String, bytes: UnsafeRawBufferPointer, method: ZipMethod = .stored, alignment: Int = 1
@@ -67,7 +68,7 @@ public final class ZipWriter {
   /// Adds an entry whose data is `header` followed by a tensor's bytes.
   ///
   /// Stored entries copy tensor bytes that came unchanged from a file inside
-  /// the kernel (see ``OutputFile/write(_:)-(TensorBytes)``).
+  /// the kernel (see `OutputFile/write(_:)-(TensorBytes)`).
   public func add(
     name: String, header: [UInt8], data: TensorBytes, method: ZipMethod = .stored, alignment: Int = 1
   ) throws {

@@ -1,0 +1,1 @@
+../../../Sources/CheckpointTestSupport/StoredZip.swift
