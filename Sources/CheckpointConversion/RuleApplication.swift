@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// Reads and writes module units through a ``LayoutTable``, lazily.
 enum RuleApplication {

@@ -1,6 +1,4 @@
-import CheckpointModels
-
-/// The module kinds the converter maps.
+/// The module kinds the layout rules name.
 public enum ModuleKind: String, Sendable, CaseIterable {
   /// nn.LSTM / keras LSTM (one table per cell: one layer, one direction).
   case lstm
@@ -22,6 +20,9 @@ public enum ModuleKind: String, Sendable, CaseIterable {
 
 /// One table of layout rules: for a module kind in a framework's naming, how every canonical
 /// parameter (PyTorch roles and orientation) becomes a named tensor.
+///
+/// The tables are where each naming's tensor names are written: the recognisers find modules by
+/// them and the layout converter (`CheckpointConversion`) applies their steps.
 ///
 /// Canonical roles: recurrent cells `weight_ih [G·H, I]`, `weight_hh [G·H, H]`, `bias_ih`,
 /// `bias_hh` `[G·H]` (PyTorch gate order), `weight_hr`; Transformer layers
@@ -70,5 +71,5 @@ public struct LayoutTable: Sendable {
   }
 
   /// The rule that writes `role`.
-  func rule(for role: String) -> ParameterRule? { rules.first { $0.roles.contains(role) } }
+  package func rule(for role: String) -> ParameterRule? { rules.first { $0.roles.contains(role) } }
 }
