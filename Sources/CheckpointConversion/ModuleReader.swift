@@ -66,7 +66,7 @@ struct ModuleReader {
     for (layer, row) in module.cells.enumerated() {
       var directions: [[String: Tensor]] = []
       for (direction, cell) in row.enumerated() {
-        let suffix = "_l\(layer)" + (direction == 1 ? "_reverse" : "")
+        let suffix = LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction)
         if kind == .gru, moduleNaming != .pytorch, let bias = cell.inputBias, tensors[bias]?.shape.count == 1
         {
           throw CheckpointError(
@@ -75,7 +75,7 @@ struct ModuleReader {
               + "equivalent (its candidate gate applies the reset before the recurrent matrix)",
             tensor: bias)
         }
-        let rendered = RuleApplication.render(inputRule.name, suffix: suffix)
+        let rendered = inputRule.name(suffix: suffix)
         let prefix = try strip(cell.input, suffix: rendered, module: label)
         let parameters = try RuleApplication.read(
           table, prefix: prefix, suffix: suffix, tensors: tensors, claimed: &claimed, heads: &heads)

@@ -74,7 +74,7 @@ struct ModuleWriter {
         let prefix = module.name.isEmpty ? "" : module.name + "."
         for direction in row.indices {
           prefixes.append(prefix)
-          suffixes.append("_l\(layer)" + (direction == 1 ? "_reverse" : ""))
+          suffixes.append(LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction))
         }
       case .keras2:
         let base = ModuleWriter.sanitize(module.name)
@@ -114,17 +114,10 @@ struct ModuleWriter {
     let decoder = module.kind == .decoderStack
     var tensors: [Tensor] = []
     let stackPrefix = module.name.isEmpty ? "" : module.name + "."
+    // A BERT decoder layer is written in BART's naming (`LayoutTable.table`).
+    let tableNaming = naming == .hfBert && decoder ? .hfBart : naming
     for (index, row) in module.units.enumerated() {
-      let prefix: String
-      var tableNaming = naming
-      switch naming {
-      case .pytorch: prefix = "\(stackPrefix)layers.\(index)."
-      case .hfBert where !decoder: prefix = "\(stackPrefix)layer.\(index)."
-      case .hfBert, .hfBart:
-        tableNaming = .hfBart
-        prefix = "\(stackPrefix)layers.\(index)."
-      case .keras3: prefix = "layers/\(kerasName(decoder ? "transformer_decoder" : "transformer_encoder"))/"
-      case .keras2:
+      if naming == .keras2 {
         throw CheckpointError(
           .unsupported,
           "\(module.label): tf.keras 2 has no Transformer encoder/decoder layer; convert to keras3 (keras_hub "
@@ -134,17 +127,22 @@ struct ModuleWriter {
         throw CheckpointError(
           .unsupported, "no \(tableNaming.rawValue) rules for \(module.unitKind.rawValue)")
       }
+      let prefix: String
+      if let layer = table.layerPrefix(index) {
+        prefix = stackPrefix + layer
+      } else {
+        prefix = "layers/\(kerasName(decoder ? "transformer_decoder" : "transformer_encoder"))/"
+      }
       tensors += try RuleApplication.write(
         table, prefix: prefix, parameters: row[0], heads: heads, module: "\(module.label) layer \(index)")
     }
     if let norm = module.finalNorm {
       let prefix: String
-      let bartStyle = naming == .hfBart || (naming == .hfBert && decoder)
-      switch naming {
-      case .pytorch: prefix = "\(stackPrefix)norm."
-      case _ where bartStyle: prefix = "\(stackPrefix)layer_norm."
-      case .keras3: prefix = "layers/\(kerasName("layer_normalization"))/"
-      case .hfBert, .hfBart, .keras2:
+      if let finalNorm = LayoutTable.table(module.unitKind, tableNaming)?.finalNormPrefix {
+        prefix = stackPrefix + finalNorm
+      } else if naming == .keras3 {
+        prefix = "layers/\(kerasName("layer_normalization"))/"
+      } else {
         throw CheckpointError(
           .unsupported, "\(module.label): \(naming.rawValue) layers have no final LayerNorm after the stack")
       }

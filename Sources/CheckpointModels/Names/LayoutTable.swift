@@ -38,12 +38,24 @@ public struct LayoutTable: Sendable {
   public var rules: [ParameterRule]
   /// Alternative names only read (PyTorch's separate `q_proj_weight`, old `gamma`/`beta`).
   public var readOnlyRules: [ParameterRule]
+  /// For a layer of a stack: where the stack puts each layer under its own prefix, `{i}` standing
+  /// for the layer's index (`layers.{i}.`); `nil` where layers are named otherwise (keras_hub's
+  /// by class and order).
+  package var layerPrefix: String?
+  /// For a layer of a stack: the prefix of the LayerNorm after the stack, under the stack's
+  /// prefix (`norm.`), when the naming has one there.
+  package var finalNormPrefix: String?
 
-  init(_ kind: ModuleKind, _ naming: Naming, _ rules: [ParameterRule], readOnly: [ParameterRule] = []) {
+  init(
+    _ kind: ModuleKind, _ naming: Naming, _ rules: [ParameterRule], readOnly: [ParameterRule] = [],
+    layerPrefix: String? = nil, finalNormPrefix: String? = nil
+  ) {
     self.kind = kind
     self.naming = naming
     self.rules = rules
     self.readOnlyRules = readOnly
+    self.layerPrefix = layerPrefix
+    self.finalNormPrefix = finalNormPrefix
   }
 
   /// Every built-in table.
@@ -72,4 +84,27 @@ public struct LayoutTable: Sendable {
 
   /// The rule that writes `role`.
   package func rule(for role: String) -> ParameterRule? { rules.first { $0.roles.contains(role) } }
+}
+
+/// The names as the recognisers read them.
+extension LayoutTable {
+  /// The name of the tensor that holds `role`, relative to the unit's prefix, `{s}` given as
+  /// `suffix`, in ``ParameterSet``'s normalised form (`kernel:0` → `kernel`,
+  /// `query_dense/vars/0` → `query_dense.vars.0`). A role no rule holds gives a name no tensor has.
+  package func name(_ role: String, suffix: String = "") -> String {
+    rule(for: role).map { ParameterSet.normalize($0.name(suffix: suffix)) } ?? "{no rule for \(role)}"
+  }
+
+  /// The names only read for `role` (`gamma` for a LayerNorm's `weight`), in the same form.
+  package func readOnlyNames(_ role: String, suffix: String = "") -> [String] {
+    readOnlyRules.filter { $0.roles.contains(role) }.map { ParameterSet.normalize($0.name(suffix: suffix)) }
+  }
+
+  /// Whether the tensor that holds `role` holds other roles too (PyTorch's packed `in_proj_weight`).
+  package func packs(_ role: String) -> Bool { (rule(for: role)?.roles.count ?? 0) > 1 }
+
+  /// ``layerPrefix`` with `{i}` as `index`.
+  package func layerPrefix(_ index: Int) -> String? {
+    layerPrefix?.replacing("{i}", with: String(index))
+  }
 }

@@ -51,3 +51,8 @@ public struct ParameterRule: Sendable {
     self.init(name, [role], steps)
   }
 }
+
+extension ParameterRule {
+  /// The tensor name with `{s}` as `suffix` (a PyTorch RNN layer suffix, ``LayoutTable/pytorchRNNSuffix(layer:direction:)``).
+  package func name(suffix: String) -> String { name.replacing("{s}", with: suffix) }
+}
