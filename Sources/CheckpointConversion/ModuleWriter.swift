@@ -57,7 +57,7 @@ struct ModuleWriter {
   }
 
   private mutating func recurrent(_ module: CanonicalModule) throws -> [Tensor] {
-    let kindName = module.kind == .lstm ? "lstm" : "gru"
+    let kindName = KerasLayers.className(module.unitKind)
     let table = try table(module.unitKind)
     if naming == .keras2 || naming == .keras3,
       module.units.joined().contains(where: { $0["weight_hr"] != nil })
@@ -76,23 +76,15 @@ struct ModuleWriter {
           prefixes.append(prefix)
           suffixes.append(LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction))
         }
-      case .keras2:
+      case .keras2, .keras3:
         let base = ModuleWriter.sanitize(module.name)
         let preferred = base.isEmpty ? "" : (layer == 0 ? base : "\(base)_\(layer)")
         if row.count == 2 {
-          let name = kerasName("bidirectional", preferred: preferred)
-          prefixes = ["forward", "backward"].map { "\(name)/\(name)/\($0)_\(kindName)/\(kindName)_cell/" }
+          let name = kerasName(KerasLayers.bidirectional, preferred: preferred)
+          prefixes = [0, 1].map { KerasLayers.cellPrefix(name, className: kindName, direction: $0, naming) }
         } else {
           let name = kerasName(kindName, preferred: preferred)
-          prefixes = ["\(name)/\(name)/\(kindName)_cell/"]
-        }
-        suffixes = prefixes.map { _ in "" }
-      case .keras3:
-        if row.count == 2 {
-          let name = kerasName("bidirectional")
-          prefixes = ["forward_layer", "backward_layer"].map { "layers/\(name)/\($0)/cell/" }
-        } else {
-          prefixes = ["layers/\(kerasName(kindName))/cell/"]
+          prefixes = [KerasLayers.cellPrefix(name, className: kindName, direction: nil, naming)]
         }
         suffixes = prefixes.map { _ in "" }
       }
@@ -131,7 +123,7 @@ struct ModuleWriter {
       if let layer = table.layerPrefix(index) {
         prefix = stackPrefix + layer
       } else {
-        prefix = "layers/\(kerasName(decoder ? "transformer_decoder" : "transformer_encoder"))/"
+        prefix = KerasLayers.layerPrefix(kerasName(KerasLayers.className(module.unitKind)), naming)
       }
       tensors += try RuleApplication.write(
         table, prefix: prefix, parameters: row[0], heads: heads, module: "\(module.label) layer \(index)")
@@ -141,7 +133,7 @@ struct ModuleWriter {
       if let finalNorm = LayoutTable.table(module.unitKind, tableNaming)?.finalNormPrefix {
         prefix = stackPrefix + finalNorm
       } else if naming == .keras3 {
-        prefix = "layers/\(kerasName("layer_normalization"))/"
+        prefix = KerasLayers.layerPrefix(kerasName(KerasLayers.className(.layerNorm)), naming)
       } else {
         throw CheckpointError(
           .unsupported, "\(module.label): \(naming.rawValue) layers have no final LayerNorm after the stack")
@@ -154,20 +146,13 @@ struct ModuleWriter {
   }
 
   private mutating func plain(_ module: CanonicalModule) throws -> [Tensor] {
-    let className: String
-    switch module.kind {
-    case .embedding: className = "embedding"
-    case .layerNorm: className = "layer_normalization"
-    case .attention: className = "multi_head_attention"
-    default: className = "dense"
-    }
+    let className = KerasLayers.className(module.unitKind)
     let prefix: String
     switch naming {
     case .pytorch, .hfBert, .hfBart: prefix = module.name + "."
-    case .keras2:
-      let name = kerasName(className, preferred: ModuleWriter.sanitize(module.name))
-      prefix = "\(name)/\(name)/"
-    case .keras3: prefix = "layers/\(kerasName(className))/"
+    case .keras2, .keras3:
+      prefix = KerasLayers.layerPrefix(
+        kerasName(className, preferred: ModuleWriter.sanitize(module.name)), naming)
     }
     return try RuleApplication.write(
       try table(module.unitKind), prefix: prefix, parameters: module.units[0][0],

@@ -96,7 +96,8 @@ package struct RecurrentRecognizer {
     // recurrent kernel (a bare `kernel` is any Dense's); both kernels needed, the bias optional.
     var cells: [(layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)] = []
     let finders: [(table: LayoutTable, prefix: String, by: String)] = [
-      (.lstmKeras3, #".*\.cell\."#, "weight_ih"), (.lstmKeras2, #".*\."#, "weight_hh"),
+      (.lstmKeras3, #".*\."# + regexLiteral(KerasLayers.cell) + #"\."#, "weight_ih"),
+      (.lstmKeras2, #".*\."#, "weight_hh"),
     ]
     for (table, prefixPattern, role) in finders {
       for hit in parameters.matches("(" + prefixPattern + ")" + regexLiteral(table.name(role))) {
@@ -146,11 +147,14 @@ package struct RecurrentRecognizer {
     -> (layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)
   {
     var parts = prefix.split(separator: ".").map(String.init)
-    if parts.first == "layers" && layout == .keras3 { parts.removeFirst() }
-    if let last = parts.last, last == "cell" || last.hasSuffix("_cell") { parts.removeLast() }
+    if parts.first == KerasLayers.root && layout == .keras3 { parts.removeFirst() }
+    if let last = parts.last, last == KerasLayers.cell || last.hasSuffix("_" + KerasLayers.cell) {
+      parts.removeLast()
+    }
     var backward = false
-    if let last = parts.last, last.hasPrefix("forward") || last.hasPrefix("backward") {
-      backward = last.hasPrefix("backward")
+    if let last = parts.last, let direction = KerasLayers.directions.firstIndex(where: { last.hasPrefix($0) })
+    {
+      backward = direction == 1
       parts.removeLast()
     }
     if parts.count >= 2, parts[parts.count - 1] == parts[parts.count - 2] { parts.removeLast() }

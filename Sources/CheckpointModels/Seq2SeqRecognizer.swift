@@ -107,7 +107,7 @@ package struct Seq2SeqRecognizer {
   /// The Keras layer component of a name (`layers.embedding_1.vars.0` → `embedding_1`), else the name.
   private func layerName(_ name: String) -> String {
     var parts = name.split(separator: ".").map(String.init)
-    if parts.first == "layers", parts.count > 1 { parts.removeFirst() }
+    if parts.first == KerasLayers.root, parts.count > 1 { parts.removeFirst() }
     return parts.count > 1 ? parts[0] : name
   }
 

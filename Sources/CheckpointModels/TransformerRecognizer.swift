@@ -194,17 +194,18 @@ package struct TransformerRecognizer {
     // followed by LayerNormalization layers. When the file holds only the stacks and as many
     // `layer_normalization[_N]` layers, those are the final norms: the encoder's first.
     let (scale, offset) = (finder.layerNorm.name("weight"), finder.layerNorm.name("bias"))
-    let norms = parameters.matches(#"layers\.(layer_normalization(?:_\d+)?)\."# + regexLiteral(scale)).map {
+    let (root, normClass) = (regexLiteral(KerasLayers.root), regexLiteral(KerasLayers.className(.layerNorm)))
+    let norms = parameters.matches(root + #"\.("# + normClass + #"(?:_\d+)?)\."# + regexLiteral(scale)).map {
       $0.groups[0]
     }
     .sorted(by: kerasOrder)
-    let owned = ordered.map { $0 + "." } + norms.map { "layers.\($0)." }
+    let owned = ordered.map { $0 + "." } + norms.map { "\(KerasLayers.root).\($0)." }
     if !stacks.isEmpty, norms.count == stacks.count,
       parameters.names.allSatisfy({ name in owned.contains { name.hasPrefix($0) } })
     {
       for (index, norm) in norms.enumerated() {
-        stacks[index].finalNorm = NormNames(
-          gamma: "layers.\(norm).\(scale)", beta: "layers.\(norm).\(offset)")
+        let module = "\(KerasLayers.root).\(norm)."
+        stacks[index].finalNorm = NormNames(gamma: module + scale, beta: module + offset)
       }
     }
     return stacks
