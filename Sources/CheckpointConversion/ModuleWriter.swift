@@ -130,7 +130,7 @@ struct ModuleWriter {
     }
     if let norm = module.finalNorm {
       let prefix: String
-      if let finalNorm = LayoutTable.table(module.unitKind, tableNaming)?.finalNormPrefix {
+      if let finalNorm = LayoutTable.table(module.unitKind, tableNaming)?.stack?.finalNorm {
         prefix = stackPrefix + finalNorm
       } else if naming == .keras3 {
         prefix = KerasLayers.layerPrefix(kerasName(KerasLayers.className(.layerNorm)), naming)

@@ -3,8 +3,8 @@ import CheckpointCore
 /// Finds Transformer encoder and decoder layer stacks from names and shapes.
 ///
 /// The names are the layer tables' (`Names/Rules/Transformer+*.swift`): PyTorch, then HF BERT,
-/// then HF BART layers numbered under a stack prefix (the table's `layerPrefix`, with the final
-/// norm at its `finalNormPrefix`), found by their self-attention query weight; else keras_hub
+/// then HF BART layers numbered under a stack prefix (the table's `stack.layer`, with the final
+/// norm at its `stack.finalNorm`), found by their self-attention query weight; else keras_hub
 /// layers (`layers.transformer_encoder[_n].`), one stack of encoders and one of decoders. A layer
 /// whose tensors hold the decoder table's cross-attention is a decoder layer. Norms are LayerNorms
 /// under the prefixes the tables give them, so they also read the LayerNorm's `gamma`/`beta`.
@@ -139,11 +139,12 @@ package struct TransformerRecognizer {
       norms: (1...(isDecoder ? 3 : 2)).map { norm("norm\($0)", p, table, finder.layerNorm) })
   }
 
-  /// Stacks of layers numbered under a stack prefix (the table's `layerPrefix`, `layers.{i}.`),
+  /// Stacks of layers numbered under a stack prefix (the table's `stack.layer`, `layers.{i}.`),
   /// found by the first layer's query weight, each with the final norm its naming has.
   private func numbered(_ finder: Finder) -> [Stack] {
     let table = finder.encoder
-    guard let layerPrefix = table.layerPrefix.map(ParameterSet.normalize) else { return [] }
+    guard let stack = table.stack else { return [] }
+    let layerPrefix = ParameterSet.normalize(stack.layer)
     let queries = [table.name("self.q.weight")] + table.readOnlyNames("self.q.weight")
     let pattern =
       "(.*)" + regexLiteral(layerPrefix).replacing(regexLiteral("{i}"), with: #"(\d+)"#) + "(?:"
@@ -158,7 +159,7 @@ package struct TransformerRecognizer {
     return order.map { prefix in
       let indices = (byPrefix[prefix] ?? []).sorted()
       var final: NormNames?
-      if let norm = table.finalNormPrefix.map({ prefix + ParameterSet.normalize($0) }),
+      if let norm = stack.finalNorm.map({ prefix + ParameterSet.normalize($0) }),
         parameters.contains(norm + finder.layerNorm.name("weight"))
       {
         final = NormNames(

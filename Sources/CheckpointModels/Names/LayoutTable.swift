@@ -38,24 +38,19 @@ public struct LayoutTable: Sendable {
   public var rules: [ParameterRule]
   /// Alternative names only read (PyTorch's separate `q_proj_weight`, old `gamma`/`beta`).
   public var readOnlyRules: [ParameterRule]
-  /// For a layer of a stack: where the stack puts each layer under its own prefix, `{i}` standing
-  /// for the layer's index (`layers.{i}.`); `nil` where layers are named otherwise (keras_hub's
-  /// by class and order).
-  package var layerPrefix: String?
-  /// For a layer of a stack: the prefix of the LayerNorm after the stack, under the stack's
-  /// prefix (`norm.`), when the naming has one there.
-  package var finalNormPrefix: String?
+  /// For a layer of a stack: where the stack puts its layers; `nil` where layers are named
+  /// otherwise (keras_hub's by class and order).
+  package var stack: StackNames?
 
   init(
     _ kind: ModuleKind, _ naming: Naming, _ rules: [ParameterRule], readOnly: [ParameterRule] = [],
-    layerPrefix: String? = nil, finalNormPrefix: String? = nil
+    stack: StackNames? = nil
   ) {
     self.kind = kind
     self.naming = naming
     self.rules = rules
     self.readOnlyRules = readOnly
-    self.layerPrefix = layerPrefix
-    self.finalNormPrefix = finalNormPrefix
+    self.stack = stack
   }
 
   /// Every built-in table.
@@ -86,6 +81,15 @@ public struct LayoutTable: Sendable {
   package func rule(for role: String) -> ParameterRule? { rules.first { $0.roles.contains(role) } }
 }
 
+/// Where a naming puts the layers of a stack and the stack's final LayerNorm, under the stack's
+/// own prefix.
+package struct StackNames: Sendable {
+  /// Each layer's prefix, `{i}` standing for the layer's index (`layers.{i}.`).
+  package var layer: String
+  /// The prefix of the LayerNorm after the stack (`norm.`), when the naming has one there.
+  package var finalNorm: String?
+}
+
 /// The names as the recognisers read them.
 extension LayoutTable {
   /// The name of the tensor that holds `role`, relative to the unit's prefix, `{s}` given as
@@ -103,8 +107,6 @@ extension LayoutTable {
   /// Whether the tensor that holds `role` holds other roles too (PyTorch's packed `in_proj_weight`).
   package func packs(_ role: String) -> Bool { (rule(for: role)?.roles.count ?? 0) > 1 }
 
-  /// ``layerPrefix`` with `{i}` as `index`.
-  package func layerPrefix(_ index: Int) -> String? {
-    layerPrefix?.replacing("{i}", with: String(index))
-  }
+  /// The prefix of layer `index` of a stack (``StackNames/layer`` with `{i}` as `index`).
+  package func layerPrefix(_ index: Int) -> String? { stack?.layer.replacing("{i}", with: String(index)) }
 }

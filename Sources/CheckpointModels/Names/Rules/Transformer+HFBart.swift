@@ -23,7 +23,8 @@ extension LayoutTable {
   static let encoderHFBart = LayoutTable(
     .encoderLayer, .hfBart,
     bartAttention("self_attn.", "self") + bartNorm("self_attn_layer_norm", "norm1") + bartFeedForward
-      + bartNorm("final_layer_norm", "norm2"), layerPrefix: "layers.{i}.", finalNormPrefix: "layer_norm.")
+      + bartNorm("final_layer_norm", "norm2"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "layer_norm."))
 
   /// BART/Marian decoder layer: adds `encoder_attn.*` and `encoder_attn_layer_norm` (norm2);
   /// `final_layer_norm` is norm3.
@@ -32,5 +33,6 @@ extension LayoutTable {
     bartAttention("self_attn.", "self") + bartNorm("self_attn_layer_norm", "norm1")
       + bartAttention("encoder_attn.", "cross") + bartNorm("encoder_attn_layer_norm", "norm2")
       + bartFeedForward
-      + bartNorm("final_layer_norm", "norm3"), layerPrefix: "layers.{i}.", finalNormPrefix: "layer_norm.")
+      + bartNorm("final_layer_norm", "norm3"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "layer_norm."))
 }

@@ -27,5 +27,5 @@ extension LayoutTable {
       ParameterRule("attention.output.LayerNorm.beta", "norm1.bias"),
       ParameterRule("output.LayerNorm.gamma", "norm2.weight"),
       ParameterRule("output.LayerNorm.beta", "norm2.bias"),
-    ], layerPrefix: "layer.{i}.")
+    ], stack: StackNames(layer: "layer.{i}."))
 }

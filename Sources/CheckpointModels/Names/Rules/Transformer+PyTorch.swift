@@ -35,8 +35,8 @@ extension LayoutTable {
   /// layers are `layers.{i}.`, nn.Transformer's final norm `norm`.
   static let encoderPyTorch = LayoutTable(
     .encoderLayer, .pytorch, pytorchAttention("self_attn.", "self") + pytorchFeedForward + pytorchNorms(2),
-    readOnly: pytorchSeparateAttention("self_attn.", "self"), layerPrefix: "layers.{i}.",
-    finalNormPrefix: "norm.")
+    readOnly: pytorchSeparateAttention("self_attn.", "self"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "norm."))
 
   /// nn.TransformerDecoderLayer: adds `multihead_attn.*` (cross-attention) and `norm3`.
   static let decoderPyTorch = LayoutTable(
@@ -44,6 +44,6 @@ extension LayoutTable {
     pytorchAttention("self_attn.", "self") + pytorchAttention("multihead_attn.", "cross") + pytorchFeedForward
       + pytorchNorms(3),
     readOnly: pytorchSeparateAttention("self_attn.", "self")
-      + pytorchSeparateAttention("multihead_attn.", "cross"), layerPrefix: "layers.{i}.",
-    finalNormPrefix: "norm.")
+      + pytorchSeparateAttention("multihead_attn.", "cross"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "norm."))
 }
