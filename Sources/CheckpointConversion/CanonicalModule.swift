@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// A module in canonical form: PyTorch roles and orientation, tensors loaded lazily through the
 /// source layout's inverse rules.

@@ -10,7 +10,7 @@ import Foundation
 /// ```
 ///
 /// The source's modules are found by the engine's recognisers (`ModuleRecognition`), read into
-/// canonical parameters through the source naming's ``LayoutTable``s, and written through the
+/// canonical parameters through the source naming's `LayoutTable`s, and written through the
 /// target's. Tensors are transformed lazily: nothing is loaded until a converted tensor's
 /// `load()`. Transforms move data exactly (transposes, gate permutations, reshapes, packing);
 /// the one arithmetic step is the LSTM bias merge `b_ih + b_hh` into Keras (float32), whose

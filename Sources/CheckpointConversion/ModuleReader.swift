@@ -66,7 +66,7 @@ struct ModuleReader {
     for (layer, row) in module.cells.enumerated() {
       var directions: [[String: Tensor]] = []
       for (direction, cell) in row.enumerated() {
-        let suffix = "_l\(layer)" + (direction == 1 ? "_reverse" : "")
+        let suffix = LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction)
         if kind == .gru, moduleNaming != .pytorch, let bias = cell.inputBias, tensors[bias]?.shape.count == 1
         {
           throw CheckpointError(
@@ -75,7 +75,7 @@ struct ModuleReader {
               + "equivalent (its candidate gate applies the reset before the recurrent matrix)",
             tensor: bias)
         }
-        let rendered = RuleApplication.render(inputRule.name, suffix: suffix)
+        let rendered = inputRule.name(suffix: suffix)
         let prefix = try strip(cell.input, suffix: rendered, module: label)
         let parameters = try RuleApplication.read(
           table, prefix: prefix, suffix: suffix, tensors: tensors, claimed: &claimed, heads: &heads)
@@ -147,22 +147,21 @@ struct ModuleReader {
   /// Standalone attention modules among the tensors nobody claimed: PyTorch `{m}.in_proj_weight`
   /// (or `q_proj_weight`), Keras 2 `{m}/query/kernel:0`, Keras 3 `{m}/query_dense/vars/0`.
   private func attention(claimed: inout Set<String>) throws -> [CanonicalModule] {
-    let marker: String
-    switch naming {
-    case .pytorch, .hfBert, .hfBart: marker = "in_proj_weight"
-    case .keras2: marker = "query/kernel:0"
-    case .keras3: marker = "query_dense/vars/0"
-    }
-    guard let table = LayoutTable.table(.attention, naming) else { return [] }
+    guard let table = LayoutTable.table(.attention, naming),
+      let marker = table.rule(for: "self.q.weight")?.name
+    else { return [] }
+    // PyTorch's separate projections (kdim/vdim ≠ E), beside an output projection.
+    let separate = table.readOnlyRules.first { $0.roles.contains("self.q.weight") }?.name
+    let output = table.rule(for: "self.out.weight")?.name
     var modules: [CanonicalModule] = []
     for tensor in checkpoint.tensors where !claimed.contains(tensor.name) {
       var prefix: String
       if tensor.name.hasSuffix(marker) {
         prefix = String(tensor.name.dropLast(marker.count))
-      } else if naming.separator == ".", tensor.name.hasSuffix("q_proj_weight"),
-        tensors[String(tensor.name.dropLast("q_proj_weight".count)) + "out_proj.weight"] != nil
+      } else if let separate, let output, tensor.name.hasSuffix(separate),
+        tensors[String(tensor.name.dropLast(separate.count)) + output] != nil
       {
-        prefix = String(tensor.name.dropLast("q_proj_weight".count))
+        prefix = String(tensor.name.dropLast(separate.count))
       } else {
         continue
       }
@@ -236,21 +235,32 @@ struct ModuleReader {
     unit: ModuleKind, module: CanonicalModule.Kind
   ) {
     let last = stem.split(separator: Character(naming.separator)).last.map(String.init) ?? stem
+    // The leaf names of the naming's tables (`kernel:0`, `gamma`), read-only ones with `readOnly`.
+    func leaf(_ kind: ModuleKind, _ role: String, readOnly: Bool = false) -> String? {
+      let table = LayoutTable.table(kind, naming)
+      let rules = (readOnly ? table?.readOnlyRules : table?.rules) ?? []
+      return rules.first { $0.roles.contains(role) }?.name
+    }
+    func has(_ kind: ModuleKind, _ role: String, readOnly: Bool = false) -> Bool {
+      leaf(kind, role, readOnly: readOnly).map(leaves.contains) ?? false
+    }
     switch naming {
     case .keras2:
-      if leaves.contains("embeddings:0") { return (.embedding, .embedding) }
-      if leaves.contains("gamma:0") || leaves.contains("beta:0") { return (.layerNorm, .layerNorm) }
-      if leaves.contains("kernel:0") { return (.linear, .linear) }
+      if has(.embedding, "weight") { return (.embedding, .embedding) }
+      if has(.layerNorm, "weight") || has(.layerNorm, "bias") { return (.layerNorm, .layerNorm) }
+      if has(.linear, "weight") { return (.linear, .linear) }
     case .keras3:
       let base = Self.kerasClass(last)
-      if base == "embedding" { return (.embedding, .embedding) }
-      if base == "layer_normalization" { return (.layerNorm, .layerNorm) }
-      if base == "dense" { return (.linear, .linear) }
+      if base == KerasLayers.className(.embedding) { return (.embedding, .embedding) }
+      if base == KerasLayers.className(.layerNorm) { return (.layerNorm, .layerNorm) }
+      if base == KerasLayers.className(.linear) { return (.linear, .linear) }
     case .pytorch, .hfBert, .hfBart:
-      let weight = tensors[stem + ".weight"]
-      if leaves.contains("gamma") || weight?.shape.count == 1 { return (.layerNorm, .layerNorm) }
+      let weight = leaf(.linear, "weight").flatMap { tensors[stem + naming.separator + $0] }
+      if has(.layerNorm, "weight", readOnly: true) || weight?.shape.count == 1 {
+        return (.layerNorm, .layerNorm)
+      }
       if weight?.shape.count == 2 {
-        let isEmbedding = !leaves.contains("bias") && stem.lowercased().contains("emb")
+        let isEmbedding = !has(.linear, "bias") && stem.lowercased().contains("emb")
         return isEmbedding ? (.embedding, .embedding) : (.linear, .linear)
       }
     }
@@ -277,7 +287,7 @@ struct ModuleReader {
       return parts.joined(separator: "_")
     case .keras3:
       var parts = stem.split(separator: "/").map(String.init)
-      if parts.first == "layers" { parts.removeFirst() }
+      if parts.first == KerasLayers.root { parts.removeFirst() }
       return parts.joined(separator: "_")
     }
   }

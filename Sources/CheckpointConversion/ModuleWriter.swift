@@ -57,7 +57,7 @@ struct ModuleWriter {
   }
 
   private mutating func recurrent(_ module: CanonicalModule) throws -> [Tensor] {
-    let kindName = module.kind == .lstm ? "lstm" : "gru"
+    let kindName = KerasLayers.className(module.unitKind)
     let table = try table(module.unitKind)
     if naming == .keras2 || naming == .keras3,
       module.units.joined().contains(where: { $0["weight_hr"] != nil })
@@ -74,25 +74,17 @@ struct ModuleWriter {
         let prefix = module.name.isEmpty ? "" : module.name + "."
         for direction in row.indices {
           prefixes.append(prefix)
-          suffixes.append("_l\(layer)" + (direction == 1 ? "_reverse" : ""))
+          suffixes.append(LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction))
         }
-      case .keras2:
+      case .keras2, .keras3:
         let base = ModuleWriter.sanitize(module.name)
         let preferred = base.isEmpty ? "" : (layer == 0 ? base : "\(base)_\(layer)")
         if row.count == 2 {
-          let name = kerasName("bidirectional", preferred: preferred)
-          prefixes = ["forward", "backward"].map { "\(name)/\(name)/\($0)_\(kindName)/\(kindName)_cell/" }
+          let name = kerasName(KerasLayers.bidirectional, preferred: preferred)
+          prefixes = [0, 1].map { KerasLayers.cellPrefix(name, className: kindName, direction: $0, naming) }
         } else {
           let name = kerasName(kindName, preferred: preferred)
-          prefixes = ["\(name)/\(name)/\(kindName)_cell/"]
-        }
-        suffixes = prefixes.map { _ in "" }
-      case .keras3:
-        if row.count == 2 {
-          let name = kerasName("bidirectional")
-          prefixes = ["forward_layer", "backward_layer"].map { "layers/\(name)/\($0)/cell/" }
-        } else {
-          prefixes = ["layers/\(kerasName(kindName))/cell/"]
+          prefixes = [KerasLayers.cellPrefix(name, className: kindName, direction: nil, naming)]
         }
         suffixes = prefixes.map { _ in "" }
       }
@@ -114,17 +106,10 @@ struct ModuleWriter {
     let decoder = module.kind == .decoderStack
     var tensors: [Tensor] = []
     let stackPrefix = module.name.isEmpty ? "" : module.name + "."
+    // A BERT decoder layer is written in BART's naming (`LayoutTable.table`).
+    let tableNaming = naming == .hfBert && decoder ? .hfBart : naming
     for (index, row) in module.units.enumerated() {
-      let prefix: String
-      var tableNaming = naming
-      switch naming {
-      case .pytorch: prefix = "\(stackPrefix)layers.\(index)."
-      case .hfBert where !decoder: prefix = "\(stackPrefix)layer.\(index)."
-      case .hfBert, .hfBart:
-        tableNaming = .hfBart
-        prefix = "\(stackPrefix)layers.\(index)."
-      case .keras3: prefix = "layers/\(kerasName(decoder ? "transformer_decoder" : "transformer_encoder"))/"
-      case .keras2:
+      if naming == .keras2 {
         throw CheckpointError(
           .unsupported,
           "\(module.label): tf.keras 2 has no Transformer encoder/decoder layer; convert to keras3 (keras_hub "
@@ -134,17 +119,22 @@ struct ModuleWriter {
         throw CheckpointError(
           .unsupported, "no \(tableNaming.rawValue) rules for \(module.unitKind.rawValue)")
       }
+      let prefix: String
+      if let layer = table.layerPrefix(index) {
+        prefix = stackPrefix + layer
+      } else {
+        prefix = KerasLayers.layerPrefix(kerasName(KerasLayers.className(module.unitKind)), naming)
+      }
       tensors += try RuleApplication.write(
         table, prefix: prefix, parameters: row[0], heads: heads, module: "\(module.label) layer \(index)")
     }
     if let norm = module.finalNorm {
       let prefix: String
-      let bartStyle = naming == .hfBart || (naming == .hfBert && decoder)
-      switch naming {
-      case .pytorch: prefix = "\(stackPrefix)norm."
-      case _ where bartStyle: prefix = "\(stackPrefix)layer_norm."
-      case .keras3: prefix = "layers/\(kerasName("layer_normalization"))/"
-      case .hfBert, .hfBart, .keras2:
+      if let finalNorm = LayoutTable.table(module.unitKind, tableNaming)?.stack?.finalNorm {
+        prefix = stackPrefix + finalNorm
+      } else if naming == .keras3 {
+        prefix = KerasLayers.layerPrefix(kerasName(KerasLayers.className(.layerNorm)), naming)
+      } else {
         throw CheckpointError(
           .unsupported, "\(module.label): \(naming.rawValue) layers have no final LayerNorm after the stack")
       }
@@ -156,20 +146,13 @@ struct ModuleWriter {
   }
 
   private mutating func plain(_ module: CanonicalModule) throws -> [Tensor] {
-    let className: String
-    switch module.kind {
-    case .embedding: className = "embedding"
-    case .layerNorm: className = "layer_normalization"
-    case .attention: className = "multi_head_attention"
-    default: className = "dense"
-    }
+    let className = KerasLayers.className(module.unitKind)
     let prefix: String
     switch naming {
     case .pytorch, .hfBert, .hfBart: prefix = module.name + "."
-    case .keras2:
-      let name = kerasName(className, preferred: ModuleWriter.sanitize(module.name))
-      prefix = "\(name)/\(name)/"
-    case .keras3: prefix = "layers/\(kerasName(className))/"
+    case .keras2, .keras3:
+      prefix = KerasLayers.layerPrefix(
+        kerasName(className, preferred: ModuleWriter.sanitize(module.name)), naming)
     }
     return try RuleApplication.write(
       try table(module.unitKind), prefix: prefix, parameters: module.units[0][0],

@@ -1,12 +1,8 @@
 import CheckpointCore
+import CheckpointModels
 
 /// Reads and writes module units through a ``LayoutTable``, lazily.
 enum RuleApplication {
-  /// Renders a rule name for a unit (`{s}` → a PyTorch RNN suffix).
-  static func render(_ name: String, suffix: String) -> String {
-    name.replacingOccurrences(of: "{s}", with: suffix)
-  }
-
   /// Reads the canonical parameters of the unit at `prefix` from `tensors` (by name), marking
   /// the names used in `claimed`. Missing tensors leave their roles absent.
   static func read(
@@ -15,7 +11,7 @@ enum RuleApplication {
   ) throws -> [String: Tensor] {
     var result: [String: Tensor] = [:]
     for rule in table.rules + table.readOnlyRules {
-      let name = prefix + render(rule.name, suffix: suffix)
+      let name = prefix + rule.name(suffix: suffix)
       guard let source = tensors[name], !rule.roles.contains(where: { result[$0] != nil }) else { continue }
       claimed.insert(name)
       var context = TransformContext(heads: heads)
@@ -46,7 +42,7 @@ enum RuleApplication {
     var result: [Tensor] = []
     var used: Set<String> = []
     for rule in table.rules {
-      let name = prefix + render(rule.name, suffix: suffix)
+      let name = prefix + rule.name(suffix: suffix)
       var inputs = rule.roles.map { parameters[$0] }
       if rule.steps.contains(.sum), let first = inputs[0] {
         inputs = inputs.map { $0 ?? first.zerosLike() }

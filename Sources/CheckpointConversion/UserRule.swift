@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointModels
 
 /// A user rule from `--map rules.json`: a regex rename with an optional transform, for names
 /// the built-in rules do not know. See Docs/layouts.md for the schema.

@@ -60,6 +60,16 @@ package struct ParameterSet {
   }
 }
 
+/// A regex that matches `text` as it is.
+package func regexLiteral(_ text: String) -> String {
+  var result = ""
+  for character in text {
+    if "\\^$.|?*+()[]{}".contains(character) { result.append("\\") }
+    result.append(character)
+  }
+  return result
+}
+
 /// Sorts Keras layer names as Keras numbers them: `lstm`, `lstm_1`, `lstm_2`, …, `lstm_10`.
 package func kerasOrder(_ a: String, _ b: String) -> Bool {
   func split(_ name: String) -> (String, Int) {

@@ -2,11 +2,13 @@ import CheckpointCore
 
 /// Finds LSTM and GRU modules in a checkpoint from names and shapes.
 ///
-/// - PyTorch: `{prefix}weight_ih_l{k}[_reverse]`, `weight_hh_…`, `bias_ih_…`, `bias_hh_…`,
-///   `weight_hr_…` (projection).
-/// - Keras 2: `{layer}/{layer}/lstm_cell/kernel:0`, `recurrent_kernel:0`, `bias:0`
-///   (`{bidirectional}/forward_lstm/…`, `backward_lstm/…`).
-/// - Keras 3: `layers/{layer}/cell/vars/{0,1,2}` (`layers/{bidirectional}/forward_layer/cell/…`).
+/// The cell names are the LSTM tables' (`Names/Rules/LSTM+*.swift`; a GRU cell's tensors have the
+/// same names), under a prefix:
+/// - PyTorch: `{prefix}` + the names with `{s}` = `_l{k}[_reverse]`, one module per prefix.
+/// - Keras 2: `{layer}/{layer}/lstm_cell/` (`{bidirectional}/{bidirectional}/forward_lstm/…`,
+///   `backward_lstm/…`), found by the recurrent kernel.
+/// - Keras 3: `layers/{layer}/cell/` (`layers/{bidirectional}/forward_layer/cell/…`), found by the
+///   kernel.
 ///
 /// Keras layers are one layer each; consecutive layers of the file make the stack.
 package struct RecurrentRecognizer {
@@ -48,9 +50,12 @@ package struct RecurrentRecognizer {
   }
 
   private func pytorchModules() -> [Found] {
+    let table = LayoutTable.lstmPyTorch
     var groups: [String: [(layer: Int, reverse: Bool)]] = [:]
     var order: [String] = []
-    for hit in parameters.matches(#"(.*)weight_ih_l(\d+)(_reverse)?"#) {
+    let input = regexLiteral(table.name("weight_ih", suffix: "{s}"))
+      .replacing(regexLiteral("{s}"), with: LayoutTable.pytorchRNNSuffixPattern)
+    for hit in parameters.matches("(.*)" + input) {
       let prefix = hit.groups[0]
       guard let layer = Int(hit.groups[1]) else { continue }
       if groups[prefix] == nil { order.append(prefix) }
@@ -64,13 +69,13 @@ package struct RecurrentRecognizer {
       for layer in 0..<layerCount {
         var row: [CellNames] = []
         for direction in 0..<directions {
-          let suffix = "_l\(layer)" + (direction == 1 ? "_reverse" : "")
-          let projection = prefix + "weight_hr" + suffix
+          let suffix = LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction)
+          func name(_ role: String) -> String { prefix + table.name(role, suffix: suffix) }
+          let projection = name("weight_hr")
           row.append(
             CellNames(
-              input: prefix + "weight_ih" + suffix, recurrent: prefix + "weight_hh" + suffix,
-              inputBias: prefix + "bias_ih" + suffix, recurrentBias: prefix + "bias_hh" + suffix,
-              projection: parameters.contains(projection) ? projection : nil))
+              input: name("weight_ih"), recurrent: name("weight_hh"), inputBias: name("bias_ih"),
+              recurrentBias: name("bias_hh"), projection: parameters.contains(projection) ? projection : nil))
         }
         cells.append(row)
       }
@@ -87,25 +92,24 @@ package struct RecurrentRecognizer {
   }
 
   private func kerasModules() -> [Found] {
-    // Cells: Keras 3 `….cell.vars.0/1/2`, Keras 2 `….kernel` + `….recurrent_kernel` + `….bias`.
+    // Cells: Keras 3 `….cell.` found by the kernel, then Keras 2 any prefix found by the
+    // recurrent kernel (a bare `kernel` is any Dense's); both kernels needed, the bias optional.
     var cells: [(layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)] = []
-    for hit in parameters.matches(#"(.*\.cell\.)vars\.0"#) {
-      let prefix = hit.groups[0]
-      guard parameters.contains(prefix + "vars.1") else { continue }
-      let bias = prefix + "vars.2"
-      cells.append(
-        kerasCell(
-          prefix: prefix, input: prefix + "vars.0", recurrent: prefix + "vars.1",
-          bias: parameters.contains(bias) ? bias : nil, layout: .keras3))
-    }
-    for hit in parameters.matches(#"(.*\.)recurrent_kernel"#) {
-      let prefix = hit.groups[0]
-      guard parameters.contains(prefix + "kernel") else { continue }
-      let bias = prefix + "bias"
-      cells.append(
-        kerasCell(
-          prefix: prefix, input: prefix + "kernel", recurrent: prefix + "recurrent_kernel",
-          bias: parameters.contains(bias) ? bias : nil, layout: .keras2))
+    let finders: [(table: LayoutTable, prefix: String, by: String)] = [
+      (.lstmKeras3, #".*\."# + regexLiteral(KerasLayers.cell) + #"\."#, "weight_ih"),
+      (.lstmKeras2, #".*\."#, "weight_hh"),
+    ]
+    for (table, prefixPattern, role) in finders {
+      for hit in parameters.matches("(" + prefixPattern + ")" + regexLiteral(table.name(role))) {
+        let prefix = hit.groups[0]
+        let (input, recurrent) = (prefix + table.name("weight_ih"), prefix + table.name("weight_hh"))
+        guard parameters.contains(input), parameters.contains(recurrent) else { continue }
+        let bias = prefix + table.name("bias_ih")
+        cells.append(
+          kerasCell(
+            prefix: prefix, input: input, recurrent: recurrent, bias: parameters.contains(bias) ? bias : nil,
+            layout: table.naming))
+      }
     }
     var byLayer: [String: [(backward: Bool, names: CellNames, layout: Naming, index: Int)]] = [:]
     for cell in cells {
@@ -143,11 +147,14 @@ package struct RecurrentRecognizer {
     -> (layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)
   {
     var parts = prefix.split(separator: ".").map(String.init)
-    if parts.first == "layers" && layout == .keras3 { parts.removeFirst() }
-    if let last = parts.last, last == "cell" || last.hasSuffix("_cell") { parts.removeLast() }
+    if parts.first == KerasLayers.root && layout == .keras3 { parts.removeFirst() }
+    if let last = parts.last, last == KerasLayers.cell || last.hasSuffix("_" + KerasLayers.cell) {
+      parts.removeLast()
+    }
     var backward = false
-    if let last = parts.last, last.hasPrefix("forward") || last.hasPrefix("backward") {
-      backward = last.hasPrefix("backward")
+    if let last = parts.last, let direction = KerasLayers.directions.firstIndex(where: { last.hasPrefix($0) })
+    {
+      backward = direction == 1
       parts.removeLast()
     }
     if parts.count >= 2, parts[parts.count - 1] == parts[parts.count - 2] { parts.removeLast() }

@@ -89,12 +89,17 @@ package struct Seq2SeqRecognizer {
     [cell.input, cell.recurrent, cell.inputBias, cell.recurrentBias, cell.projection].compactMap { $0 }
   }
 
-  /// 2-D tensors that look like embedding tables, in Keras layer order or file order.
+  /// 2-D tensors that look like embedding tables, in Keras layer order or file order: an `emb`
+  /// name ending in an Embedding table's name (PyTorch `.weight`, Keras 3 `.vars.0`, Keras 2
+  /// `embeddings` also at the end of a longer last component: `src_embeddings`).
   private func embeddingNames() -> [String] {
+    let suffixes =
+      [LayoutTable.embeddingPyTorch, .embeddingKeras3].map { "." + $0.name("weight") }
+      + [LayoutTable.embeddingKeras2.name("weight")]
     let names = parameters.names.filter { name in
       let lower = name.lowercased()
       guard lower.contains("emb"), parameters.shape(name)?.count == 2 else { return false }
-      return lower.hasSuffix(".weight") || lower.hasSuffix("embeddings") || lower.hasSuffix(".vars.0")
+      return suffixes.contains { lower.hasSuffix($0) }
     }
     return names.sorted { kerasOrder(layerName($0), layerName($1)) }
   }
@@ -102,7 +107,7 @@ package struct Seq2SeqRecognizer {
   /// The Keras layer component of a name (`layers.embedding_1.vars.0` → `embedding_1`), else the name.
   private func layerName(_ name: String) -> String {
     var parts = name.split(separator: ".").map(String.init)
-    if parts.first == "layers", parts.count > 1 { parts.removeFirst() }
+    if parts.first == KerasLayers.root, parts.count > 1 { parts.removeFirst() }
     return parts.count > 1 ? parts[0] : name
   }
 
@@ -133,10 +138,12 @@ package struct Seq2SeqRecognizer {
     for name in parameters.names where !exclude.contains(name) && parameters.shape(name)?.count == 2 {
       let inputs = outIn ? parameters.shape(name)?[1] : parameters.shape(name)?[0]
       guard inputs == features else { continue }
-      for (suffix, biasSuffix) in [(".weight", ".bias"), (".kernel", ".bias"), (".vars.0", ".vars.1")]
-      where name.hasSuffix(suffix) {
+      for linear in [LayoutTable.linearPyTorch, .linearKeras2, .linearKeras3] {
+        let (suffix, biasSuffix) = ("." + linear.name("weight"), "." + linear.name("bias"))
+        guard name.hasSuffix(suffix) else { continue }
         let stem = String(name.dropLast(suffix.count))
-        if parameters.contains(stem + ".recurrent_kernel") { continue }
+        // A Keras 2 recurrent cell's kernel is not a projection.
+        if parameters.contains(stem + "." + LayoutTable.lstmKeras2.name("weight_hh")) { continue }
         found.append((name, parameters.contains(stem + biasSuffix) ? stem + biasSuffix : nil))
       }
     }

@@ -2,12 +2,12 @@ import CheckpointCore
 
 /// Finds Transformer encoder and decoder layer stacks from names and shapes.
 ///
-/// | layout | a layer is | attention | feed-forward | norms |
-/// |---|---|---|---|---|
-/// | PyTorch | `{p}layers.{i}.` | `self_attn.in_proj_weight` (or `q/k/v_proj_weight`), `out_proj`; cross `multihead_attn` | `linear1`, `linear2` | `norm1..3`; final `{p}norm` |
-/// | keras_hub | `layers.transformer_encoder[_n].` | `_self_attention_layer.{query,key,value,output}_dense`; cross `_cross_attention_layer` | `_feedforward_intermediate_dense`, `_feedforward_output_dense` | `_self_attention_layer_norm`, `_cross_attention_layer_norm`, `_feedforward_layer_norm` |
-/// | HF BERT | `{p}layer.{i}.` | `attention.self.{query,key,value}`, `attention.output.dense` | `intermediate.dense`, `output.dense` | `attention.output.LayerNorm`, `output.LayerNorm` |
-/// | HF BART | `{p}layers.{i}.` | `self_attn.{q,k,v,out}_proj`; cross `encoder_attn` | `fc1`, `fc2` | `self_attn_layer_norm`, `encoder_attn_layer_norm`, `final_layer_norm`; final `{p}layer_norm` |
+/// The names are the layer tables' (`Names/Rules/Transformer+*.swift`): PyTorch, then HF BERT,
+/// then HF BART layers numbered under a stack prefix (the table's `stack.layer`, with the final
+/// norm at its `stack.finalNorm`), found by their self-attention query weight; else keras_hub
+/// layers (`layers.transformer_encoder[_n].`), one stack of encoders and one of decoders. A layer
+/// whose tensors hold the decoder table's cross-attention is a decoder layer. Norms are LayerNorms
+/// under the prefixes the tables give them, so they also read the LayerNorm's `gamma`/`beta`.
 package struct TransformerRecognizer {
   /// The tensor names of one attention block.
   package struct AttentionNames {
@@ -53,30 +53,102 @@ package struct TransformerRecognizer {
 
   package init(parameters: ParameterSet) { self.parameters = parameters }
 
+  /// A naming's layer tables, tried in order: `decoderMark` is the role whose tensor makes a
+  /// layer a decoder's; `layerNorm` names the norms (and their read-only `gamma`/`beta`).
+  private struct Finder {
+    var encoder: LayoutTable
+    var decoder: LayoutTable?
+    var decoderMark: String
+    var layerNorm: LayoutTable
+  }
+
+  private static let numbered = [
+    Finder(
+      encoder: .encoderPyTorch, decoder: .decoderPyTorch, decoderMark: "cross.out.weight",
+      layerNorm: .layerNormPyTorch),
+    Finder(
+      encoder: .encoderHFBert, decoder: nil, decoderMark: "cross.q.weight", layerNorm: .layerNormPyTorch),
+    Finder(
+      encoder: .encoderHFBart, decoder: .decoderHFBart, decoderMark: "cross.q.weight",
+      layerNorm: .layerNormPyTorch),
+  ]
+
+  private static let kerasHubFinder = Finder(
+    encoder: .encoderKeras3, decoder: .decoderKeras3, decoderMark: "cross.q.weight",
+    layerNorm: .layerNormKeras3)
+
   /// Every stack found, in the first layout that has any.
   package func stacks() -> [Stack] {
-    for finder in [pytorch, hfBert, hfBart, kerasHub] {
-      let found = finder()
+    for finder in Self.numbered {
+      let found = numbered(finder)
       if !found.isEmpty { return found }
     }
-    return []
+    return kerasHub(Self.kerasHubFinder)
   }
 
   private func bias(_ name: String) -> String? { parameters.contains(name) ? name : nil }
 
-  private func norm(_ prefix: String) -> NormNames {
-    if parameters.contains(prefix + "gamma") {
-      return NormNames(gamma: prefix + "gamma", beta: prefix + "beta")
+  /// The norm `role` (`norm1`) of the layer at `p`: a LayerNorm under the prefix the layer's table
+  /// gives it, read under the LayerNorm's read-only names (`gamma`, `beta`) when its scale is.
+  private func norm(_ role: String, _ p: String, _ table: LayoutTable, _ layerNorm: LayoutTable) -> NormNames
+  {
+    let weight = p + table.name(role + ".weight")
+    let bias = p + table.name(role + ".bias")
+    let scale = layerNorm.name("weight")
+    if weight.hasSuffix(scale), let gamma = layerNorm.readOnlyNames("weight").first,
+      let beta = layerNorm.readOnlyNames("bias").first
+    {
+      let module = String(weight.dropLast(scale.count))
+      if parameters.contains(module + gamma) { return NormNames(gamma: module + gamma, beta: module + beta) }
     }
-    return NormNames(gamma: prefix + "weight", beta: prefix + "bias")
+    return NormNames(gamma: weight, beta: bias)
   }
 
-  /// Groups `(stack prefix, layer index)` hits into ordered stacks.
-  private func grouped(
-    _ pattern: String, layout: Naming, layer: (String, Int) -> LayerNames, finalNorm: String?
-  )
-    -> [Stack]
-  {
+  /// The attention block `role` (`self`, `cross`) of the layer at `p`: the table's names, or its
+  /// read-only ones (PyTorch's separate `q_proj_weight`) where the packed tensor is absent.
+  private func attention(_ role: String, _ p: String, _ table: LayoutTable) -> AttentionNames {
+    func weight(_ part: String) -> String {
+      let name = p + table.name("\(role).\(part).weight")
+      if parameters.contains(name) { return name }
+      return table.readOnlyNames("\(role).\(part).weight").first.map { p + $0 } ?? name
+    }
+    func projectionBias(_ part: String) -> String? { bias(p + table.name("\(role).\(part).bias")) }
+    let query = weight("q")
+    let queryBias = projectionBias("q")
+    let packed =
+      (query == p + table.name("\(role).q.weight") && table.packs("\(role).q.weight"))
+      || (queryBias != nil && table.packs("\(role).q.bias"))
+    return AttentionNames(
+      query: query, queryBias: queryBias, key: weight("k"), keyBias: projectionBias("k"), value: weight("v"),
+      valueBias: projectionBias("v"), output: weight("out"), outputBias: projectionBias("out"), packed: packed
+    )
+  }
+
+  /// The layer at `p`, in `finder`'s decoder table when its tensors mark a decoder.
+  private func layer(_ p: String, _ finder: Finder) -> LayerNames {
+    var table = finder.encoder
+    if let decoder = finder.decoder, parameters.contains(p + decoder.name(finder.decoderMark)) {
+      table = decoder
+    }
+    let isDecoder = table.kind == .decoderLayer
+    return LayerNames(
+      prefix: p, selfAttention: attention("self", p, table),
+      crossAttention: isDecoder ? attention("cross", p, table) : nil,
+      inner: (p + table.name("linear1.weight"), bias(p + table.name("linear1.bias"))),
+      outer: (p + table.name("linear2.weight"), bias(p + table.name("linear2.bias"))),
+      norms: (1...(isDecoder ? 3 : 2)).map { norm("norm\($0)", p, table, finder.layerNorm) })
+  }
+
+  /// Stacks of layers numbered under a stack prefix (the table's `stack.layer`, `layers.{i}.`),
+  /// found by the first layer's query weight, each with the final norm its naming has.
+  private func numbered(_ finder: Finder) -> [Stack] {
+    let table = finder.encoder
+    guard let stack = table.stack else { return [] }
+    let layerPrefix = ParameterSet.normalize(stack.layer)
+    let queries = [table.name("self.q.weight")] + table.readOnlyNames("self.q.weight")
+    let pattern =
+      "(.*)" + regexLiteral(layerPrefix).replacing(regexLiteral("{i}"), with: #"(\d+)"#) + "(?:"
+      + queries.map(regexLiteral).joined(separator: "|") + ")"
     var byPrefix: [String: [Int]] = [:]
     var order: [String] = []
     for hit in parameters.matches(pattern) {
@@ -87,120 +159,30 @@ package struct TransformerRecognizer {
     return order.map { prefix in
       let indices = (byPrefix[prefix] ?? []).sorted()
       var final: NormNames?
-      if let finalNorm, parameters.contains(prefix + finalNorm + ".weight") {
-        final = NormNames(gamma: prefix + finalNorm + ".weight", beta: prefix + finalNorm + ".bias")
+      if let norm = stack.finalNorm.map({ prefix + ParameterSet.normalize($0) }),
+        parameters.contains(norm + finder.layerNorm.name("weight"))
+      {
+        final = NormNames(
+          gamma: norm + finder.layerNorm.name("weight"), beta: norm + finder.layerNorm.name("bias"))
       }
       return Stack(
-        prefix: prefix, layout: layout, layers: indices.map { layer(prefix, $0) }, finalNorm: final)
+        prefix: prefix, layout: table.naming,
+        layers: indices.map { layer(prefix + layerPrefix.replacing("{i}", with: String($0)), finder) },
+        finalNorm: final)
     }
-  }
-
-  private func pytorch() -> [Stack] {
-    func attention(_ p: String) -> AttentionNames {
-      if parameters.contains(p + "in_proj_weight") {
-        let w = p + "in_proj_weight"
-        let b = bias(p + "in_proj_bias")
-        return AttentionNames(
-          query: w, queryBias: b, key: w, keyBias: b, value: w, valueBias: b, output: p + "out_proj.weight",
-          outputBias: bias(p + "out_proj.bias"), packed: true)
-      }
-      let b = bias(p + "in_proj_bias")
-      return AttentionNames(
-        query: p + "q_proj_weight", queryBias: b, key: p + "k_proj_weight", keyBias: b,
-        value: p + "v_proj_weight",
-        valueBias: b, output: p + "out_proj.weight", outputBias: bias(p + "out_proj.bias"), packed: b != nil)
-    }
-    return grouped(
-      #"(.*)layers\.(\d+)\.self_attn\.(?:in_proj_weight|q_proj_weight)"#, layout: .pytorch,
-      layer: {
-        prefix, index in
-        let p = "\(prefix)layers.\(index)."
-        let decoder = parameters.contains(p + "multihead_attn.out_proj.weight")
-        return LayerNames(
-          prefix: p, selfAttention: attention(p + "self_attn."),
-          crossAttention: decoder ? attention(p + "multihead_attn.") : nil,
-          inner: (p + "linear1.weight", bias(p + "linear1.bias")),
-          outer: (p + "linear2.weight", bias(p + "linear2.bias")),
-          norms: (decoder ? ["norm1.", "norm2.", "norm3."] : ["norm1.", "norm2."]).map { norm(p + $0) })
-      }, finalNorm: "norm")
-  }
-
-  private func hfBert() -> [Stack] {
-    grouped(
-      #"(.*)layer\.(\d+)\.attention\.self\.query\.weight"#, layout: .hfBert,
-      layer: { prefix, index in
-        let p = "\(prefix)layer.\(index)."
-        let a = p + "attention.self."
-        return LayerNames(
-          prefix: p,
-          selfAttention: AttentionNames(
-            query: a + "query.weight", queryBias: bias(a + "query.bias"), key: a + "key.weight",
-            keyBias: bias(a + "key.bias"), value: a + "value.weight", valueBias: bias(a + "value.bias"),
-            output: p + "attention.output.dense.weight", outputBias: bias(p + "attention.output.dense.bias")),
-          crossAttention: nil,
-          inner: (p + "intermediate.dense.weight", bias(p + "intermediate.dense.bias")),
-          outer: (p + "output.dense.weight", bias(p + "output.dense.bias")),
-          norms: [norm(p + "attention.output.LayerNorm."), norm(p + "output.LayerNorm.")])
-      }, finalNorm: nil)
-  }
-
-  private func hfBart() -> [Stack] {
-    func attention(_ a: String) -> AttentionNames {
-      AttentionNames(
-        query: a + "q_proj.weight", queryBias: bias(a + "q_proj.bias"), key: a + "k_proj.weight",
-        keyBias: bias(a + "k_proj.bias"), value: a + "v_proj.weight", valueBias: bias(a + "v_proj.bias"),
-        output: a + "out_proj.weight", outputBias: bias(a + "out_proj.bias"))
-    }
-    return grouped(
-      #"(.*)layers\.(\d+)\.self_attn\.q_proj\.weight"#, layout: .hfBart,
-      layer: { prefix, index in
-        let p = "\(prefix)layers.\(index)."
-        let decoder = parameters.contains(p + "encoder_attn.q_proj.weight")
-        let norms =
-          decoder
-          ? ["self_attn_layer_norm.", "encoder_attn_layer_norm.", "final_layer_norm."]
-          : ["self_attn_layer_norm.", "final_layer_norm."]
-        return LayerNames(
-          prefix: p, selfAttention: attention(p + "self_attn."),
-          crossAttention: decoder ? attention(p + "encoder_attn.") : nil,
-          inner: (p + "fc1.weight", bias(p + "fc1.bias")), outer: (p + "fc2.weight", bias(p + "fc2.bias")),
-          norms: norms.map { norm(p + $0) })
-      }, finalNorm: "layer_norm")
   }
 
   /// keras_hub `TransformerEncoder` / `TransformerDecoder` layers in a Keras 3 `.weights.h5`.
-  private func kerasHub() -> [Stack] {
-    func attention(_ a: String) -> AttentionNames {
-      AttentionNames(
-        query: a + "query_dense.vars.0", queryBias: bias(a + "query_dense.vars.1"),
-        key: a + "key_dense.vars.0",
-        keyBias: bias(a + "key_dense.vars.1"), value: a + "value_dense.vars.0",
-        valueBias: bias(a + "value_dense.vars.1"), output: a + "output_dense.vars.0",
-        outputBias: bias(a + "output_dense.vars.1"))
-    }
-    func kerasNorm(_ p: String) -> NormNames { NormNames(gamma: p + "vars.0", beta: p + "vars.1") }
-    let prefixes = parameters.matches(#"(.*)\._self_attention_layer\.query_dense\.vars\.0"#).map {
+  private func kerasHub(_ finder: Finder) -> [Stack] {
+    let prefixes = parameters.matches(#"(.*)\."# + regexLiteral(finder.encoder.name("self.q.weight"))).map {
       $0.groups[0]
     }
     let ordered = prefixes.sorted { kerasOrder(lastComponent($0), lastComponent($1)) }
     var encoders: [LayerNames] = []
     var decoders: [LayerNames] = []
     for prefix in ordered {
-      let p = prefix + "."
-      let decoder = parameters.contains(p + "_cross_attention_layer.query_dense.vars.0")
-      let norms =
-        decoder
-        ? ["_self_attention_layer_norm.", "_cross_attention_layer_norm.", "_feedforward_layer_norm."]
-        : ["_self_attention_layer_norm.", "_feedforward_layer_norm."]
-      let layer = LayerNames(
-        prefix: p, selfAttention: attention(p + "_self_attention_layer."),
-        crossAttention: decoder ? attention(p + "_cross_attention_layer.") : nil,
-        inner: (
-          p + "_feedforward_intermediate_dense.vars.0", bias(p + "_feedforward_intermediate_dense.vars.1")
-        ),
-        outer: (p + "_feedforward_output_dense.vars.0", bias(p + "_feedforward_output_dense.vars.1")),
-        norms: norms.map { kerasNorm(p + $0) })
-      if decoder { decoders.append(layer) } else { encoders.append(layer) }
+      let layer = layer(prefix + ".", finder)
+      if layer.crossAttention != nil { decoders.append(layer) } else { encoders.append(layer) }
     }
     var stacks: [Stack] = []
     if !encoders.isEmpty {
@@ -212,14 +194,19 @@ package struct TransformerRecognizer {
     // keras_hub layers have no final norm; a model that has one (nn.Transformer's) is the stacks
     // followed by LayerNormalization layers. When the file holds only the stacks and as many
     // `layer_normalization[_N]` layers, those are the final norms: the encoder's first.
-    let norms = parameters.matches(#"layers\.(layer_normalization(?:_\d+)?)\.vars\.0"#).map { $0.groups[0] }
-      .sorted(by: kerasOrder)
-    let owned = ordered.map { $0 + "." } + norms.map { "layers.\($0)." }
+    let (scale, offset) = (finder.layerNorm.name("weight"), finder.layerNorm.name("bias"))
+    let (root, normClass) = (regexLiteral(KerasLayers.root), regexLiteral(KerasLayers.className(.layerNorm)))
+    let norms = parameters.matches(root + #"\.("# + normClass + #"(?:_\d+)?)\."# + regexLiteral(scale)).map {
+      $0.groups[0]
+    }
+    .sorted(by: kerasOrder)
+    let owned = ordered.map { $0 + "." } + norms.map { "\(KerasLayers.root).\($0)." }
     if !stacks.isEmpty, norms.count == stacks.count,
       parameters.names.allSatisfy({ name in owned.contains { name.hasPrefix($0) } })
     {
       for (index, norm) in norms.enumerated() {
-        stacks[index].finalNorm = NormNames(gamma: "layers.\(norm).vars.0", beta: "layers.\(norm).vars.1")
+        let module = "\(KerasLayers.root).\(norm)."
+        stacks[index].finalNorm = NormNames(gamma: module + scale, beta: module + offset)
       }
     }
     return stacks

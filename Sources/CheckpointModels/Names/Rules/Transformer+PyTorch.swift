@@ -31,10 +31,12 @@ extension LayoutTable {
     }
   }
 
-  /// nn.TransformerEncoderLayer: `self_attn.*`, `linear1`, `linear2`, `norm1`, `norm2`.
+  /// nn.TransformerEncoderLayer: `self_attn.*`, `linear1`, `linear2`, `norm1`, `norm2`; a stack's
+  /// layers are `layers.{i}.`, nn.Transformer's final norm `norm`.
   static let encoderPyTorch = LayoutTable(
     .encoderLayer, .pytorch, pytorchAttention("self_attn.", "self") + pytorchFeedForward + pytorchNorms(2),
-    readOnly: pytorchSeparateAttention("self_attn.", "self"))
+    readOnly: pytorchSeparateAttention("self_attn.", "self"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "norm."))
 
   /// nn.TransformerDecoderLayer: adds `multihead_attn.*` (cross-attention) and `norm3`.
   static let decoderPyTorch = LayoutTable(
@@ -42,5 +44,6 @@ extension LayoutTable {
     pytorchAttention("self_attn.", "self") + pytorchAttention("multihead_attn.", "cross") + pytorchFeedForward
       + pytorchNorms(3),
     readOnly: pytorchSeparateAttention("self_attn.", "self")
-      + pytorchSeparateAttention("multihead_attn.", "cross"))
+      + pytorchSeparateAttention("multihead_attn.", "cross"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "norm."))
 }

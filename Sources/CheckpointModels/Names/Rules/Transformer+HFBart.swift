@@ -19,11 +19,12 @@ extension LayoutTable {
   ]
 
   /// BART/Marian encoder layer: `self_attn.*`, `self_attn_layer_norm` (norm1), `fc1`, `fc2`,
-  /// `final_layer_norm` (norm2).
+  /// `final_layer_norm` (norm2); a stack's layers are `layers.{i}.`, its final norm `layer_norm`.
   static let encoderHFBart = LayoutTable(
     .encoderLayer, .hfBart,
     bartAttention("self_attn.", "self") + bartNorm("self_attn_layer_norm", "norm1") + bartFeedForward
-      + bartNorm("final_layer_norm", "norm2"))
+      + bartNorm("final_layer_norm", "norm2"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "layer_norm."))
 
   /// BART/Marian decoder layer: adds `encoder_attn.*` and `encoder_attn_layer_norm` (norm2);
   /// `final_layer_norm` is norm3.
@@ -32,5 +33,6 @@ extension LayoutTable {
     bartAttention("self_attn.", "self") + bartNorm("self_attn_layer_norm", "norm1")
       + bartAttention("encoder_attn.", "cross") + bartNorm("encoder_attn_layer_norm", "norm2")
       + bartFeedForward
-      + bartNorm("final_layer_norm", "norm3"))
+      + bartNorm("final_layer_norm", "norm3"),
+    stack: StackNames(layer: "layers.{i}.", finalNorm: "layer_norm."))
 }

@@ -8,4 +8,12 @@ extension LayoutTable {
       ParameterRule("bias_ih{s}", "bias_ih"), ParameterRule("bias_hh{s}", "bias_hh"),
       ParameterRule("weight_hr{s}", "weight_hr"),
     ])
+
+  /// The `{s}` of a PyTorch RNN cell's names: `_l{k}`, and `_l{k}_reverse` for direction 1.
+  package static func pytorchRNNSuffix(layer: Int, direction: Int) -> String {
+    "_l\(layer)" + (direction == 1 ? "_reverse" : "")
+  }
+
+  /// A regex for every ``pytorchRNNSuffix(layer:direction:)``, capturing the layer and `_reverse`.
+  package static let pytorchRNNSuffixPattern = #"_l(\d+)(_reverse)?"#
 }

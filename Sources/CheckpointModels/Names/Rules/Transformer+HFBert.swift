@@ -1,7 +1,8 @@
 extension LayoutTable {
   /// Hugging Face BERT layer: `attention.self.{query,key,value}`, `attention.output.dense`,
   /// `attention.output.LayerNorm` (norm1), `intermediate.dense` (linear1), `output.dense` (linear2),
-  /// `output.LayerNorm` (norm2). All Linear weights `[out, in]`.
+  /// `output.LayerNorm` (norm2). All Linear weights `[out, in]`. A stack's layers are `layer.{i}.`;
+  /// there is no final norm.
   static let encoderHFBert = LayoutTable(
     .encoderLayer, .hfBert,
     [("query", "q"), ("key", "k"), ("value", "v")].flatMap { hf, part in
@@ -26,5 +27,5 @@ extension LayoutTable {
       ParameterRule("attention.output.LayerNorm.beta", "norm1.bias"),
       ParameterRule("output.LayerNorm.gamma", "norm2.weight"),
       ParameterRule("output.LayerNorm.beta", "norm2.bias"),
-    ])
+    ], stack: StackNames(layer: "layer.{i}."))
 }
