@@ -7,8 +7,6 @@ import CheckpointQuantization
 import CheckpointStorage
 import Foundation
 
-extension QuantizationScheme: ExpressibleByArgument {}
-
 extension Ckpt {
   /// `ckpt quantize`: quantize a checkpoint's weights and report what it cost.
   struct Quantize: ParsableCommand {

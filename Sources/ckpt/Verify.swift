@@ -27,12 +27,8 @@ extension Ckpt {
     @Argument(help: "The checkpoint to check against A.")
     var b: String
 
-    @Option(
-      help:
-        "The architecture (\(Architecture.allCases.map(\.rawValue).joined(separator: ", "))); default: recognised from A.",
-      completion: Completions.architectures
-    )
-    var arch: String?
+    @Option(help: "The architecture (default: recognised from A).")
+    var arch: Architecture?
 
     @Option(help: "An .npz file with the inputs (named as `ckpt run` takes them); default: seeded inputs.")
     var inputs: String?
@@ -90,7 +86,7 @@ extension Ckpt {
       var engineB = engine
       if let headsB { engineB.heads = headsB }
       return ParityOptions(
-        architecture: try arch.map { try Architecture(parsing: $0) },
+        architecture: arch,
         inputs: try inputs.map { path in try FormatRegistry.read(path: path) }, rtol: rtol, atol: atol,
         engine: engine, engineB: engineB, seed: seed, batch: batch, length: length,
         inheritSettings: !strictSettings)

@@ -15,6 +15,55 @@ final class CLITests: XCTestCase {
     }
   }
 
+  /// An invalid value is a usage error (exit 64) listing the valid ones.
+  func testInvalidValuesAreUsageErrors() throws {
+    for (arguments, listed) in [
+      (
+        ["run", "m.safetensors", "--arch", "mamba", "--inputs", "i.npz", "--output", "o.npz"], "seq2seq-lstm"
+      ),
+      (["convert", "a.safetensors", "b.safetensors", "--layout", "caffe"], "hf-bart"),
+      (["inspect", "a.bin", "--format", "tflite"], "safetensors-sharded"),
+      (["quantize", "a.safetensors", "b.gguf", "--scheme", "q2_k"], "q4_0"),
+    ] {
+      let result = try TestFixtures.runCkpt(arguments)
+      XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+      XCTAssertTrue(result.stderr.contains("is invalid for"), result.stderr)
+      XCTAssertTrue(result.stderr.contains(listed), result.stderr)
+    }
+  }
+
+  /// Every spelling accepted before the values were enums still is: any case, and aliases.
+  func testOtherSpellingsAreStillAccepted() throws {
+    for arguments in [
+      ["run", "/nonexistent/m.safetensors", "--arch", "LSTM", "--inputs", "i.npz", "--output", "o.npz"],
+      ["convert", "/nonexistent/a.safetensors", "/nonexistent/b.h5", "--layout", "Keras2"],
+      [
+        "convert", "/nonexistent/a.safetensors", "/nonexistent/b.h5", "--layout", "HF-BERT", "--from-layout",
+        "PyTorch",
+      ],
+      ["inspect", "/nonexistent/a.bin", "--format", "NPZ"],
+      ["quantize", "/nonexistent/a.safetensors", "/nonexistent/b.gguf", "--scheme", "Q8_0"],
+    ] {
+      let result = try TestFixtures.runCkpt(arguments)
+      XCTAssertEqual(result.status, 1, "\(arguments): \(result.stderr)")
+      XCTAssertTrue(result.stderr.contains("/nonexistent/"), result.stderr)
+    }
+  }
+
+  func testHelpListsTheValues() throws {
+    for (command, values) in [
+      ("convert", "(values: pytorch, keras, keras3, hf, hf-bert, hf-bart)"),
+      ("convert", "(values: safetensors, safetensors-sharded, pytorch, npy, npz, ckz, gguf, hdf5, keras,"),
+      ("quantize", "(values: f16, bf16, int8, q8_0, q4_0)"),
+      ("verify", "(values: lstm, gru, transformer-encoder, transformer, seq2seq-lstm)"),
+    ] {
+      let help = try TestFixtures.runCkpt([command, "--help"])
+      // Help wraps its lines; compare with single spaces.
+      let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+      XCTAssertTrue(text.contains(values), "\(command): \(values)\n\(help.stdout)")
+    }
+  }
+
   func testVersionAndHelp() throws {
     let version = try TestFixtures.runCkpt(["--version"])
     XCTAssertEqual(version.status, 0)
