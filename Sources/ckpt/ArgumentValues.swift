@@ -1,8 +1,20 @@
 import ArgumentParser
 import CheckpointConversion
+import CheckpointCore
 import CheckpointKit
 import CheckpointModels
 import CheckpointQuantization
+
+/// Runs a check of the arguments in a command's `validate()`: a ``CheckpointError`` it throws
+/// becomes a usage error (exit 64) with the same text.
+@discardableResult
+func validating<R>(_ body: () throws -> R) throws -> R {
+  do {
+    return try body()
+  } catch let error as CheckpointError {
+    throw ValidationError(error.description)
+  }
+}
 
 // The values of `--arch`, `--layout`, `--format` and `--scheme`: `allValueStrings` lists the
 // canonical spellings (in `--help`, in shell completions and in the message of an invalid

@@ -88,6 +88,8 @@ extension Ckpt {
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }
+      if let compress { _ = try validating { try CompressionSetting(parsing: compress) } }
+      try validating { try Convert.refuseSameFile(input: input, output: output) }
     }
 
     func run() throws {
@@ -95,7 +97,6 @@ extension Ckpt {
       let inputFormat = inputFormat?.name
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
-        try Convert.refuseSameFile(input: input, output: output)
         var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
         // What describes the source file itself (a .ckz file's provenance) is not carried on.
         checkpoint.metadata = FormatRegistry.userMetadata(of: checkpoint)

@@ -1,3 +1,4 @@
+import CheckpointCore
 import CheckpointTestSupport
 import XCTest
 
@@ -15,7 +16,8 @@ final class CLITests: XCTestCase {
     }
   }
 
-  /// An invalid value is a usage error (exit 64) listing the valid ones.
+  /// An invalid value is a usage error (exit 64) listing the valid ones; with --json the error is
+  /// also a JSON object on standard output.
   func testInvalidValuesAreUsageErrors() throws {
     for (arguments, listed) in [
       (
@@ -30,6 +32,31 @@ final class CLITests: XCTestCase {
       XCTAssertTrue(result.stderr.contains("is invalid for"), result.stderr)
       XCTAssertTrue(result.stderr.contains(listed), result.stderr)
     }
+    let json = try TestFixtures.runCkpt([
+      "run", "m.safetensors", "--arch", "mamba", "--inputs", "i.npz", "--output", "o.npz", "--json",
+    ])
+    XCTAssertEqual(json.status, 64, json.stderr)
+    let error = try JSONValue.parse(Array(json.stdout.utf8))["error"]
+    XCTAssertEqual(error?["kind"]?.stringValue, "usage")
+    XCTAssertTrue(
+      error?["message"]?.stringValue?.hasPrefix("The value 'mamba' is invalid for '--arch <arch>'") ?? false,
+      json.stdout)
+    // Checks of the flags before running are usage errors too, in JSON as well.
+    let compress = try TestFixtures.runCkpt(["convert", "a.npz", "b.ckz", "--compress", "zstd", "--json"])
+    XCTAssertEqual(compress.status, 64, compress.stderr)
+    XCTAssertEqual(
+      try JSONValue.parse(Array(compress.stdout.utf8))["error"]?["message"]?.stringValue,
+      "unknown compression 'zstd' (use none, zlib or zlib:1..9)")
+    let same = try TestFixtures.runCkpt(["convert", "a.npz", "./a.npz"])
+    XCTAssertEqual(same.status, 64, same.stderr)
+    XCTAssertTrue(same.stderr.contains("a.npz: output is the input file; choose another name"), same.stderr)
+    let blocks = try TestFixtures.runCkpt(["quantize", "a.safetensors", "b.npz", "--scheme", "q8_0"])
+    XCTAssertEqual(blocks.status, 64, blocks.stderr)
+    XCTAssertTrue(blocks.stderr.contains("b.npz: npz files cannot store Q8_0 blocks"), blocks.stderr)
+    // A data problem is not a usage error.
+    let missing = try TestFixtures.runCkpt(["inspect", "/nonexistent/model.safetensors", "--json"])
+    XCTAssertEqual(missing.status, 1, missing.stderr)
+    XCTAssertEqual(try JSONValue.parse(Array(missing.stdout.utf8))["error"]?["kind"]?.stringValue, "io")
   }
 
   /// Every spelling accepted before the values were enums still is: any case, and aliases.
