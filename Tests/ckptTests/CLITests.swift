@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointTestSupport
+import Foundation
 import XCTest
 
 final class CLITests: XCTestCase {
@@ -89,6 +90,37 @@ final class CLITests: XCTestCase {
       let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
       XCTAssertTrue(text.contains(values), "\(command): \(values)\n\(help.stdout)")
     }
+  }
+
+  /// One thread count for every parallel loop: the variables, else the processors available
+  /// (the affinity mask, when `taskset` is there to set one).
+  func testThreadCountFollowsTheVariablesAndTheAffinityMask() throws {
+    let model = TestFixtures.path("engine/lstm_pytorch.safetensors")
+    let arguments = ["__quantize-kernels", model, "--scheme", "f16", "--repeats", "1"]
+    func threads(_ result: TestFixtures.RunResult) throws -> Int? {
+      XCTAssertEqual(result.status, 0, result.stderr)
+      return try JSONValue.parse(Array(result.stdout.utf8))["threads"]?.intValue
+    }
+    XCTAssertEqual(try threads(TestFixtures.runCkpt(arguments)), Processors.threads)
+    XCTAssertEqual(try threads(TestFixtures.runCkpt(arguments, environment: ["OMP_NUM_THREADS": "5"])), 5)
+    XCTAssertEqual(
+      try threads(
+        TestFixtures.runCkpt(arguments, environment: ["OPENBLAS_NUM_THREADS": "3", "OMP_NUM_THREADS": "5"])),
+      3)
+    let taskset = "/usr/bin/taskset"
+    guard FileManager.default.isExecutableFile(atPath: taskset) else { return }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: taskset)
+    process.arguments = ["-c", "0", TestFixtures.ckptExecutable] + arguments
+    process.environment = ProcessInfo.processInfo.environment.filter {
+      !Processors.environmentVariables.contains($0.key)
+    }
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    XCTAssertEqual(try JSONValue.parse(Array(data))["threads"]?.intValue, 1)
   }
 
   func testVersionAndHelp() throws {
