@@ -1,12 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointModels
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
 
 /// Processor time of the process (all threads), in `CLOCKS_PER_SEC` units.
 private func cpuClock() -> clock_t { clock() }

@@ -64,9 +64,13 @@ struct Ckpt: ParsableCommand {
     #if os(Linux)
       var buffer = [UInt8](repeating: 0, count: 4096)
       let length = buffer.withUnsafeMutableBufferPointer { target in
-        target.withMemoryRebound(to: CChar.self) { readlink("/proc/self/exe", $0.baseAddress!, $0.count) }
+        target.withMemoryRebound(to: CChar.self) { link in
+          try? valueOrErrno("readlink", file: "/proc/self/exe") {
+            readlink("/proc/self/exe", link.baseAddress!, link.count)
+          }
+        }
       }
-      if length > 0 && length < buffer.count {
+      if let length, length > 0 && length < buffer.count {
         return String(decoding: buffer[..<length], as: UTF8.self)
       }
     #endif
