@@ -16,6 +16,13 @@ func validating<R>(_ body: () throws -> R) throws -> R {
   }
 }
 
+/// Checks `--rtol` and `--atol` (`ckpt verify`, `ckpt diff`): finite and not negative.
+func validateTolerances(rtol: Double?, atol: Double?) throws {
+  for value in [rtol, atol].compactMap({ $0 }) where !(value >= 0) || !value.isFinite {
+    throw ValidationError("--rtol and --atol must be finite numbers ≥ 0")
+  }
+}
+
 // The values of `--arch`, `--layout`, `--format` and `--scheme`: `allValueStrings` lists the
 // canonical spellings (in `--help`, in shell completions and in the message of an invalid
 // value, which is a usage error, exit 64); `init?(argument:)` also takes every other spelling

@@ -63,9 +63,7 @@ extension Ckpt {
 
     func validate() throws {
       if let headsB, headsB < 1 { throw ValidationError("--heads-b must be at least 1") }
-      for value in [rtol, atol].compactMap({ $0 }) where !(value >= 0) || !value.isFinite {
-        throw ValidationError("--rtol and --atol must be finite numbers ≥ 0")
-      }
+      try validateTolerances(rtol: rtol, atol: atol)
       if batch < 1 || length < 1 { throw ValidationError("--batch and --length must be at least 1") }
     }
 

@@ -54,6 +54,12 @@ final class CLITests: XCTestCase {
     let blocks = try TestFixtures.runCkpt(["quantize", "a.safetensors", "b.npz", "--scheme", "q8_0"])
     XCTAssertEqual(blocks.status, 64, blocks.stderr)
     XCTAssertTrue(blocks.stderr.contains("b.npz: npz files cannot store Q8_0 blocks"), blocks.stderr)
+    for arguments in [
+      ["diff", "a.npz", "b.npz", "--rtol", "-1"], ["diff", "a.npz", "b.npz", "--heads", "0"],
+    ] {
+      let result = try TestFixtures.runCkpt(arguments)
+      XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+    }
     // A data problem is not a usage error.
     let missing = try TestFixtures.runCkpt(["inspect", "/nonexistent/model.safetensors", "--json"])
     XCTAssertEqual(missing.status, 1, missing.stderr)
