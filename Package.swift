@@ -49,8 +49,12 @@ let package = Package(
       ]
     ),
 
-    // Core: dtypes, tensors, checkpoints, errors, file I/O primitives.
-    .target(name: "CheckpointCore"),
+    // Core: dtypes, tensors, checkpoints, errors, file I/O primitives, the processor count
+    // (`sched_getaffinity` looked up with dlsym).
+    .target(
+      name: "CheckpointCore",
+      linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+    ),
 
     // Storage: one reader/writer per format behind one protocol.
     .target(

@@ -19,10 +19,11 @@ public final class InputFile: @unchecked Sendable {
     self.path = path
     let fd = try valueOrErrno("open", file: path) { open(path, O_RDONLY | O_CLOEXEC) }
     var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      let message = String(cString: strerror(errno))
+    do {
+      try valueOrErrno("fstat", file: path) { fstat(fd, &info) }
+    } catch {
       close(fd)
-      throw CheckpointError(.io, "fstat failed: \(message)", file: path)
+      throw error
     }
     if (info.st_mode & S_IFMT) == S_IFDIR {
       close(fd)

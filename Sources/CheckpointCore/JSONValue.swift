@@ -80,11 +80,22 @@ public indirect enum JSONValue: Sendable, Equatable {
 extension JSONValue {
   /// A JSON syntax error at a byte offset of the text.
   public struct ParseError: Error, Sendable, CustomStringConvertible {
+    /// What kind of problem it is, for code that handles one differently (a duplicate key is a
+    /// duplicate tensor name in a safetensors header); the message is for people.
+    public enum Reason: Sendable, Equatable {
+      /// The text is not valid JSON.
+      case syntax
+      /// An object has this key twice; the offset is the second one's.
+      case duplicateKey(String)
+    }
+
     /// What was wrong.
     public var message: String
     /// The byte offset in the JSON text.
     public var offset: Int
-    /// The value as messages and `ckpt inspect` print it.
+    /// What kind of problem it is.
+    public var reason: Reason = .syntax
+    /// The error as messages print it.
     public var description: String { "invalid JSON at byte \(offset) of the header: \(message)" }
   }
 
@@ -167,7 +178,7 @@ extension JSONValue {
         let keyOffset = index
         let key = try parseString()
         guard keys.insert(key).inserted else {
-          throw ParseError(message: "duplicate key \"\(key)\"", offset: keyOffset)
+          throw ParseError(message: "duplicate key \"\(key)\"", offset: keyOffset, reason: .duplicateKey(key))
         }
         skipWhitespace()
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {

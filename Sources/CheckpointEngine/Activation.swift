@@ -1,10 +1,5 @@
 import CheckpointModels
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
 
 extension Activation {
   /// Applies the activation in place.

@@ -1,3 +1,4 @@
+import CheckpointCore
 import Dispatch
 
 /// A multi-layer, optionally bidirectional GRU.
@@ -45,7 +46,7 @@ struct GRU: Sendable {
   ///
   /// With a `trace`, each layer is recorded as module `{name}.l{k}` (input `x`; outputs `y`, `h_n`).
   func forward(
-    _ x: Matrix, trace: ModuleTrace? = nil, name: String = "gru", threads: Int = EngineThreads.count
+    _ x: Matrix, trace: ModuleTrace? = nil, name: String = "gru", threads: Int = Processors.threads
   ) -> (y: Matrix, hN: Matrix) {
     let batch = x.shape[0]
     let nd = directions
@@ -69,8 +70,7 @@ struct GRU: Sendable {
 
   /// Runs layer `index` (all directions) on `x` `[B, T, in]`; returns `y` and the layer's `h_n` `[D, B, H]`,
   /// the values the layer has in a whole forward pass at the same thread count, bit for bit.
-  func forwardLayer(_ index: Int, _ x: Matrix, threads: Int = EngineThreads.count) -> (y: Matrix, hN: Matrix)
-  {
+  func forwardLayer(_ index: Int, _ x: Matrix, threads: Int = Processors.threads) -> (y: Matrix, hN: Matrix) {
     forwardLayers(index, count: 1, x, plan: RecurrentSchedule(self, steps: x.shape[1], threads: threads))[0]
   }
 

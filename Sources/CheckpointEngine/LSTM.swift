@@ -1,3 +1,4 @@
+import CheckpointCore
 import Dispatch
 
 /// A multi-layer, optionally bidirectional LSTM with optional projection (PyTorch `nn.LSTM`
@@ -47,7 +48,7 @@ struct LSTM: Sendable {
   /// given, that layer's `h0`, `c0`; outputs `y`, `h_n`, `c_n` of the layer).
   func forward(
     _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, trace: ModuleTrace? = nil, name: String = "lstm",
-    threads: Int = EngineThreads.count
+    threads: Int = Processors.threads
   ) -> Output {
     let batch = x.shape[0]
     let nd = directions
@@ -87,7 +88,7 @@ struct LSTM: Sendable {
   /// The values are those the layer has in ``forward(_:h0:c0:trace:name:threads:)`` at the same
   /// thread count, bit for bit: the layer's products have the same shapes either way.
   func forwardLayer(
-    _ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, threads: Int = EngineThreads.count
+    _ index: Int, _ x: Matrix, h0: Matrix? = nil, c0: Matrix? = nil, threads: Int = Processors.threads
   ) -> Output {
     let plan = RecurrentSchedule(self, steps: x.shape[1], threads: threads)
     if plan.parties > 1 { return forwardSplit(index, x, h0: h0, c0: c0, parties: plan.parties) }

@@ -1,3 +1,4 @@
+import CheckpointCore
 import Dispatch
 
 /// A dense weight matrix as a framework stores it.
@@ -57,7 +58,7 @@ struct DenseWeight: Sendable {
 
   func multiply(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, outputs: Range<Int>? = nil,
-    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0, threads: Int = EngineThreads.count
+    into y: UnsafeMutablePointer<Float>, ldy: Int, beta: Float = 0, threads: Int = Processors.threads
   ) {
     let range = outputs ?? 0..<outFeatures
     if layout == .inOut,
@@ -146,7 +147,7 @@ struct Linear: Sendable {
   /// `y[rows, out] = x[rows, in] · W + b`, rows at strides `ldx` and `ldy`, on up to `threads` threads.
   func apply(
     _ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
-    threads: Int = EngineThreads.count
+    threads: Int = Processors.threads
   ) {
     if let bias {
       for row in 0..<rows {

@@ -1,3 +1,5 @@
+import CheckpointCore
+
 /// A dense row-major float32 array with a shape: the engine's working tensor.
 ///
 /// Sequences are kept batch-first (`[B, T, F]`), so the rows of a sequence
@@ -51,7 +53,7 @@ public struct Matrix: Sendable, Equatable {
 extension Matrix {
   /// Multiplies: `self[rows × k] · W` for a dense weight, plus its bias, into `[rows, outputs]`,
   /// on up to `threads` threads.
-  func applying(_ linear: Linear, threads: Int = EngineThreads.count) -> Matrix {
+  func applying(_ linear: Linear, threads: Int = Processors.threads) -> Matrix {
     var result = Matrix(zeros: Array(shape.dropLast()) + [linear.outFeatures])
     values.withUnsafeBufferPointer { x in
       result.values.withUnsafeMutableBufferPointer { y in

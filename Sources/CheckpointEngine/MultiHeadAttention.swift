@@ -1,3 +1,4 @@
+import CheckpointCore
 import Dispatch
 
 /// Multi-head scaled dot-product attention (PyTorch `nn.MultiheadAttention`, Keras
@@ -25,7 +26,7 @@ struct MultiHeadAttention: Sendable {
   ///   - threads: the threads for the projections' products and for the (batch item, head)
   ///     pairs, which run side by side.
   func callAsFunction(
-    _ x: Matrix, memory: Matrix, keep: [Bool]? = nil, causal: Bool = false, threads: Int = EngineThreads.count
+    _ x: Matrix, memory: Matrix, keep: [Bool]? = nil, causal: Bool = false, threads: Int = Processors.threads
   ) -> Matrix {
     let batch = x.shape[0]
     let targets = x.shape[1]

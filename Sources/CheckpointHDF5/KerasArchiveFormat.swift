@@ -109,10 +109,8 @@ public enum KerasArchiveFormat: CheckpointFormat {
   private static func withTemporaryCopy<R>(_ bytes: TensorBytes, _ body: (String) throws -> R) throws -> R {
     let folder = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array((folder + "/ckpt-keras-XXXXXX.h5").utf8CString)
-    let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 3) }
-    guard descriptor >= 0 else {
-      throw CheckpointError(
-        .io, "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
+    let descriptor = try valueOrErrno("mkstemps", failure: "cannot create a temporary file in \(folder)") {
+      template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 3) }
     }
     let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     defer { unlink(temporary) }
@@ -120,12 +118,15 @@ public enum KerasArchiveFormat: CheckpointFormat {
       try bytes.withUnsafeBytes { raw in
         var offset = 0
         while offset < raw.count {
-          #if canImport(Glibc)
-            let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-          #else
-            let written = Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-          #endif
-          if written < 0 && errno == EINTR { continue }
+          let written = try valueOrErrno(
+            "write", failure: "cannot write the temporary copy of model.weights.h5"
+          ) {
+            #if canImport(Glibc)
+              Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #else
+              Darwin.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            #endif
+          }
           guard written > 0 else {
             throw CheckpointError(
               .io, "cannot write the temporary copy of model.weights.h5: \(String(cString: strerror(errno)))")

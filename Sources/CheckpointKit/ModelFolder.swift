@@ -133,9 +133,8 @@ public enum ModelFolder {
     }
     var template = Array(
       (SafetensorsFolder.folder(of: target) + "/.ckpt-folder-XXXXXX").utf8CString)
-    guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-      throw CheckpointError(
-        .io, "cannot create a temporary folder: \(String(cString: strerror(errno)))", file: target)
+    try pointerOrErrno("mkdtemp", file: target, failure: "cannot create a temporary folder") {
+      template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
     }
     let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     do {
@@ -150,9 +149,7 @@ public enum ModelFolder {
       }
       try AtomicFile.write(to: temporary + "/config.json") { try $0.write(Array(config.utf8)) }
       if SafetensorsFolder.isFolder(target) { rmdir(target) }
-      guard rename(temporary, target) == 0 else {
-        throw CheckpointError(.io, "rename failed: \(String(cString: strerror(errno)))", file: target)
-      }
+      try valueOrErrno("rename", file: target) { rename(temporary, target) }
     } catch {
       for name in (try? SafetensorsFolder.entries(in: temporary)) ?? [] { unlink(temporary + "/" + name) }
       rmdir(temporary)

@@ -1,9 +1,10 @@
+import CheckpointCore
 import Dispatch
 
 /// Splits work over the machine's cores with `DispatchQueue.concurrentPerform`.
 public enum ParallelChunks {
-  /// The number of worker threads used (the active processor count).
-  public static let workers = max(1, sysconfProcessorCount())
+  /// The number of worker threads used: `Processors.threads`.
+  public static let workers = Processors.threads
 
   /// Calls `body` on contiguous ranges covering `0..<units`, in parallel when there is at
   /// least `minimumUnits` units per range; returns after every range is done.
@@ -22,14 +23,4 @@ public enum ParallelChunks {
       }
     }
   }
-}
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-private func sysconfProcessorCount() -> Int {
-  Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 }

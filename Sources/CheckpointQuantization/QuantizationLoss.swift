@@ -1,3 +1,5 @@
+import Foundation
+
 /// Error of a quantized tensor against its original: RMSE, max abs error, SNR.
 ///
 /// Only elements whose original value is finite count (NaN and ±inf carry no error figure).
@@ -84,9 +86,3 @@ public struct QuantizationLoss: Sendable, Equatable {
     return 10 * log10(signalEnergy / errorEnergy)
   }
 }
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif

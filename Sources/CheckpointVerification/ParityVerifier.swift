@@ -1,12 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointModels
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
 
 /// Processor time of the process (all threads), in `CLOCKS_PER_SEC` units.
 private func cpuClock() -> clock_t { clock() }
@@ -48,7 +43,7 @@ public enum ParityVerifier {
     let clock = ContinuousClock()
     let started = clock.now
     let architecture = try options.architecture ?? detect(a, options: options.engineA)
-    let modelA = try assemble(a, architecture, options.engineA, side: "A")
+    let modelA = try CheckpointError.prefixing("A") { try assemble(a, architecture, options.engineA) }
     var modelB: Model
     var engineB = options.engineB
     var inherited: [String] = []
@@ -57,18 +52,18 @@ public enum ParityVerifier {
       (engineB, inherited) = inheritedSettings(engineB, missing: missing, a: modelA)
     }
     do {
-      modelB = try assemble(b, architecture, engineB, side: "B")
+      modelB = try assemble(b, architecture, engineB)
     } catch let error as CheckpointError {
       // A weight that does not fit: fail the module it belongs to, by name, when it is known.
       guard let tensor = error.tensor,
         let module = ModuleLocator.modules(of: b, architecture: architecture)[tensor]
-      else { throw error }
+      else { throw error.prefixed("B") }
       let tolerance = Tolerance.default(for: [a, b])
       let failed = ModuleParity(
         name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
         passed: false,
         reason:
-          "B cannot be assembled: \(error.message.hasPrefix("B: ") ? String(error.message.dropFirst(3)) : error.message) "
+          "B cannot be assembled: \(error.message) "
           + "(tensor '\(tensor)')")
       return ParityReport(
         assembleSeconds: seconds(clock.now - started), runSeconds: 0, runCPUSeconds: 0,
@@ -170,30 +165,21 @@ public enum ParityVerifier {
       "A: no architecture recognised (pass --arch); " + failures.joined(separator: "; "))
   }
 
-  private static func assembleAsGiven(
-    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: ModelSettings, side: String
-  )
-    throws -> Model
-  {
-    try CheckpointError.prefixing(side) {
-      try Model(checkpoint, architecture: architecture, options: options)
-    }
-  }
   /// Assembles `checkpoint` with `options`, except that a head count the file records (its
   /// metadata, or the shape of Keras kernels) wins over the option, so a file that says
   /// another count is compared as what it says. Activation, norm placement and eps options
   /// override the file, as in `ckpt run`.
   private static func assemble(
-    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: ModelSettings, side: String
+    _ checkpoint: Checkpoint, _ architecture: Architecture, _ options: ModelSettings
   ) throws -> Model {
     var options = options
     var model: Model
     do {
-      model = try assembleAsGiven(checkpoint, architecture, options, side: side)
+      model = try Model(checkpoint, architecture: architecture, options: options)
     } catch let error as CheckpointError where error.kind == .invalidArgument && options.heads != nil {
       // Keras kernels that record another head count than the option: the kernels win.
       options.heads = nil
-      guard let retried = try? assembleAsGiven(checkpoint, architecture, options, side: side) else {
+      guard let retried = try? Model(checkpoint, architecture: architecture, options: options) else {
         throw error
       }
       model = retried
@@ -204,7 +190,7 @@ public enum ParityVerifier {
       options.heads = nil
       changed = true
     }
-    return changed ? try assembleAsGiven(checkpoint, architecture, options, side: side) : model
+    return changed ? try Model(checkpoint, architecture: architecture, options: options) : model
   }
 
   /// Compares one top-level module and its sub-modules; returns the sub-modules' results, then the module's.
@@ -359,9 +345,15 @@ extension CheckpointError {
   static func prefixing<R>(_ side: String, _ body: () throws -> R) throws -> R {
     do {
       return try body()
-    } catch var error as CheckpointError {
-      error.message = "\(side): " + error.message
-      throw error
+    } catch let error as CheckpointError {
+      throw error.prefixed(side)
     }
+  }
+
+  /// A copy whose message says which checkpoint of the comparison (`A` or `B`) it is about.
+  func prefixed(_ side: String) -> CheckpointError {
+    var copy = self
+    copy.message = "\(side): " + message
+    return copy
   }
 }

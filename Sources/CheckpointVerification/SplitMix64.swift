@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import Foundation
 
 /// SplitMix64 (Steele, Lea and Flood 2014; the generator `java.util.SplittableRandom` uses),
 /// the documented source of ``SeededInputs``' numbers.

@@ -22,8 +22,8 @@ extension Ckpt {
     @Argument(help: "The checkpoint file.")
     var path: String
 
-    @Option(help: "Read as this format instead of detecting it.", completion: Completions.formats)
-    var format: String?
+    @Option(help: "Read as this format instead of detecting it.")
+    var format: FormatArgument?
 
     @OptionGroup var output: OutputOptions
 
@@ -41,7 +41,7 @@ extension Ckpt {
       var formatName = ""
       try reportingErrors(json: output.json) {
         let handler =
-          try format.map { try FormatRegistry.format(named: $0) } ?? FormatRegistry.detect(path: path)
+          try format.map { try FormatRegistry.format(named: $0.name) } ?? FormatRegistry.detect(path: path)
         formatName = handler.identifier
         if handler.identifier == CKZFormat.identifier {
           let reader = try CKZReader(path: path)

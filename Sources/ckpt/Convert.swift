@@ -30,11 +30,11 @@ extension Ckpt {
     @Argument(help: "The file to write.")
     var output: String
 
-    @Option(help: "The output format (default: from OUTPUT's extension).", completion: Completions.formats)
-    var format: String?
+    @Option(help: "The output format (default: from OUTPUT's extension).")
+    var format: FormatArgument?
 
-    @Option(help: "Read INPUT as this format instead of detecting it.", completion: Completions.formats)
-    var inputFormat: String?
+    @Option(help: "Read INPUT as this format instead of detecting it.")
+    var inputFormat: FormatArgument?
 
     @Option(help: "Read only this top-level entry of a nested INPUT (e.g. model).")
     var key: String?
@@ -52,14 +52,13 @@ extension Ckpt {
 
     @Option(
       help: ArgumentHelp(
-        "Convert parameter names and arrangement to this framework layout: pytorch, keras, keras3, hf (hf-bert, hf-bart).",
-        valueName: "layout"), completion: Completions.layouts)
-    var layout: String?
+        "Convert parameter names and arrangement to this framework layout (hf-bert and hf-bart pick hf's naming).",
+        valueName: "layout"))
+    var layout: LayoutArgument?
 
     @Option(
-      help: ArgumentHelp("Read INPUT as this layout instead of detecting it.", valueName: "layout"),
-      completion: Completions.layouts)
-    var fromLayout: String?
+      help: ArgumentHelp("Read INPUT as this layout instead of detecting it.", valueName: "layout"))
+    var fromLayout: LayoutArgument?
 
     @Option(help: ArgumentHelp("User layout rules (JSON, see Docs/layouts.md).", valueName: "rules.json"))
     var map: String?
@@ -89,12 +88,15 @@ extension Ckpt {
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }
+      if let compress { _ = try validating { try CompressionSetting(parsing: compress) } }
+      try validating { try Convert.refuseSameFile(input: input, output: output) }
     }
 
     func run() throws {
+      let format = format?.name
+      let inputFormat = inputFormat?.name
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
-        try Convert.refuseSameFile(input: input, output: output)
         var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
         // What describes the source file itself (a .ckz file's provenance) is not carried on.
         checkpoint.metadata = FormatRegistry.userMetadata(of: checkpoint)
@@ -124,9 +126,10 @@ extension Ckpt {
         }
         let original = checkpoint
         if let layout {
-          let (target, style) = try Convert.parseLayout(layout)
-          let source = try fromLayout.map { try Convert.parseLayout($0).layout }
-          var options = ConversionOptions(heads: settings.heads, hfStyle: style, settings: settings.settings)
+          let target = layout.layout
+          let source = fromLayout?.layout
+          var options = ConversionOptions(
+            heads: settings.heads, hfStyle: layout.naming, settings: settings.settings)
           if let map {
             let file = try InputFile(path: map)
             options.rules = try UserRule.parse(try file.read(count: file.size, at: 0), file: map)
@@ -137,7 +140,7 @@ extension Ckpt {
           // What is left out is said even with --quiet: it is data, not progress.
           for note in layoutNotes { warn(note) }
           notes += layoutNotes
-          layoutRecord = (from.rawValue, layout)
+          layoutRecord = (from.rawValue, layout.argument)
         }
         let progress = outputOptions.progressBar()
         let options = WriteOptions(
@@ -225,7 +228,6 @@ extension Ckpt {
       }
     }
 
-    /// Parses a layout name: pytorch, keras, keras3, hf, hf-bert or hf-bart.
     /// Removes what a write to `path` made: a file, a sharded index and its shards, or a model folder.
     static func remove(_ path: String) {
       let target = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
@@ -239,21 +241,6 @@ extension Ckpt {
         for shard in index.shards { unlink(folder + "/" + shard) }
       }
       unlink(target)
-    }
-
-    static func parseLayout(_ name: String) throws -> (layout: CheckpointConversion.Layout, style: Naming?) {
-      switch name.lowercased() {
-      case "hf-bert": return (.hf, .hfBert)
-      case "hf-bart": return (.hf, .hfBart)
-      case "keras2": return (.keras, nil)
-      default:
-        guard let layout = CheckpointConversion.Layout(rawValue: name.lowercased()), layout != .unknown else {
-          throw CheckpointError(
-            .invalidArgument, "unknown layout '\(name)' (known: pytorch, keras, keras3, hf, hf-bert, hf-bart)"
-          )
-        }
-        return (layout, nil)
-      }
     }
 
     /// Refuses to write over the input: the conversion must never touch it.

@@ -36,6 +36,11 @@ extension Ckpt {
 
     @OptionGroup var outputOptions: OutputOptions
 
+    func validate() throws {
+      try validateTolerances(rtol: rtol, atol: atol)
+      if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+    }
+
     func run() throws {
       var passed = false
       try reportingErrors(json: outputOptions.json) {

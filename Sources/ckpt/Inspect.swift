@@ -26,8 +26,8 @@ extension Ckpt {
     @Argument(help: "The checkpoint file (or a sharded index .json).")
     var path: String
 
-    @Option(help: "Read as this format instead of detecting it.", completion: Completions.formats)
-    var format: String?
+    @Option(help: "Read as this format instead of detecting it.")
+    var format: FormatArgument?
 
     @Flag(help: "Also show the tree: HDF5 groups and datasets, Keras layers and their weights.")
     var tree = false
@@ -39,7 +39,7 @@ extension Ckpt {
 
     func run() throws {
       try reportingErrors(json: output.json) {
-        let checkpoint = try FormatRegistry.read(path: path, format: format, key: key)
+        let checkpoint = try FormatRegistry.read(path: path, format: format?.name, key: key)
         let detection = LayoutConverter.detect(checkpoint)
         let graph = ModelGraph.recognise(checkpoint)
         if output.json {

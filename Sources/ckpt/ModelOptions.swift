@@ -3,15 +3,6 @@ import CheckpointCore
 import CheckpointKit
 import CheckpointModels
 
-extension Activation: ExpressibleByArgument {}
-
-/// Shell completions for the values that `ckpt` parses itself (to keep its own error messages).
-enum Completions {
-  static let architectures = CompletionKind.list(Architecture.allCases.map(\.rawValue))
-  static let layouts = CompletionKind.list(["pytorch", "keras", "keras3", "hf", "hf-bert", "hf-bart"])
-  static let formats = CompletionKind.list(FormatRegistry.identifiers)
-}
-
 /// The settings of a model that names and shapes cannot tell, for every command that runs or
 /// converts one (`run`, `verify`, `quantize`'s end-to-end check, `convert`). A setting none of
 /// the flags, the file's own config and the shapes determine is an error naming its flag.

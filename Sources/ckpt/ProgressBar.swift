@@ -1,12 +1,6 @@
 import CheckpointCore
 import Foundation
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
 /// A progress bar drawn on standard error for work over 64 MiB.
 final class ProgressBar: ProgressReporter, @unchecked Sendable {
   /// Work smaller than this draws no bar.

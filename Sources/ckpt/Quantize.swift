@@ -7,8 +7,6 @@ import CheckpointQuantization
 import CheckpointStorage
 import Foundation
 
-extension QuantizationScheme: ExpressibleByArgument {}
-
 extension Ckpt {
   /// `ckpt quantize`: quantize a checkpoint's weights and report what it cost.
   struct Quantize: ParsableCommand {
@@ -50,6 +48,8 @@ extension Ckpt {
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
+      try validating { try Convert.refuseSameFile(input: input, output: output) }
+      _ = try validating { try Quantize.outputFormat(for: output, scheme: scheme) }
       if let exclude, (try? NSRegularExpression(pattern: exclude)) == nil {
         throw ValidationError("--exclude '\(exclude)' is not a valid regular expression")
       }
@@ -58,14 +58,7 @@ extension Ckpt {
     func run() throws {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
-        try Convert.refuseSameFile(input: input, output: output)
-        let target = try FormatRegistry.format(named: FormatRegistry.outputFormat(for: output))
-        if scheme.isBlockQuantized, !target.supportsBlockQuantization {
-          throw CheckpointError(
-            .invalidArgument,
-            "\(target.identifier) files cannot store \(scheme.outputDType) blocks; write .gguf or .ckz",
-            file: output)
-        }
+        let target = try Quantize.outputFormat(for: output, scheme: scheme)
         let original = try FormatRegistry.read(path: input)
         if !noEndToEnd { try settings.checkAgainstConfig(original, file: input, architecture: nil) }
         let rules = try QuantizationRules(scheme: scheme, exclude: exclude)
@@ -125,6 +118,20 @@ extension Ckpt {
           if let endToEnd { emit(endToEnd.text) }
         }
       }
+    }
+
+    /// The format of `output` (from its extension), which must store what `scheme` makes.
+    static func outputFormat(for output: String, scheme: QuantizationScheme) throws
+      -> any CheckpointFormat.Type
+    {
+      let target = try FormatRegistry.format(named: FormatRegistry.outputFormat(for: output))
+      if scheme.isBlockQuantized, !target.supportsBlockQuantization {
+        throw CheckpointError(
+          .invalidArgument,
+          "\(target.identifier) files cannot store \(scheme.outputDType) blocks; write .gguf or .ckz",
+          file: output)
+      }
+      return target
     }
 
     /// The per-tensor report as an aligned text table.

@@ -34,10 +34,8 @@ extension Ckpt {
     @Argument(help: "The checkpoint holding the model's weights.")
     var model: String
 
-    @Option(
-      help: "The architecture: \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")).",
-      completion: Completions.architectures)
-    var arch: String
+    @Option(help: "The architecture.")
+    var arch: Architecture
 
     @Option(help: "The .npz file with the input arrays.")
     var inputs: String
@@ -47,18 +45,18 @@ extension Ckpt {
 
     @OptionGroup var settings: ModelOptions
 
-    @Option(help: "Read MODEL as this format instead of detecting it.", completion: Completions.formats)
-    var format: String?
+    @Option(help: "Read MODEL as this format instead of detecting it.")
+    var format: FormatArgument?
 
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
-        let architecture = try Architecture(parsing: arch)
+        let architecture = arch
         // Quantized weights (Q8_0/Q4_0 blocks, int8 with scales) run as float32.
         let checkpoint = try Dequantizer.dequantizingAll(
-          FormatRegistry.read(path: model, format: format), halves: false)
+          FormatRegistry.read(path: model, format: format?.name), halves: false)
         let options = settings.settings
         try settings.checkAgainstConfig(checkpoint, file: model, architecture: architecture)
         let assembled = try CheckpointError.locating(file: model) {

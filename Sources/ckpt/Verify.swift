@@ -27,12 +27,8 @@ extension Ckpt {
     @Argument(help: "The checkpoint to check against A.")
     var b: String
 
-    @Option(
-      help:
-        "The architecture (\(Architecture.allCases.map(\.rawValue).joined(separator: ", "))); default: recognised from A.",
-      completion: Completions.architectures
-    )
-    var arch: String?
+    @Option(help: "The architecture (default: recognised from A).")
+    var arch: Architecture?
 
     @Option(help: "An .npz file with the inputs (named as `ckpt run` takes them); default: seeded inputs.")
     var inputs: String?
@@ -67,9 +63,7 @@ extension Ckpt {
 
     func validate() throws {
       if let headsB, headsB < 1 { throw ValidationError("--heads-b must be at least 1") }
-      for value in [rtol, atol].compactMap({ $0 }) where !(value >= 0) || !value.isFinite {
-        throw ValidationError("--rtol and --atol must be finite numbers ≥ 0")
-      }
+      try validateTolerances(rtol: rtol, atol: atol)
       if batch < 1 || length < 1 { throw ValidationError("--batch and --length must be at least 1") }
     }
 
@@ -90,7 +84,7 @@ extension Ckpt {
       var engineB = engine
       if let headsB { engineB.heads = headsB }
       return ParityOptions(
-        architecture: try arch.map { try Architecture(parsing: $0) },
+        architecture: arch,
         inputs: try inputs.map { path in try FormatRegistry.read(path: path) }, rtol: rtol, atol: atol,
         engine: engine, engineB: engineB, seed: seed, batch: batch, length: length,
         inheritSettings: !strictSettings)

@@ -86,8 +86,10 @@ final class ConvertLayoutCLITests: XCTestCase {
       let unknown = try TestFixtures.runCkpt([
         "convert", TestFixtures.path("engine/gru_pytorch.pt"), folder + "/x.h5", "--layout", "caffe",
       ])
-      XCTAssertNotEqual(unknown.status, 0)
-      XCTAssertTrue(unknown.stderr.contains("unknown layout 'caffe'"), unknown.stderr)
+      XCTAssertEqual(unknown.status, 64)
+      XCTAssertTrue(
+        unknown.stderr.contains("The value 'caffe' is invalid for '--layout <layout>'"), unknown.stderr)
+      XCTAssertTrue(unknown.stderr.contains("hf-bart"), unknown.stderr)
     }
   }
 

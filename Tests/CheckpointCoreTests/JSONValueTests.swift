@@ -19,6 +19,14 @@ final class JSONValueTests: XCTestCase {
       let parseError = error as? JSONValue.ParseError
       XCTAssertEqual(parseError?.offset, 9)
       XCTAssertEqual(parseError?.message, #"duplicate key "w""#)
+      XCTAssertEqual(parseError?.reason, .duplicateKey("w"))
+    }
+    // The key as decoded, so code that handles a duplicate never reads the message.
+    XCTAssertThrowsError(try JSONValue.parse(Array(#"{"\u00e9": 1, "é": 2}"#.utf8))) { error in
+      XCTAssertEqual((error as? JSONValue.ParseError)?.reason, .duplicateKey("é"))
+    }
+    XCTAssertThrowsError(try JSONValue.parse(Array("[1,]".utf8))) { error in
+      XCTAssertEqual((error as? JSONValue.ParseError)?.reason, .syntax)
     }
   }
 

@@ -84,10 +84,11 @@ final class RunCommandTests: XCTestCase {
   }
 
   private func assertFails(
-    _ arguments: [String], message: String, file: StaticString = #filePath, line: UInt = #line
+    _ arguments: [String], status: Int32 = 1, message: String, file: StaticString = #filePath,
+    line: UInt = #line
   ) throws {
     let result = try TestFixtures.runCkpt(arguments)
-    XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
+    XCTAssertEqual(result.status, status, result.stderr, file: file, line: line)
     XCTAssertTrue(result.stderr.contains(message), "stderr: \(result.stderr)", file: file, line: line)
   }
 
@@ -97,11 +98,12 @@ final class RunCommandTests: XCTestCase {
       let lstm = TestFixtures.path("engine/lstm_pytorch.safetensors")
       let encoder = TestFixtures.path("engine/encoder_post_relu_pytorch.safetensors")
       let encoderInputs = TestFixtures.path("engine/encoder_post_relu_pytorch.inputs.npz")
-      // Unknown architecture.
+      // Unknown architecture: a usage error (64) listing the architectures.
       try assertFails(
-        ["run", lstm, "--arch", "mamba", "--inputs", encoderInputs, "--output", out],
+        ["run", lstm, "--arch", "mamba", "--inputs", encoderInputs, "--output", out], status: 64,
         message:
-          "unknown architecture 'mamba' (known: lstm, gru, transformer-encoder, transformer, seq2seq-lstm)")
+          "The value 'mamba' is invalid for '--arch <arch>'. Please provide one of 'lstm', 'gru', 'transformer-encoder', 'transformer' or 'seq2seq-lstm'."
+      )
       // Shape mismatch: the encoder's x [2, 6, 8] fed to an LSTM with input size 6.
       try assertFails(
         [

@@ -69,6 +69,9 @@ final class SeededFaultTests: XCTestCase {
     XCTAssertFalse(report.passed)
     XCTAssertEqual(report.firstFailure, "lstm.l1")
     XCTAssertTrue(report.modules[0].reason?.contains(tensor) ?? false, report.text)
+    // The reason says "B" once: the library's message, not the prefixed one.
+    let reason = report.modules[0].reason ?? ""
+    XCTAssertTrue(reason.hasPrefix("B cannot be assembled: ") && !reason.contains(": B: "), reason)
   }
 
   func testUntransposedFeedForwardKernelLocated() throws {

@@ -143,6 +143,30 @@ final class QuantizeCLITests: XCTestCase {
     }
   }
 
+  /// The thread count (Docs/determinism.md) changes no byte written: quantized tensors and .ckz
+  /// chunks are each made alone.
+  func testEveryThreadCountWritesTheSameBytes() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      for (arguments, ext) in [
+        (["quantize", "--scheme", "q8_0", "--no-end-to-end"], "gguf"),
+        (["quantize", "--scheme", "int8", "--no-end-to-end"], "safetensors"),
+        (["convert"], "ckz"),
+      ] {
+        var outputs: [[UInt8]] = []
+        for threads in ["1", "3", "8"] {
+          let out = folder + "/\(arguments[0])-\(threads).\(ext)"
+          let result = try TestFixtures.runCkpt(
+            [arguments[0], transformer, out, "--quiet"] + arguments.dropFirst(),
+            environment: ["OPENBLAS_NUM_THREADS": threads])
+          XCTAssertEqual(result.status, 0, result.stderr)
+          outputs.append(try Array(Data(contentsOf: URL(fileURLWithPath: out))))
+        }
+        XCTAssertEqual(outputs[1], outputs[0], "\(arguments) \(ext): 3 threads")
+        XCTAssertEqual(outputs[2], outputs[0], "\(arguments) \(ext): 8 threads")
+      }
+    }
+  }
+
   /// What is lost or not done is said even with --quiet: nothing quantized, blocks dequantized,
   /// metadata a format cannot hold.
   func testLossAndNoOpsAreSaidEvenWhenQuiet() throws {

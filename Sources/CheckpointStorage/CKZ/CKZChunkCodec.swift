@@ -1,4 +1,5 @@
 import CheckpointCore
+import Foundation
 
 /// Encoding and decoding of one `zlib` chunk: byte grouping into planes,
 /// then each plane raw DEFLATE or stored raw (see Docs/ckz-format.md).
@@ -88,7 +89,7 @@ enum CKZChunkCodec {
     var bits = 0.0
     for value in 0..<256 {
       let count = counts[value] + counts[256 + value] + counts[512 + value] + counts[768 + value]
-      if count > 0 { bits -= Double(count) * System.log2(Double(count) / total) }
+      if count > 0 { bits -= Double(count) * log2(Double(count) / total) }
     }
     return bits
   }

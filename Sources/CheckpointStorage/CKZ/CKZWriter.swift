@@ -14,8 +14,8 @@ struct CKZWriter {
   var compression: CompressionSetting
   /// Raw bytes per chunk.
   var chunkSize: Int = CKZFormat.chunkSize
-  /// Chunks encoded at once.
-  var windowSize: Int = max(4, 2 * System.activeProcessorCount)
+  /// Chunks encoded at once: two per thread (``CheckpointCore/Processors/threads``).
+  var windowSize: Int = max(4, 2 * Processors.threads)
   /// Consecutive tensors whose sizes add up to at most this are encoded as one group.
   var groupBytes: Int = 8 << 20
   /// Receives bytes written.

@@ -64,15 +64,6 @@ enum JSONMemberOffsets {
     return depth
   }
 
-  /// The decoded string whose opening quote is at `offset`, if it is a valid JSON string.
-  static func string(in text: [UInt8], at offset: Int) -> String? {
-    guard offset >= 0, offset < text.count, text[offset] == UInt8(ascii: "\"") else { return nil }
-    var end = offset
-    skipString(text, &end)
-    guard end <= text.count else { return nil }
-    return (try? JSONValue.parse(text[offset..<end]))?.stringValue
-  }
-
   private static func isWhitespace(_ byte: UInt8) -> Bool {
     byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
   }

@@ -50,8 +50,8 @@ public enum SafetensorsFolder {
 
   /// The names in the folder `path`, sorted, but for `.` and `..` (hidden ones included).
   public static func entries(in path: String) throws -> [String] {
-    guard let folder = opendir(path) else {
-      throw CheckpointError(.io, "cannot list the folder: \(String(cString: strerror(errno)))", file: path)
+    let folder = try pointerOrErrno("opendir", file: path, failure: "cannot list the folder") {
+      opendir(path)
     }
     defer { closedir(folder) }
     var names: [String] = []
@@ -83,9 +83,8 @@ public enum SafetensorsFolder {
     if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
       try createFolder(String(path[..<slash]))
     }
-    if mkdir(path, 0o755) != 0 && errno != EEXIST {
-      throw CheckpointError(
-        .io, "cannot create the folder: \(String(cString: strerror(errno)))", file: path)
+    try valueOrErrno("mkdir", file: path, failure: "cannot create the folder", tolerating: [EEXIST]) {
+      mkdir(path, 0o755)
     }
   }
 }

@@ -171,8 +171,7 @@ public struct SafetensorsHeader: Sendable, Equatable {
     do {
       return try JSONValue.parse(text)
     } catch let error as JSONValue.ParseError {
-      if error.message.hasPrefix("duplicate key") {
-        let key = JSONMemberOffsets.string(in: text, at: error.offset) ?? "?"
+      if case .duplicateKey(let key) = error.reason {
         if JSONMemberOffsets.depth(in: text, at: error.offset) == 1 {
           if key == "__metadata__" {
             throw CheckpointError(.corrupt, "duplicate __metadata__ in the header", offset: 8 + error.offset)

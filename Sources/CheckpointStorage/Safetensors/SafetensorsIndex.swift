@@ -74,8 +74,8 @@ public struct SafetensorsIndex: Sendable {
     do {
       json = try JSONValue.parse(text)
     } catch let error as JSONValue.ParseError {
-      if error.message.hasPrefix("duplicate key"), JSONMemberOffsets.depth(in: text, at: error.offset) == 2 {
-        let key = JSONMemberOffsets.string(in: text, at: error.offset) ?? "?"
+      if case .duplicateKey(let key) = error.reason, JSONMemberOffsets.depth(in: text, at: error.offset) == 2
+      {
         throw CheckpointError(
           .duplicateName, "duplicate tensor name '\(key)' in the index", tensor: key, offset: error.offset)
       }
