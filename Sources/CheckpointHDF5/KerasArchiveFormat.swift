@@ -75,12 +75,118 @@ public enum KerasArchiveFormat: CheckpointFormat {
     }
   }
 
-  /// Writes `checkpoint` to `path` atomically: a temporary file in the same folder, synced, then renamed.
+  /// Writes `checkpoint` as a `.keras` archive that `keras.saving.load_model` loads: the model's
+  /// Keras config (``configKey`` in the metadata, as a `.keras` archive read here carries it into
+  /// every format that keeps metadata), `metadata.json` (the source's, else one naming `ckpt`) and
+  /// `model.weights.h5` in the Keras 3 layout. Written atomically: the weights file is built
+  /// beside `path`, the archive is written to a temporary file in the same folder, synced and
+  /// renamed.
+  ///
+  /// - Throws: `CheckpointError` `.unsupported` when the metadata holds no Keras model config (a
+  ///   model cannot be rebuilt from weights alone), `.invalidArgument` for a tensor that is not a
+  ///   Keras 3 variable path (`layers/{layer}/…`, `optimizer/…`) or whose layer is not one of the
+  ///   config's.
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
-    throw CheckpointError(
-      .unsupported,
-      "writing .keras archives is not supported yet; write Keras 3 weights (.weights.h5) and load them into "
-        + "the model with load_weights", file: path)
+    try CheckpointError.locating(file: path) {
+      guard let config = checkpoint.metadata[configKey], let layers = try layerPaths(config) else {
+        throw CheckpointError(
+          .unsupported,
+          "a .keras archive needs the model's Keras config (config.json), which this checkpoint does not "
+            + "carry: convert from a .keras archive (its config travels in the metadata of safetensors, "
+            + "npz, .ckz and GGUF files), or write Keras 3 weights (.weights.h5) and load them with load_weights"
+        )
+      }
+      try checkLayers(checkpoint, layers: layers)
+      let metadata = checkpoint.metadata[metadataKey] ?? defaultMetadata()
+      var weights = checkpoint
+      weights.metadata = [:]
+      let folder = (path as NSString).deletingLastPathComponent
+      let temporary =
+        (folder.isEmpty ? "." : folder) + "/.ckpt-keras-\(UInt64.random(in: 0...UInt64.max)).weights.h5"
+      defer { unlink(temporary) }
+      try HDF5CheckpointWriter.write(weights, to: temporary, layout: .keras3, options: options)
+      let bytes = try InputFile(path: temporary).mapShared()
+      try AtomicFile.write(to: path) { file in
+        let archive = ZipWriter(file: file)
+        // The order Keras writes them in (`_save_model_to_fileobj`).
+        try archive.add(name: "metadata.json", bytes: Array(metadata.utf8))
+        try archive.add(name: "config.json", bytes: Array(config.utf8))
+        try bytes.withUnsafeBytes { try archive.add(name: "model.weights.h5", bytes: $0) }
+        try archive.finish()
+      }
+    }
+  }
+
+  /// Every metadata key but the archive's own two is left out of a `.keras` archive.
+  public static func droppedMetadata(_ metadata: [String: String]) -> [String] {
+    metadata.keys.filter { $0 != configKey && $0 != metadataKey }.sorted()
+  }
+
+  /// The names Keras 3 files the top-level layers of the model `config` under (`layers/{name}/`):
+  /// each layer's class in snake case, numbered from the second of a class on (`dense`,
+  /// `dense_1`), as `saving_lib` names them; `nil` when `config` is not a Keras model config
+  /// (a Hugging Face `config.json`, say).
+  static func layerPaths(_ config: String) throws -> Set<String>? {
+    guard let root = try? JSONValue.parse(Array(config.utf8)).objectValue,
+      case .string? = root.first(where: { $0.0 == "class_name" })?.1,
+      let body = root.first(where: { $0.0 == "config" })?.1.objectValue,
+      let layers = body.first(where: { $0.0 == "layers" })?.1.arrayValue
+    else { return nil }
+    var used: [String: Int] = [:]
+    var names = Set<String>()
+    for layer in layers {
+      guard case .string(let className)? = layer.objectValue?.first(where: { $0.0 == "class_name" })?.1 else {
+        throw CheckpointError(.corrupt, "config.json: a layer of the model has no class_name")
+      }
+      let base = snakeCase(className)
+      let count = used[base, default: 0]
+      used[base] = count + 1
+      names.insert(count == 0 ? base : "\(base)_\(count)")
+    }
+    return names
+  }
+
+  /// Keras's `naming.to_snake_case`: `TransformerEncoder` → `transformer_encoder`,
+  /// `LSTM` → `lstm`, `GRUCell` → `gru_cell`, `Conv2D` → `conv2d`.
+  static func snakeCase(_ name: String) -> String {
+    let letters = Array(name.filter { $0.isLetter || $0.isNumber || $0 == "_" })
+    var out = ""
+    for (index, character) in letters.enumerated() {
+      if index > 0, character.isUppercase {
+        let previous = letters[index - 1]
+        let next = index + 1 < letters.count ? letters[index + 1] : nil
+        // "(.)([A-Z][a-z]+)" then "([a-z])([A-Z])".
+        if previous.isLowercase || (next?.isLowercase ?? false) { out += "_" }
+      }
+      out.append(character)
+    }
+    return out.lowercased()
+  }
+
+  /// Every tensor must be a Keras 3 variable of one of the config's layers, or optimizer state.
+  private static func checkLayers(_ checkpoint: Checkpoint, layers: Set<String>) throws {
+    for tensor in checkpoint.tensors {
+      let parts = tensor.name.split(separator: "/", omittingEmptySubsequences: false)
+      if parts.first == "optimizer", parts.count > 1 { continue }
+      guard parts.count > 2, parts[0] == "layers" else {
+        throw CheckpointError(
+          .invalidArgument,
+          "not a Keras 3 variable path (layers/{layer}/...): convert with --layout keras3 first",
+          tensor: tensor.name)
+      }
+      guard layers.contains(String(parts[1])) else {
+        throw CheckpointError(
+          .invalidArgument,
+          "layer '\(parts[1])' is not a layer of the model's config (its layers: "
+            + layers.sorted().joined(separator: ", ") + ")", tensor: tensor.name)
+      }
+    }
+  }
+
+  /// `metadata.json` for an archive whose source kept none: who wrote it, and when.
+  private static func defaultMetadata() -> String {
+    let date = ISO8601DateFormatter().string(from: Date())
+    return "{\"saved_by\": \"ckpt \(CheckpointKitVersion.current)\", \"date_saved\": \"\(date)\"}"
   }
 
   /// The text of a JSON entry, checked to be a JSON object.

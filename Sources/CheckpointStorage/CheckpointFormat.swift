@@ -108,6 +108,9 @@ public protocol CheckpointFormat {
   static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws
   /// Whether the format stores string metadata (`ckpt convert` warns when it is dropped).
   static var supportsMetadata: Bool { get }
+  /// The keys of `metadata` a file of this format cannot hold (`ckpt convert` names them):
+  /// every key when it stores no metadata, none when it stores any.
+  static func droppedMetadata(_ metadata: [String: String]) -> [String]
   /// Whether the format stores block-quantized tensors (Q8_0, Q4_0) as they are;
   /// `ckpt convert` dequantizes them to F32 for formats that do not.
   static var supportsBlockQuantization: Bool { get }
@@ -120,6 +123,10 @@ public protocol CheckpointFormat {
 extension CheckpointFormat {
   /// Formats store metadata unless they say otherwise.
   public static var supportsMetadata: Bool { true }
+  /// Everything or nothing, as ``supportsMetadata`` says.
+  public static func droppedMetadata(_ metadata: [String: String]) -> [String] {
+    supportsMetadata ? [] : metadata.keys.sorted()
+  }
   /// Formats store only whole-element dtypes unless they say otherwise.
   public static var supportsBlockQuantization: Bool { false }
   /// All metadata a format reads belongs to the weights unless it says otherwise.

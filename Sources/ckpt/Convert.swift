@@ -149,13 +149,14 @@ extension Ckpt {
           progress: progress,
           provenance: .source(input, original))
         defer { progress?.end() }
-        if !checkpoint.metadata.isEmpty,
-          let target = try format.map(FormatRegistry.format(named:))
-            ?? FormatRegistry.format(forExtensionOf: output),
-          !target.supportsMetadata
+        if let target = try format.map(FormatRegistry.format(named:))
+          ?? FormatRegistry.format(forExtensionOf: output)
         {
-          let keys = checkpoint.metadata.keys.sorted().joined(separator: ", ")
-          warn("\(target.identifier) files cannot store metadata; dropped: \(keys)")
+          let dropped = target.droppedMetadata(checkpoint.metadata)
+          if !dropped.isEmpty {
+            let what = target.supportsMetadata ? "cannot store these metadata keys" : "cannot store metadata"
+            warn("\(target.identifier) files \(what); dropped: \(dropped.joined(separator: ", "))")
+          }
         }
         if let compress, (try? CompressionSetting(parsing: compress))?.codec != CompressionSetting.none.codec
         {

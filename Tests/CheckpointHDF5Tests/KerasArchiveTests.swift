@@ -1,10 +1,11 @@
 import CheckpointCore
 import CheckpointEngine
-import CheckpointHDF5
 import CheckpointKit
 import CheckpointModels
 import CheckpointTestSupport
 import XCTest
+
+@testable import CheckpointHDF5
 
 /// Keras 3 `.keras` archives written by `model.save` (Fixtures/keras_archive): their config
 /// says what the weights cannot, so they run, convert and verify with no flags.
@@ -63,12 +64,90 @@ final class KerasArchiveTests: XCTestCase {
         folder + "/y.npz",
       ])
       XCTAssertEqual(run.status, 0, run.stderr)
-      // Writing .keras is refused clearly, and leaves nothing.
-      let write = try TestFixtures.runCkpt(["convert", path("encoder.keras"), folder + "/copy.keras"])
-      XCTAssertEqual(write.status, 1)
-      XCTAssertTrue(write.stderr.contains("writing .keras archives is not supported"), write.stderr)
-      XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/copy.keras"))
     }
+  }
+
+  /// `.keras` → PyTorch layout in safetensors (the config travels in its metadata) → `.keras`
+  /// gives the archive's own tensors back, bit for bit, with its config: what
+  /// `keras.saving.load_model` needs (Tests/interop/test_keras_archive.py loads it).
+  func testWritesAnArchiveBackFromAConversion() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      for name in ["encoder", "lstm"] {
+        let middle = folder + "/\(name).safetensors"
+        let back = folder + "/\(name).keras"
+        for arguments in [
+          ["convert", path(name + ".keras"), middle, "--layout", "pytorch"],
+          ["convert", middle, back, "--layout", "keras3"],
+        ] {
+          let result = try TestFixtures.runCkpt(arguments)
+          XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        let original = try FormatRegistry.read(path: path(name + ".keras"))
+        let written = try FormatRegistry.read(path: back)
+        XCTAssertEqual(written.format, KerasArchiveFormat.identifier)
+        XCTAssertEqual(
+          written.metadata[KerasArchiveFormat.configKey], original.metadata[KerasArchiveFormat.configKey])
+        XCTAssertTrue(written.metadata[KerasArchiveFormat.metadataKey]?.contains("\"saved_by\"") ?? false)
+        XCTAssertEqual(Set(written.tensors.map(\.name)), Set(original.tensors.map(\.name)), name)
+        for tensor in original.tensors {
+          XCTAssertEqual(try written[tensor.name]?.load(), try tensor.load(), tensor.name)
+        }
+      }
+      // An archive copied as it is keeps its metadata.json.
+      let copy = folder + "/copy.keras"
+      XCTAssertEqual(try TestFixtures.runCkpt(["convert", path("encoder.keras"), copy]).status, 0)
+      XCTAssertEqual(
+        try FormatRegistry.read(path: copy).metadata[KerasArchiveFormat.metadataKey],
+        try FormatRegistry.read(path: path("encoder.keras")).metadata[KerasArchiveFormat.metadataKey])
+    }
+  }
+
+  /// A model cannot be rebuilt from weights alone: without a Keras model config (none, or a
+  /// Hugging Face one), or with a tensor that is not one of the config's layers, writing is a
+  /// clear error that leaves nothing.
+  func testWritingNeedsTheModelsKerasConfig() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let out = folder + "/out.keras"
+      let bare = try TestFixtures.runCkpt([
+        "convert", TestFixtures.path("engine/lstm_pytorch.safetensors"), out,
+      ])
+      XCTAssertEqual(bare.status, 1)
+      XCTAssertTrue(bare.stderr.contains("needs the model's Keras config (config.json)"), bare.stderr)
+      var archive = try FormatRegistry.read(path: path("encoder.keras"))
+      var hf = archive
+      hf.metadata[KerasArchiveFormat.configKey] = #"{"model_type": "bert", "num_attention_heads": 2}"#
+      XCTAssertThrowsError(try FormatRegistry.write(hf, to: out)) { error in
+        XCTAssertEqual((error as? CheckpointError)?.kind, .unsupported, "\(error)")
+      }
+      let first = archive.tensors[0]
+      archive.tensors[0] = Tensor(
+        info: TensorInfo(name: "layers/conv2d/vars/0", dtype: first.dtype, shape: first.shape),
+        byteCount: first.byteCount, loader: { try first.load() })
+      XCTAssertThrowsError(try FormatRegistry.write(archive, to: out)) { error in
+        let error = error as? CheckpointError
+        XCTAssertEqual(error?.tensor, "layers/conv2d/vars/0")
+        XCTAssertTrue(
+          error?.message.contains("not a layer of the model's config") ?? false,
+          "\(String(describing: error))")
+      }
+      XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), [])
+    }
+  }
+
+  /// Layer paths as Keras's `saving_lib` names them: the class in snake case, numbered.
+  func testLayerPathsFollowKerasNaming() throws {
+    for (name, expected) in [
+      ("TransformerEncoder", "transformer_encoder"), ("LSTM", "lstm"), ("GRUCell", "gru_cell"),
+      ("Conv2D", "conv2d"), ("Dense", "dense"), ("MultiHeadAttention", "multi_head_attention"),
+      ("LayerNormalization", "layer_normalization"), ("HTTPServer", "http_server"),
+    ] {
+      XCTAssertEqual(KerasArchiveFormat.snakeCase(name), expected, name)
+    }
+    let config = try XCTUnwrap(try FormatRegistry.read(path: path("encoder.keras")).metadata["config.json"])
+    XCTAssertEqual(
+      try KerasArchiveFormat.layerPaths(config),
+      ["input_layer", "dense", "transformer_encoder", "transformer_encoder_1"])
   }
 
   func testMalformedArchivesAreClearErrors() throws {
