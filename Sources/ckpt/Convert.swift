@@ -89,167 +89,60 @@ extension Ckpt {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }
       if let compress { _ = try validating { try CompressionSetting(parsing: compress) } }
-      try validating { try Convert.refuseSameFile(input: input, output: output) }
+      try validating { try Converter.refuseSameFile(input: input, output: output) }
     }
 
     func run() throws {
-      let format = format?.name
-      let inputFormat = inputFormat?.name
       try reportingErrors(json: outputOptions.json) {
         let started = Date()
-        var checkpoint = try FormatRegistry.read(path: input, format: inputFormat, key: key)
-        // What describes the source file itself (a .ckz file's provenance) is not carried on.
-        checkpoint.metadata = FormatRegistry.userMetadata(of: checkpoint)
-        if let target = try format.map(FormatRegistry.format(named:))
-          ?? FormatRegistry.format(forExtensionOf: output),
-          !target.supportsBlockQuantization
-        {
-          // Formats without ggml blocks get Q8_0/Q4_0 tensors dequantized to F32.
-          let (dequantized, names) = try Dequantizer.dequantizingBlocks(checkpoint)
-          checkpoint = dequantized
-          // Lossy: said even with --quiet (it hides progress, not data loss).
-          if !names.isEmpty {
-            warn(
-              "\(target.identifier) files cannot store Q8_0/Q4_0 blocks; dequantized \(names.count) tensors to F32: \(names.joined(separator: ", "))"
-            )
-          }
-        }
-        var layoutRecord: (from: String, to: String)?
-        var notes: [String] = []
-        var layoutNotes: [String] = []
-        let others = ModelFolder.otherFiles(in: input)
-        if !others.isEmpty {
-          notes.append(
-            "not carried from the folder (only its weights and config.json are): "
-              + others.prefix(6).joined(separator: ", ") + (others.count > 6 ? ", ..." : ""))
-          warn(notes[notes.count - 1])
-        }
-        let original = checkpoint
-        if let layout {
-          let target = layout.layout
-          let source = fromLayout?.layout
-          var options = ConversionOptions(
-            heads: settings.heads, hfStyle: layout.naming, settings: settings.settings)
-          if let map {
-            let file = try InputFile(path: map)
-            options.rules = try UserRule.parse(try file.read(count: file.size, at: 0), file: map)
-          }
-          let from = source ?? LayoutConverter.detect(checkpoint).layout
-          checkpoint = try LayoutConverter.convert(
-            checkpoint, from: from, to: target, options: options, notes: &layoutNotes)
-          // What is left out is said even with --quiet: it is data, not progress.
-          for note in layoutNotes { warn(note) }
-          notes += layoutNotes
-          layoutRecord = (from.rawValue, layout.argument)
+        var conversion = ConversionOptions(
+          heads: settings.heads, hfStyle: layout?.naming, settings: settings.settings)
+        if let map {
+          let file = try InputFile(path: map)
+          conversion.rules = try UserRule.parse(try file.read(count: file.size, at: 0), file: map)
         }
         let progress = outputOptions.progressBar()
-        let options = WriteOptions(
-          shardSize: shardSize.flatMap(parseByteSize),
-          compression: try compress.map(CompressionSetting.init(parsing:)),
-          progress: progress,
-          provenance: .source(input, original))
         defer { progress?.end() }
-        if let target = try format.map(FormatRegistry.format(named:))
-          ?? FormatRegistry.format(forExtensionOf: output)
-        {
-          let dropped = target.droppedMetadata(checkpoint.metadata)
-          if !dropped.isEmpty {
-            let what = target.supportsMetadata ? "cannot store these metadata keys" : "cannot store metadata"
-            warn("\(target.identifier) files \(what); dropped: \(dropped.joined(separator: ", "))")
-          }
-        }
-        if let compress, (try? CompressionSetting(parsing: compress))?.codec != CompressionSetting.none.codec
-        {
-          let identifier = (try? format ?? FormatRegistry.outputFormat(for: output)) ?? ""
-          let uncompressed = [
-            SafetensorsFormat.identifier, ShardedSafetensorsFormat.identifier, TorchFormat.identifier,
-          ]
-          if uncompressed.contains(identifier) || output.hasSuffix("/") || SafetensorsFolder.isFolder(output)
-          {
-            warn(
-              "--compress does nothing for \(identifier.isEmpty ? "model folder" : identifier) output: stored uncompressed"
-            )
-          }
-        }
-        try FormatRegistry.write(checkpoint, to: output, format: format, options: options)
-        progress?.end()
-        var check: ParityReport?
-        if verify {
-          // `ckpt verify INPUT OUTPUT`: the engine runs both on the same seeded inputs, module by module.
-          // An output that fails, or cannot be checked, is removed unless --keep-unverified.
-          do {
-            let written = try FormatRegistry.read(path: output, format: format)
-            let report = try ParityVerifier.verify(
-              original, written, options: ParityOptions(engine: settings.settings))
-            guard report.passed else {
-              throw CheckpointError(
-                .checksumMismatch,
-                "verification failed (first failing module: \(report.firstFailure ?? "whole model"))\n"
-                  + report.text, file: output)
-            }
-            check = report
-          } catch var error as CheckpointError {
-            if keepUnverified {
-              error.message += "\nkept the unverified output \(output) (--keep-unverified)"
-            } else {
-              Convert.remove(output)
-              error.message += "\nremoved the unverified output \(output) (--keep-unverified keeps it)"
-            }
-            throw error
-          }
-        }
+        let request = Converter.Request(
+          input: input, output: output, format: format?.name, inputFormat: inputFormat?.name, key: key,
+          layout: layout?.layout, fromLayout: fromLayout?.layout, conversion: conversion,
+          write: WriteOptions(
+            shardSize: shardSize.flatMap(parseByteSize),
+            compression: try compress.map(CompressionSetting.init(parsing:)), progress: progress),
+          verify: verify, keepUnverified: keepUnverified)
+        // What is lost or left out is said even with --quiet: it is data, not progress.
+        let result = try Converter.convert(request, note: warn)
+        // The layout as the user spelled it (hf-bert stays hf-bert).
+        let layoutRecord = result.layout.map { ($0.from.rawValue, layout?.argument ?? $0.to.rawValue) }
         let seconds = Date().timeIntervalSince(started)
+        let checkpoint = result.checkpoint
         if outputOptions.json {
           var members: [(String, JSONValue)] = [
             ("input", .string(input)),
             ("output", .string(output)),
-            ("input_format", .string(checkpoint.format)),
-            ("format", .string(try format ?? FormatRegistry.outputFormat(for: output))),
+            ("input_format", .string(result.inputFormat)),
+            ("format", .string(result.format)),
             ("tensors", .integer(Int64(checkpoint.tensors.count))),
             ("bytes", .integer(Int64(checkpoint.byteCount))),
             ("seconds", .double(seconds)),
           ]
           if let layoutRecord {
-            members.append(("from_layout", .string(layoutRecord.from)))
-            members.append(("layout", .string(layoutRecord.to)))
+            members.append(("from_layout", .string(layoutRecord.0)))
+            members.append(("layout", .string(layoutRecord.1)))
           }
-          if let check { members.append(("verify", check.json)) }
-          if !notes.isEmpty { members.append(("notes", .array(notes.map(JSONValue.string)))) }
+          if let check = result.verification { members.append(("verify", check.json)) }
+          if !result.notes.isEmpty { members.append(("notes", .array(result.notes.map(JSONValue.string)))) }
           emit(JSONValue.object(members).prettyText)
         } else if !outputOptions.quiet {
           emit(
             "wrote \(output): \(checkpoint.tensors.count) tensors, \(formatBytes(checkpoint.byteCount)) in \(String(format: "%.2f", seconds)) s"
-              + (layoutRecord.map { " (layout \($0.from) → \($0.to))" } ?? ""))
-          if let check {
+              + (layoutRecord.map { " (layout \($0.0) → \($0.1))" } ?? ""))
+          if let check = result.verification {
             emit(
               "verified: \(check.architecture) outputs agree within \(check.tolerance.dtype) tolerance (\(check.modules.count) modules)"
             )
           }
         }
-      }
-    }
-
-    /// Removes what a write to `path` made: a file, a sharded index and its shards, or a model folder.
-    static func remove(_ path: String) {
-      let target = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-      if SafetensorsFolder.isFolder(target) {
-        for name in (try? SafetensorsFolder.entries(in: target)) ?? [] { unlink(target + "/" + name) }
-        rmdir(target)
-        return
-      }
-      if target.hasSuffix(".index.json"), let index = try? SafetensorsIndex(reading: target) {
-        let folder = SafetensorsFolder.folder(of: target)
-        for shard in index.shards { unlink(folder + "/" + shard) }
-      }
-      unlink(target)
-    }
-
-    /// Refuses to write over the input: the conversion must never touch it.
-    static func refuseSameFile(input: String, output: String) throws {
-      let a = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardizedFileURL.path
-      let b = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardizedFileURL.path
-      if a == b {
-        throw CheckpointError(.invalidArgument, "output is the input file; choose another name", file: output)
       }
     }
   }

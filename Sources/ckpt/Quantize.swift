@@ -48,7 +48,7 @@ extension Ckpt {
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
-      try validating { try Convert.refuseSameFile(input: input, output: output) }
+      try validating { try Converter.refuseSameFile(input: input, output: output) }
       _ = try validating { try Quantize.outputFormat(for: output, scheme: scheme) }
       if let exclude, (try? NSRegularExpression(pattern: exclude)) == nil {
         throw ValidationError("--exclude '\(exclude)' is not a valid regular expression")

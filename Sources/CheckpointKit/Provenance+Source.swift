@@ -8,11 +8,11 @@ extension Provenance {
   /// writers record, with this tool's name and version.
   ///
   /// For a model folder, the path is its weights file (or their shard index).
-  static func source(_ path: String, _ checkpoint: Checkpoint) -> Provenance {
+  public static func source(_ path: String, _ checkpoint: Checkpoint) -> Provenance {
     Provenance(
       sourcePath: (try? SafetensorsFolder.checkpointFile(in: path)).flatMap { $0 } ?? path,
       sourceFormat: checkpoint.format,
       sourceLayout: LayoutDetector.detect(names: checkpoint.tensors.map(\.name)).layout.rawValue,
-      tool: "ckpt \(Ckpt.version)")
+      tool: "ckpt \(CheckpointKitVersion.current)")
   }
 }
