@@ -105,7 +105,8 @@ public enum ModelFolder {
   }
 
   /// Writes `checkpoint` as a Hugging Face model folder at `path`: `config.json` (the source's,
-  /// which its metadata carries) and `model.safetensors`, or shards and their index with a
+  /// which its metadata carries, else one written from what the checkpoint proves for a BERT
+  /// encoder: ``HFConfig``) and `model.safetensors`, or shards and their index with a
   /// shard size, the weights' metadata reduced to transformers' `{"format": "pt"}` and what
   /// else the source's safetensors header held.
   ///
@@ -113,16 +114,16 @@ public enum ModelFolder {
   /// when complete, so a failure leaves no folder and no partial shard set. An existing
   /// non-empty folder is refused rather than mixed with.
   ///
-  /// - Throws: `.invalidArgument` when the checkpoint has no `config.json` (a folder without one
-  ///   is not a model transformers can load; write a file instead), or the folder is not empty.
+  /// - Throws: `.invalidArgument` when the checkpoint has no `config.json` and none can be
+  ///   written (a folder without one is not a model transformers can load; write a file
+  ///   instead), or the folder is not empty.
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     let target = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-    guard let config = checkpoint.metadata[configKey] else {
-      throw CheckpointError(
-        .invalidArgument,
-        "a model folder needs a config.json, and the source records none; write a file instead (model.safetensors)",
-        file: target)
-    }
+    let config =
+      try checkpoint.metadata[configKey]
+      ?? CheckpointError.locating(file: target) {
+        try HFConfig.written(for: checkpoint)
+      }
     if SafetensorsFolder.isFolder(target), let entries = try? SafetensorsFolder.entries(in: target),
       !entries.isEmpty
     {

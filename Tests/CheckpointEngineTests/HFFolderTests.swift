@@ -184,6 +184,49 @@ final class HFFolderTests: XCTestCase {
     }
   }
 
+  /// A folder from a source with no config.json: for a whole BERT encoder, the sizes come from
+  /// the shapes and the settings from the flags given with --layout hf, and the folder runs with
+  /// no flags (transformers loads it too: Tests/interop/test_hf.py); a setting no flag gives is
+  /// an error naming the flag, and nothing is left behind.
+  func testAFolderFromAConfiglessSourceGetsAConfigFromTheFlags() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let weights = folder("bert/model.safetensors")
+      XCTAssertNil(try FormatRegistry.read(path: weights).metadata[ModelFolder.configKey])
+      let partial = try TestFixtures.runCkpt([
+        "convert", weights, scratch + "/partial/", "--layout", "hf", "--heads", "2",
+      ])
+      XCTAssertEqual(partial.status, 1)
+      XCTAssertTrue(partial.stderr.contains("pass --activation, --eps with --layout hf"), partial.stderr)
+      XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/partial"))
+      let out = scratch + "/bert/"
+      let made = try TestFixtures.runCkpt([
+        "convert", weights, out, "--layout", "hf", "--heads", "2", "--eps", "1e-12", "--activation", "gelu",
+      ])
+      XCTAssertEqual(made.status, 0, made.stderr)
+      let written = try JSONValue.parse(Array(try TestFixtures.bytesAt(out + "config.json")))
+      let original = try JSONValue.parse(Array(try TestFixtures.bytesAt(folder("bert/config.json"))))
+      for key in [
+        "model_type", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+        "intermediate_size",
+        "hidden_act", "layer_norm_eps", "max_position_embeddings", "type_vocab_size",
+        "position_embedding_type",
+      ] {
+        XCTAssertEqual(written[key], original[key], key)
+      }
+      let outputs = try Model(try FormatRegistry.read(path: out), architecture: .transformerEncoder).run(
+        try FormatRegistry.read(path: folder("bert.inputs.npz")))
+      try EngineFixtures.assertMatches(
+        outputs, try FormatRegistry.read(path: folder("bert.outputs.npz")), label: out)
+      // BART's config needs what weights cannot prove.
+      let bart = try TestFixtures.runCkpt([
+        "convert", folder("bart/model.safetensors"), scratch + "/bart/", "--layout", "hf", "--heads", "2",
+        "--eps", "1e-5", "--activation", "gelu",
+      ])
+      XCTAssertEqual(bart.status, 1)
+      XCTAssertTrue(bart.stderr.contains("only for a whole BERT encoder"), bart.stderr)
+    }
+  }
+
   /// Buffers are not parameters: an HF BERT file's `embeddings.position_ids` (I64) passes
   /// through a layout conversion unchanged, with no --map; a Keras weights file has no place for
   /// it, and the conversion says it left it out.

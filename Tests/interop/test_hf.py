@@ -69,3 +69,19 @@ def test_a_folder_ckpt_writes_loads_in_transformers(ckpt, fixtures, tmp_path):
     tokens = torch.randint(0, 12, (2, 6))
     with torch.no_grad():
         assert torch.equal(ours(tokens).last_hidden_state, reference(tokens).last_hidden_state)
+
+
+@pytest.mark.heavy
+def test_a_folder_with_a_config_ckpt_wrote_loads_in_transformers(ckpt, fixtures, tmp_path):
+    """A BERT encoder with no config.json -> a folder whose config ckpt writes from the shapes and
+    the flags: transformers' from_pretrained loads it and computes what the original computes."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    ckpt("convert", fixtures / "hf" / "bert" / "model.safetensors", f"{tmp_path / 'made'}/", "--layout", "hf",
+         "--heads", "2", "--eps", "1e-12", "--activation", "gelu")
+    ours = transformers.BertModel.from_pretrained(tmp_path / "made", add_pooling_layer=False).eval()
+    reference = transformers.BertModel.from_pretrained(fixtures / "hf" / "bert", add_pooling_layer=False).eval()
+    assert ours.config.layer_norm_eps == reference.config.layer_norm_eps
+    tokens = torch.randint(0, 12, (2, 6))
+    with torch.no_grad():
+        assert torch.equal(ours(tokens).last_hidden_state, reference(tokens).last_hidden_state)
