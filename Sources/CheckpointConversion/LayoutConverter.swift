@@ -46,9 +46,19 @@ public enum LayoutConverter {
   public static func convert(
     _ checkpoint: Checkpoint, from: Layout?, to: Layout, options: ConversionOptions, notes: inout [String]
   ) throws -> Checkpoint {
+    // Training state (optimizer moments, step counts) is laid out like the parameters it tracks
+    // and would need their every step; it is left out, and said so, rather than mistaken for
+    // modules (Keras 2's `optimizer_weights/Adam/m/lstm/...` looks like an LSTM).
+    let all = try UserRule.apply(options.rules, stage: .source, to: checkpoint.tensors)
+    let training = all.filter { TensorRole.of($0.info) == .trainingState }
+    if !training.isEmpty {
+      notes.append(
+        "left out \(training.count) training-state tensor(s) (optimizer state does not follow a layout "
+          + "conversion; convert without --layout to keep them): "
+          + training.prefix(4).map(\.name).joined(separator: ", ") + (training.count > 4 ? ", ..." : ""))
+    }
     let source = try Checkpoint(
-      format: checkpoint.format,
-      tensors: try UserRule.apply(options.rules, stage: .source, to: checkpoint.tensors),
+      format: checkpoint.format, tensors: all.filter { TensorRole.of($0.info) != .trainingState },
       metadata: checkpoint.metadata)
     let fromLayout = from ?? detect(source).layout
     let recognised = ModuleRecognition(source)

@@ -30,10 +30,9 @@ public struct Checkpoint: Sendable {
     tensors.first { $0.name == name }
   }
 
-  /// The total number of elements over all tensors (block types count their elements).
-  public var parameterCount: Int {
-    tensors.reduce(0) { $0 &+ ($1.info.elementCount ?? 0) }
-  }
+  /// The number of elements of the model's parameters (block types count their elements):
+  /// buffers and training state are not parameters (``TensorRole``).
+  public var parameterCount: Int { elementCount(.parameter) }
 
   /// The total number of data bytes over all tensors.
   public var byteCount: Int {

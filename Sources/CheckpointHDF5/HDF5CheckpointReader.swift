@@ -9,7 +9,8 @@ import CheckpointCore
 ///   `layer_names` then `weight_names` order; the string attributes
 ///   (`backend`, `keras_version`, `model_config`, `training_config`) become
 ///   metadata. The format is reported as `keras`. A full-model file's
-///   `optimizer_weights` group is training state, not the model: it is left out.
+///   `optimizer_weights` group is training state: its datasets follow the layers under their
+///   paths (`optimizer_weights/Adam/m/dense/bias:0`), which ``TensorRole`` classifies so.
 /// - Keras 3 (`.weights.h5`): datasets at `…/vars/<N>` under `layers/` (or
 ///   `_layer_checkpoint_dependencies/`) and `vars/`. Tensors keep their full
 ///   paths; reported as `keras3`.
@@ -54,6 +55,13 @@ enum HDF5CheckpointReader {
         if let tensor = try tensor(file: file, node: node, name: name) { tensors.append(tensor) }
       }
     }
+    // A full model's optimizer state (tf.keras `model.save` with a compiled model): training
+    // state, kept under its own path so inspect shows it apart and conversions carry or name it.
+    if let optimizer = root.child(Keras2Layout.optimizerGroup), optimizer.kind == .group {
+      for node in optimizer.datasets where used.insert(node.path).inserted {
+        if let tensor = try tensor(file: file, node: node, name: node.path) { tensors.append(tensor) }
+      }
+    }
     var attributes = root.attributes
     if weightsRoot.path != root.path {
       attributes += weightsRoot.attributes.filter { attribute in
@@ -61,7 +69,10 @@ enum HDF5CheckpointReader {
       }
     }
     let structural = attributes.filter { !Keras2Layout.isSplitAttribute($0.name, "layer_names") }
-    return try Checkpoint(format: Keras2Format.identifier, tensors: tensors, metadata: metadata(structural))
+    var metadata = metadata(structural)
+    // The order tf.keras loads weights by, kept so that formats that sort names can carry it.
+    metadata[Keras2Layout.weightOrderKey] = JSONValue.array(tensors.map { .string($0.name) }).compactText
+    return try Checkpoint(format: Keras2Format.identifier, tensors: tensors, metadata: metadata)
   }
 
   /// The tensor for a dataset node, or `nil` when it holds no numbers.
@@ -97,6 +108,12 @@ enum HDF5CheckpointReader {
 
 /// The tf.keras 2 HDF5 weights layout.
 enum Keras2Layout {
+  /// The group of a full model's optimizer state.
+  static let optimizerGroup = "optimizer_weights"
+  /// The metadata key of the file's weights in file order (`layer_names`, then each layer's
+  /// `weight_names`; a JSON list), the order tf.keras `load_weights` matches them by.
+  static let weightOrderKey = "keras_weight_order"
+
   /// The attribute limit tf.keras splits `layer_names` at (HDF5's object header limit).
   static let attributeLimit = 64512
 

@@ -71,7 +71,13 @@ enum HDF5CheckpointWriter {
   ) throws {
     var layers: [String] = []
     var weights: [String: [String]] = [:]
-    for tensor in checkpoint.tensors {
+    for tensor in try keras2Order(checkpoint) {
+      // A full model's optimizer state keeps its own group beside the layers, as tf.keras writes
+      // it; load_weights reads only the groups layer_names lists.
+      if tensor.name.hasPrefix(Keras2Layout.optimizerGroup + "/") {
+        try write(tensor, at: tensor.name, writer: writer, level: level, options: options)
+        continue
+      }
       let (layer, weight) = splitLayer(tensor.name)
       if weights[layer] == nil { layers.append(layer) }
       weights[layer, default: []].append(weight)
@@ -88,10 +94,76 @@ enum HDF5CheckpointWriter {
       onGroup: "", "keras_version", .string(checkpoint.metadata["keras_version"] ?? defaultKerasVersion))
     for (key, value) in checkpoint.metadata.sorted(by: { $0.key < $1.key })
     where key != "backend" && key != "keras_version" && !fullModelKeys.contains(key)
+      && key != Keras2Layout.weightOrderKey
       && !Keras2Layout.isSplitAttribute(key, "layer_names")
     {
       try writer.setAttribute(onGroup: "", key, .string(value))
     }
+  }
+
+  /// The tensors in the order tf.keras `load_weights` needs, which matches layers and each
+  /// layer's weights by position: the order the source file recorded
+  /// (``Keras2Layout/weightOrderKey``, kept by the reader and carried by formats with metadata),
+  /// else layers in `model_config` order with each layer's weights in Keras's own order
+  /// (kernel, recurrent kernel, bias, ...), else the checkpoint's order — unless that came from
+  /// a format that sorts names (safetensors), where it would be alphabetical by accident: then it
+  /// is an error.
+  static func keras2Order(_ checkpoint: Checkpoint) throws -> [Tensor] {
+    func list(_ key: String) -> [String]? {
+      checkpoint.metadata[key].flatMap { try? JSONValue.parse(Array($0.utf8)).arrayValue }?.compactMap(
+        \.stringValue)
+    }
+    let tensors = checkpoint.tensors
+    if let recorded = list(Keras2Layout.weightOrderKey) {
+      let position = Dictionary(recorded.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+      let placed = tensors.filter { position[$0.name] != nil }.sorted {
+        position[$0.name]! < position[$1.name]!
+      }
+      if placed.count == tensors.count { return placed }
+    }
+    let sorted = [SafetensorsFormat.identifier, ShardedSafetensorsFormat.identifier].contains(
+      checkpoint.format)
+    guard sorted else { return tensors }
+    let configLayers =
+      checkpoint.metadata["model_config"].flatMap { try? JSONValue.parse(Array($0.utf8)) }?["config"]?[
+        "layers"]?
+      .arrayValue?.compactMap { $0["config"]?["name"]?.stringValue ?? $0["name"]?.stringValue } ?? []
+    var layers: [String] = []
+    var byLayer: [String: [Tensor]] = [:]
+    for tensor in tensors {
+      let layer = splitLayer(tensor.name).layer
+      if byLayer[layer] == nil { layers.append(layer) }
+      byLayer[layer, default: []].append(tensor)
+    }
+    let unknown = layers.filter { !configLayers.contains($0) }
+    let unranked = byLayer.values.contains { weights in
+      weights.count > 1 && weights.contains { weightRank($0.name) == nil }
+    }
+    if unknown.count > 1 || unranked || (!layers.isEmpty && configLayers.isEmpty && layers.count > 1) {
+      throw CheckpointError(
+        .invalidArgument,
+        "the order of the Keras layers and weights is not known: \(checkpoint.format) sorts tensor names, and "
+          + "the source records neither its weight order nor a model_config that names every layer (tf.keras "
+          + "loads weights by position); convert from the original .h5, or through npz, .ckz or .pt, which keep it"
+      )
+    }
+    let ordered = configLayers.filter { byLayer[$0] != nil } + unknown
+    return ordered.flatMap { layer in
+      (byLayer[layer] ?? []).enumerated().sorted { a, b in
+        (weightRank(a.element.name) ?? 99, a.offset) < (weightRank(b.element.name) ?? 99, b.offset)
+      }.map(\.element)
+    }
+  }
+
+  /// Where Keras creates a weight in its layer, by the weight's last name: kernels, then
+  /// recurrent kernels, then biases (Dense, LSTM, GRU, Conv), embeddings, and a normalisation's
+  /// gamma, beta and moving statistics.
+  static func weightRank(_ name: String) -> Int? {
+    let leaf = name.split(separator: "/").last.map { String($0.split(separator: ":")[0]) } ?? name
+    return [
+      "kernel", "recurrent_kernel", "bias", "embeddings", "gamma", "beta", "moving_mean", "moving_variance",
+    ]
+    .firstIndex(of: leaf)
   }
 
   /// `lstm/lstm/lstm_cell/kernel:0` → (`lstm`, `lstm/lstm_cell/kernel:0`).

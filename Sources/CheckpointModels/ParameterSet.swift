@@ -1,6 +1,7 @@
 import CheckpointCore
 
-/// A checkpoint's tensors under normalised names, with typed, shape-checked access.
+/// A checkpoint's model tensors (parameters and buffers, not training state: ``TensorRole``)
+/// under normalised names, with typed, shape-checked access.
 ///
 /// Names are normalised so one set of patterns serves every layout: a leading `/`,
 /// Keras 2's `:0` suffix and a `model_weights/` root are dropped, and `/` becomes `.`
@@ -17,7 +18,9 @@ package struct ParameterSet {
   package init(_ checkpoint: Checkpoint) {
     metadata = checkpoint.metadata
     kerasConfig = KerasModelConfig(checkpoint.metadata)
-    for tensor in checkpoint.tensors {
+    // Training state is not the model: an optimizer's moments under `optimizer_weights/Adam/m/lstm/`
+    // are shaped like the LSTM they track and must not be recognised as one.
+    for tensor in checkpoint.tensors where TensorRole.of(tensor.info) != .trainingState {
       let name = ParameterSet.normalize(tensor.name)
       guard byName[name] == nil else { continue }
       byName[name] = tensor

@@ -60,6 +60,7 @@ extension Ckpt {
           ("dtype", .string(tensor.dtype.name)),
           ("shape", .array(tensor.shape.map { .integer(Int64($0)) })),
           ("bytes", .integer(Int64(tensor.byteCount))),
+          ("role", .string(TensorRole.of(tensor.info).rawValue)),
         ]
         if let stored = tensor.storedByteCount { members.append(("stored_bytes", .integer(Int64(stored)))) }
         return .object(members)
@@ -73,6 +74,8 @@ extension Ckpt {
         ("layout", .string(detection.layout.rawValue)),
         ("layout_evidence", .array(detection.evidence.map { .string($0) })),
         ("parameters", .integer(Int64(checkpoint.parameterCount))),
+        ("buffers", .integer(Int64(checkpoint.elementCount(.buffer)))),
+        ("training_state", .integer(Int64(checkpoint.elementCount(.trainingState)))),
         ("bytes", .integer(Int64(checkpoint.byteCount))),
         ("metadata", .object(metadata)),
         ("tensors", .array(tensors)),
@@ -89,9 +92,14 @@ extension Ckpt {
       var layout = "layout:     \(detection.layout.rawValue)"
       if let first = detection.evidence.first { layout += "  (from \(first))" }
       lines.append(layout)
-      lines.append(
-        "tensors:    \(checkpoint.tensors.count), \(checkpoint.parameterCount) parameters, \(formatBytes(checkpoint.byteCount))"
-      )
+      var counts = "tensors:    \(checkpoint.tensors.count), \(checkpoint.parameterCount) parameters"
+      for (role, label) in [(TensorRole.buffer, "buffer"), (.trainingState, "training-state")] {
+        let elements = checkpoint.elementCount(role)
+        if elements > 0 || checkpoint.tensors.contains(where: { TensorRole.of($0.info) == role }) {
+          counts += " + \(elements) \(label) elements"
+        }
+      }
+      lines.append(counts + ", \(formatBytes(checkpoint.byteCount))")
       if !checkpoint.metadata.isEmpty {
         lines.append("metadata:")
         for (key, value) in checkpoint.metadata.sorted(by: { $0.key < $1.key }) {
@@ -105,7 +113,11 @@ extension Ckpt {
         let stored = checkpoint.tensors.reduce(0) { $0 &+ ($1.storedByteCount ?? $1.byteCount) }
         lines.append("stored:     \(formatBytes(stored)), ratio \(ratio(stored, checkpoint.byteCount))")
       }
-      let rows = checkpoint.tensors.map { t -> [String] in
+      // Parameters first, then buffers, then training state, each under its own heading.
+      let ordered = TensorRole.allCases.flatMap { role in
+        checkpoint.tensors.filter { TensorRole.of($0.info) == role }
+      }
+      let rows = ordered.map { t -> [String] in
         var row = [t.name, t.dtype.name, Shape.describe(t.shape), formatBytes(t.byteCount)]
         if showsStored {
           let stored = t.storedByteCount ?? t.byteCount
@@ -125,7 +137,15 @@ extension Ckpt {
       }
       lines.append("")
       lines.append(line(header))
-      for row in rows { lines.append(line(row)) }
+      var role = TensorRole.parameter
+      for (tensor, row) in zip(ordered, rows) {
+        let own = TensorRole.of(tensor.info)
+        if own != role {
+          role = own
+          lines.append(role == .buffer ? "buffers:" : "training state (not the model's weights):")
+        }
+        lines.append(line(row))
+      }
       if let graph {
         lines.append("")
         lines.append("model graph: \(graph.architecture.rawValue) (\(graph.naming.rawValue) naming)")

@@ -52,7 +52,7 @@ final class CKZCLITests: XCTestCase {
         case .array(let tensors)? = members.first(where: { $0.0 == "tensors" })?.1,
         case .object(let first)? = tensors.first
       else { return XCTFail("unexpected JSON \(json)") }
-      XCTAssertEqual(first.map(\.0), ["name", "dtype", "shape", "bytes", "stored_bytes"])
+      XCTAssertEqual(first.map(\.0), ["name", "dtype", "shape", "bytes", "role", "stored_bytes"])
       XCTAssertEqual(
         first.last?.1, .integer(Int64(reader.entries[0].storedByteCount)))
 

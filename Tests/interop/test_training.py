@@ -1,0 +1,74 @@
+"""Training checkpoints through `ckpt`: a tf.keras full model's optimizer state survives a trip
+through safetensors back to HDF5 (h5py sees the same datasets; tf_keras loads the weights), and
+`ckpt inspect` counts only the framework's own weights as parameters.
+
+    CKPT=.build/debug/ckpt python3 -m pytest Tests/interop/test_training.py
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import h5py
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "Fixtures" / "training"
+CKPT = os.environ.get("CKPT", str(ROOT / ".build" / "debug" / "ckpt"))
+
+
+def run(*args):
+    result = subprocess.run([CKPT, *map(str, args)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def datasets(path, group):
+    found = {}
+    with h5py.File(path, "r") as f:
+        f[group].visititems(lambda n, o: found.setdefault(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    return found
+
+
+def test_parameters_are_the_frameworks_weights():
+    expected = json.loads((FIXTURES / "expected.json").read_text())
+    for name, weights in expected.items():
+        report = json.loads(run("inspect", "--json", FIXTURES / name).stdout)
+        assert report["parameters"] == sum(weights.values()), name
+        assert report["training_state"] > 0, name
+
+
+def test_optimizer_state_survives_safetensors_and_back(tmp_path):
+    middle, back = tmp_path / "k.safetensors", tmp_path / "back.h5"
+    run("convert", FIXTURES / "keras2_full.h5", middle)
+    run("convert", middle, back)
+    original = datasets(FIXTURES / "keras2_full.h5", "optimizer_weights")
+    ours = datasets(back, "optimizer_weights")
+    assert sorted(ours) == sorted(original)
+    for key, value in original.items():
+        assert ours[key].dtype == value.dtype and ours[key].tobytes() == value.tobytes(), key
+
+
+@pytest.mark.heavy
+def test_tf_keras_loads_the_weights_back(tmp_path):
+    pytest.importorskip("tf_keras")
+    middle, back = tmp_path / "k.safetensors", tmp_path / "back.h5"
+    run("convert", FIXTURES / "keras2_full.h5", middle)
+    run("convert", middle, back)
+    script = textwrap.dedent(f"""
+        import numpy as np, tf_keras as keras
+        reference = keras.models.load_model({str(FIXTURES / "keras2_full.h5")!r})
+        model = keras.models.load_model({str(FIXTURES / "keras2_full.h5")!r})
+        for w in model.weights:
+            w.assign(np.zeros(w.shape, w.dtype.as_numpy_dtype))
+        model.load_weights({str(back)!r})
+        for a, b in zip(model.get_weights(), reference.get_weights()):
+            assert a.tobytes() == b.tobytes()
+        print("ok")
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
