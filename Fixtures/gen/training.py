@@ -19,10 +19,11 @@ import pathlib
 import subprocess
 import sys
 
-KERAS2 = r'''
+# One model, fitted the same way by tf_keras and by Keras 3; {keras}, {save} and {name} differ.
+KERAS = r'''
 import sys, json, pathlib
 import numpy as np
-import tf_keras as keras
+import {keras} as keras
 out = pathlib.Path(sys.argv[1])
 keras.utils.set_random_seed(5)
 model = keras.Sequential([keras.Input((6,)), keras.layers.Embedding(20, 4), keras.layers.LSTM(3),
@@ -30,24 +31,11 @@ model = keras.Sequential([keras.Input((6,)), keras.layers.Embedding(20, 4), kera
 model.compile(optimizer="adam", loss="mse")
 x = np.random.default_rng(1).integers(0, 20, (8, 6)); y = np.random.default_rng(2).normal(size=(8, 2))
 model.fit(x, y, epochs=1, batch_size=4, verbose=0)
-model.save(str(out / "keras2_full.h5"), save_format="h5")
-print(json.dumps({w.name: int(np.prod(w.shape)) for w in model.weights}))
+{save}
+print(json.dumps({{w.{name}: int(np.prod(w.shape)) for w in model.weights}}))
 '''
-
-KERAS3 = r'''
-import sys, json, pathlib
-import numpy as np
-import keras
-out = pathlib.Path(sys.argv[1])
-keras.utils.set_random_seed(5)
-model = keras.Sequential([keras.Input((6,)), keras.layers.Embedding(20, 4), keras.layers.LSTM(3),
-                          keras.layers.Dense(2)])
-model.compile(optimizer="adam", loss="mse")
-x = np.random.default_rng(1).integers(0, 20, (8, 6)); y = np.random.default_rng(2).normal(size=(8, 2))
-model.fit(x, y, epochs=1, batch_size=4, verbose=0)
-model.save_weights(str(out / "keras3_fit.weights.h5"))
-print(json.dumps({w.path: int(np.prod(w.shape)) for w in model.weights}))
-'''
+KERAS2 = KERAS.format(keras="tf_keras", save='model.save(str(out / "keras2_full.h5"), save_format="h5")', name="name")
+KERAS3 = KERAS.format(keras="keras", save='model.save_weights(str(out / "keras3_fit.weights.h5"))', name="path")
 
 
 def torch_checkpoint(out: pathlib.Path):

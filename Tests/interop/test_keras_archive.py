@@ -17,18 +17,12 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Fixtures" / "keras_archive"
-CKPT = os.environ.get("CKPT", str(ROOT / ".build" / "debug" / "ckpt"))
 
-
-def ckpt(*args):
-    result = subprocess.run([CKPT, *map(str, args)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.mark.heavy
 @pytest.mark.parametrize("name", ["encoder", "lstm"])
-def test_keras_loads_our_archive(tmp_path, name):
+def test_keras_loads_our_archive(ckpt, tmp_path, name):
     pytest.importorskip("keras")
     pytest.importorskip("keras_hub")
     middle, back = tmp_path / f"{name}.safetensors", tmp_path / f"{name}.keras"

@@ -17,13 +17,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "Fixtures" / "training"
-CKPT = os.environ.get("CKPT", str(ROOT / ".build" / "debug" / "ckpt"))
 
-
-def run(*args):
-    result = subprocess.run([CKPT, *map(str, args)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result
 
 
 def datasets(path, group):
@@ -33,18 +27,18 @@ def datasets(path, group):
     return found
 
 
-def test_parameters_are_the_frameworks_weights():
+def test_parameters_are_the_frameworks_weights(ckpt):
     expected = json.loads((FIXTURES / "expected.json").read_text())
     for name, weights in expected.items():
-        report = json.loads(run("inspect", "--json", FIXTURES / name).stdout)
+        report = json.loads(ckpt("inspect", "--json", FIXTURES / name).stdout)
         assert report["parameters"] == sum(weights.values()), name
         assert report["training_state"] > 0, name
 
 
-def test_optimizer_state_survives_safetensors_and_back(tmp_path):
+def test_optimizer_state_survives_safetensors_and_back(ckpt, tmp_path):
     middle, back = tmp_path / "k.safetensors", tmp_path / "back.h5"
-    run("convert", FIXTURES / "keras2_full.h5", middle)
-    run("convert", middle, back)
+    ckpt("convert", FIXTURES / "keras2_full.h5", middle)
+    ckpt("convert", middle, back)
     original = datasets(FIXTURES / "keras2_full.h5", "optimizer_weights")
     ours = datasets(back, "optimizer_weights")
     assert sorted(ours) == sorted(original)
@@ -53,11 +47,11 @@ def test_optimizer_state_survives_safetensors_and_back(tmp_path):
 
 
 @pytest.mark.heavy
-def test_tf_keras_loads_the_weights_back(tmp_path):
+def test_tf_keras_loads_the_weights_back(ckpt, tmp_path):
     pytest.importorskip("tf_keras")
     middle, back = tmp_path / "k.safetensors", tmp_path / "back.h5"
-    run("convert", FIXTURES / "keras2_full.h5", middle)
-    run("convert", middle, back)
+    ckpt("convert", FIXTURES / "keras2_full.h5", middle)
+    ckpt("convert", middle, back)
     script = textwrap.dedent(f"""
         import numpy as np, tf_keras as keras
         reference = keras.models.load_model({str(FIXTURES / "keras2_full.h5")!r})
