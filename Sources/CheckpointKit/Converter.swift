@@ -162,7 +162,10 @@ public enum Converter {
         guard report.passed else {
           throw CheckpointError(
             .checksumMismatch,
-            "verification failed (first failing module: \(report.firstFailure ?? "whole model"))\n"
+            "verification failed (first failing module: "
+              + (report.firstFailure ?? report.firstOutsideFailure.map { "none; tensor \($0) differs" }
+                ?? "whole model")
+              + ")\n"
               + report.text, file: request.output)
         }
         verification = report

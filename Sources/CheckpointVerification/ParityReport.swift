@@ -28,9 +28,16 @@ public struct ParityReport: Sendable {
   public var whole: ModuleParity
   /// The settings B took from A because B's file records none (see ``ParityOptions/inheritSettings``).
   public var settingsFromA: [String] = []
+  /// The tensors no module reads (embeddings before the stack, a pooler, buffers), compared one
+  /// by one; `nil` when the modules read every tensor.
+  public var outside: TensorDiff.Report?
 
-  /// Whether every module and the whole model passed.
-  public var passed: Bool { whole.passed && modules.allSatisfy(\.passed) }
+  /// Whether every module, the whole model and every tensor outside the modules passed: a pass
+  /// speaks for every tensor of both files (training state aside).
+  public var passed: Bool { whole.passed && modules.allSatisfy(\.passed) && (outside?.passed ?? true) }
+
+  /// The first tensor outside the modules that does not match, if any.
+  public var firstOutsideFailure: String? { outside?.tensors.first { !$0.matches }?.name }
 
   /// The first failing module in execution order, the first diverging one.
   public var firstFailure: String? { modules.first { !$0.passed }?.name }
@@ -61,6 +68,7 @@ public struct ParityReport: Sendable {
         ])
       ),
       ("settings_from_a", .array(settingsFromA.map { .string($0) })),
+      ("outside", outside?.json ?? .null),
       ("assemble_seconds", .double(assembleSeconds)),
       ("run_seconds", .double(runSeconds)),
       ("run_cpu_seconds", .double(runCPUSeconds)),
@@ -97,8 +105,20 @@ public struct ParityReport: Sendable {
       pad("module", width) + pad("max abs", 11) + pad("max rel", 11) + pad("cosine", 10) + "result")
     lines += modules.map(row)
     lines.append(row(whole))
+    if let outside {
+      let failing = outside.tensors.filter { !$0.matches }
+      lines.append(
+        "tensors outside the modules: \(outside.tensors.count) compared one by one, "
+          + (failing.isEmpty ? "all match" : "\(failing.count) do not"))
+      if !failing.isEmpty { lines.append(outside.text) }
+    }
+    let others =
+      outside.map { ", the whole model and \($0.tensors.count) other tensors match" }
+      ?? " and the whole model match"
     if passed {
-      lines.append("PASS: \(modules.count) modules and the whole model match")
+      lines.append("PASS: \(modules.count) modules" + others)
+    } else if modules.allSatisfy(\.passed), whole.passed, let tensor = firstOutsideFailure {
+      lines.append("FAIL: tensor \(tensor), which no module reads, differs")
     } else if let first = firstFailure {
       let failing = modules.filter { !$0.passed }.count
       lines.append("FAIL: first diverging module \(first) (\(failing) of \(modules.count) modules fail)")

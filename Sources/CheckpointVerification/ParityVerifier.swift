@@ -112,13 +112,43 @@ public enum ParityVerifier {
     }
 
     let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
-    return ParityReport(
+    let outside = try outsideModules(
+      a, b, modelA: modelA, modelB: modelB, tolerance: tolerance,
+      heads: options.engineA.heads ?? options.engineB.heads)
+    var report = ParityReport(
       assembleSeconds: seconds(assembled - started), runSeconds: seconds(clock.now - assembled),
       runCPUSeconds: Double(cpuClock() - cpuStarted) / Double(CLOCKS_PER_SEC),
       architecture: architecture.rawValue, layoutA: modelA.layout.rawValue, layoutB: modelB.layout.rawValue,
       tolerance: tolerance, inputs: inputs.tensors.map { ($0.name, $0.shape) },
       seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole,
       settingsFromA: inherited)
+    report.outside = outside
+    return report
+  }
+
+  /// The tensors no module of either model reads (embeddings before a Transformer stack, a
+  /// pooler, buffers), compared one by one as `ckpt diff` does, so that a pass speaks for every
+  /// tensor of both files; `nil` when the modules read them all. A is first put in B's layout
+  /// (the direction a conversion that made B went, so its names come out as B's); training
+  /// state is not the model and is not compared.
+  static func outsideModules(
+    _ a: Checkpoint, _ b: Checkpoint, modelA: Model, modelB: Model, tolerance: Tolerance, heads: Int?
+  ) throws -> TensorDiff.Report? {
+    let usedA = Set(modelA.graph.nodes.flatMap { $0.parameters.map(\.tensor) })
+    let usedB = Set(modelB.graph.nodes.flatMap { $0.parameters.map(\.tensor) })
+    func outside(_ tensor: Tensor, _ used: Set<String>) -> Bool {
+      !used.contains(tensor.name) && TensorRole.of(tensor.info) != .trainingState
+    }
+    guard
+      a.tensors.contains(where: { outside($0, usedA) }) || b.tensors.contains(where: { outside($0, usedB) })
+    else { return nil }
+    let (aInB, note) = TensorDiff.normalizing(a, toLayoutOf: b, heads: heads, names: ("A", "B"))
+    var report = try TensorDiff.compare(
+      try Checkpoint(format: a.format, tensors: aInB.tensors.filter { outside($0, usedB) }),
+      try Checkpoint(format: b.format, tensors: b.tensors.filter { outside($0, usedB) }),
+      tolerance: tolerance)
+    report.note = note
+    return report
   }
 
   /// B's options with A's activation, norm placement and eps where neither B's file, its naming

@@ -19,28 +19,42 @@ extension TensorDiff {
   public static func compareNormalizingLayout(
     _ a: Checkpoint, _ b: Checkpoint, tolerance: Tolerance? = nil, heads: Int? = nil
   ) throws -> Report {
+    let (normalized, note) = normalizing(b, toLayoutOf: a, heads: heads)
+    var report = try compare(a, normalized, tolerance: tolerance)
+    report.note = note
+    return report
+  }
+
+  /// `b` in `a`'s layout when the two differ and the converter maps `b` exactly (lazily: a
+  /// tensor is converted when it is loaded), else `b` as stored; with a note saying which,
+  /// `nil` when the layouts agree. The note calls them `names` (`b`'s first).
+  static func normalizing(
+    _ b: Checkpoint, toLayoutOf a: Checkpoint, heads: Int?, names: (b: String, a: String) = ("B", "A")
+  ) -> (Checkpoint, String?) {
     let layoutA = LayoutConverter.detect(a).layout
     let layoutB = LayoutConverter.detect(b).layout
     guard layoutA != layoutB, layoutA != .unknown, layoutB != .unknown else {
-      var report = try compare(a, b, tolerance: tolerance)
-      if layoutA != layoutB {
-        report.note = "layouts \(layoutA.rawValue) and \(layoutB.rawValue): compared as stored"
-      }
-      return report
+      return (
+        b,
+        layoutA != layoutB ? "layouts \(layoutA.rawValue) and \(layoutB.rawValue): compared as stored" : nil
+      )
     }
-    let normalized: Checkpoint
     do {
-      normalized = try LayoutConverter.convert(
+      let normalized = try LayoutConverter.convert(
         b, from: layoutB, to: layoutA, options: ConversionOptions(heads: heads))
+      return (
+        normalized,
+        "B converted from \(layoutB.rawValue) to A's layout (\(layoutA.rawValue)) before comparing"
+      )
     } catch let error as CheckpointError {
-      var report = try compare(a, b, tolerance: tolerance)
-      report.note =
-        "B (\(layoutB.rawValue)) could not be converted to A's layout (\(layoutA.rawValue)): \(error.message); "
-        + "compared as stored"
-      return report
+      return (
+        b,
+        "\(names.b) (\(layoutB.rawValue)) could not be converted to \(names.a)'s layout (\(layoutA.rawValue)): "
+          + "\(error.message); "
+          + "compared as stored"
+      )
+    } catch {
+      return (b, "\(names.b) could not be converted to \(names.a)'s layout: \(error); compared as stored")
     }
-    var report = try compare(a, normalized, tolerance: tolerance)
-    report.note = "B converted from \(layoutB.rawValue) to A's layout (\(layoutA.rawValue)) before comparing"
-    return report
   }
 }

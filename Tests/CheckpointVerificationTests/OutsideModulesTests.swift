@@ -1,0 +1,47 @@
+import CheckpointCore
+import CheckpointKit
+import CheckpointTestSupport
+import XCTest
+
+/// `verify` covers the whole checkpoint: the tensors no module runs (a BERT's embeddings and
+/// pooler, its position ids) are compared one by one, and a difference there fails verify by
+/// the tensor's name, whatever the modules say.
+final class OutsideModulesTests: XCTestCase {
+  private func folderWith(_ change: (inout [Float]) -> Void, tensor: String, in scratch: String) throws
+    -> String
+  {
+    var checkpoint = try FormatRegistry.read(path: TestFixtures.path("hf/bert"))
+    let index = try XCTUnwrap(checkpoint.tensors.firstIndex { $0.name == tensor })
+    var values = try TensorValues.floats(checkpoint.tensors[index])
+    change(&values)
+    checkpoint.tensors[index] = try TensorValues.tensor(
+      tensor, Matrix(shape: checkpoint.tensors[index].shape, values: values))
+    let out = scratch + "/\(tensor)/"
+    try FormatRegistry.write(checkpoint, to: out)
+    return out
+  }
+
+  func testEverySeededDifferenceOutsideTheModulesFailsByName() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let original = try FormatRegistry.read(path: TestFixtures.path("hf/bert"))
+      let same = try ParityVerifier.verify(original, original)
+      XCTAssertTrue(same.passed, same.text)
+      let outside = try XCTUnwrap(same.outside)
+      XCTAssertTrue(outside.tensors.map(\.name).contains("embeddings.word_embeddings.weight"))
+      XCTAssertTrue(
+        same.text.contains("the whole model and \(outside.tensors.count) other tensors match"), same.text)
+      for (tensor, change) in [
+        ("embeddings.LayerNorm.weight", { (v: inout [Float]) in v[0] += 1e-3 }),
+        ("embeddings.word_embeddings.weight", { (v: inout [Float]) in v = v.map { _ in 0 } }),
+      ] {
+        let changed = try FormatRegistry.read(path: try folderWith(change, tensor: tensor, in: scratch))
+        let report = try ParityVerifier.verify(original, changed)
+        XCTAssertFalse(report.passed, tensor)
+        XCTAssertTrue(report.modules.allSatisfy(\.passed), tensor)
+        XCTAssertEqual(report.firstOutsideFailure, tensor)
+        XCTAssertTrue(
+          report.text.contains("FAIL: tensor \(tensor), which no module reads, differs"), report.text)
+      }
+    }
+  }
+}
