@@ -154,12 +154,12 @@ public struct Model: Sendable {
     }
   }
 
-  private static func recurrent(_ node: ModelGraph.Node) throws -> RecurrentRecognizer.Found {
+  private static func recurrent(_ node: ModelGraph.Node) throws -> RecurrentModule {
     guard let names = node.recurrent else { throw unnamed(node) }
     return names
   }
 
-  private static func layer(_ node: ModelGraph.Node) throws -> TransformerRecognizer.LayerNames {
+  private static func layer(_ node: ModelGraph.Node) throws -> TransformerLayerNames {
     guard let names = node.transformerLayer else { throw unnamed(node) }
     return names
   }
