@@ -114,7 +114,7 @@ public enum LayoutConverter {
     for module in found.recurrent.prefix(3) {
       let name = module.name.isEmpty ? "<root>" : module.name
       evidence.append(
-        "\(module.kind.rawValue.uppercased()) '\(name)': \(module.cells[0][0].input) (\(module.layout.rawValue) naming)"
+        "\(module.kind.title) '\(name)': \(module.cells[0][0].input) (\(module.layout.rawValue) naming)"
       )
       layout = layout ?? Layout(module.layout)
     }

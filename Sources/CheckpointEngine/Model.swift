@@ -20,9 +20,6 @@ public struct Model: Sendable {
   /// The Transformer settings the model runs with (the first layer's heads, activation, norm
   /// placement, eps); all `nil` for recurrent models.
   public private(set) var settings = ModelSettings()
-  /// The Transformer settings the checkpoint itself records (its metadata; the heads of Keras
-  /// `[E, heads, d]` kernels); `nil` where the file is silent and a default or option applied.
-  public private(set) var recordedSettings = ModelSettings()
   /// The graph the model was assembled from (`ModelGraph`), node by node what `steps` run.
   public let graph: ModelGraph
   /// The graph's nodes compiled into the engine's layers, in execution order.
@@ -147,19 +144,15 @@ public struct Model: Sendable {
       settings = ModelSettings(
         heads: heads, activation: transformer.activation, normFirst: transformer.normFirst,
         eps: transformer.eps)
-      recordedSettings = ModelSettings(
-        heads: layout == .keras3 || layout == .keras2 ? heads : metadata.heads,
-        activation: metadata.activation,
-        normFirst: metadata.normFirst, eps: metadata.eps)
     }
   }
 
-  private static func recurrent(_ node: ModelGraph.Node) throws -> RecurrentRecognizer.Found {
+  private static func recurrent(_ node: ModelGraph.Node) throws -> RecurrentModule {
     guard let names = node.recurrent else { throw unnamed(node) }
     return names
   }
 
-  private static func layer(_ node: ModelGraph.Node) throws -> TransformerRecognizer.LayerNames {
+  private static func layer(_ node: ModelGraph.Node) throws -> TransformerLayerNames {
     guard let names = node.transformerLayer else { throw unnamed(node) }
     return names
   }

@@ -17,21 +17,19 @@ public enum ModuleLocator {
         result[parameters.fileName(name)] = module
       }
     }
-    func recurrent(_ found: RecurrentRecognizer.Found, _ prefix: String) {
+    func recurrent(_ found: RecurrentModule, _ prefix: String) {
       for (layer, cells) in found.cells.enumerated() {
         for cell in cells {
-          add(
-            [cell.input, cell.recurrent, cell.inputBias, cell.recurrentBias, cell.projection],
-            "\(prefix).l\(layer)")
+          add(cell.tensors, "\(prefix).l\(layer)")
         }
       }
     }
     switch architecture {
     case .lstm, .gru:
-      let kind: RecurrentRecognizer.Kind = architecture == .lstm ? .lstm : .gru
+      let kind: RecurrentModule.Kind = architecture == .lstm ? .lstm : .gru
       let matching = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == kind }
       guard let first = matching.first else { return result }
-      let stack = first.layout == .pytorch ? first : RecurrentRecognizer.Found.stacked(matching) ?? first
+      let stack = first.layout == .pytorch ? first : RecurrentModule.stacked(matching) ?? first
       recurrent(stack, architecture == .lstm ? "lstm" : "gru")
     case .seq2seqLSTM:
       guard let (encoder, decoder) = try? Seq2SeqRecognizer(parameters: parameters).encoderAndDecoder() else {
@@ -45,7 +43,7 @@ public enum ModuleLocator {
         let side = stack.isDecoder ? "decoder" : "encoder"
         for (index, layer) in stack.layers.enumerated() {
           let name = "\(side).layers.\(index)"
-          func attention(_ names: TransformerRecognizer.AttentionNames, _ role: String) {
+          func attention(_ names: AttentionNames, _ role: String) {
             add(
               [
                 names.query, names.queryBias, names.key, names.keyBias, names.value, names.valueBias,
@@ -56,7 +54,7 @@ public enum ModuleLocator {
           attention(layer.selfAttention, "self_attn")
           if let cross = layer.crossAttention { attention(cross, "multihead_attn") }
           add(
-            [layer.inner.weight, layer.inner.bias, layer.outer.weight, layer.outer.bias],
+            [layer.inner, layer.innerBias, layer.outer, layer.outerBias],
             name + ".feed_forward")
           for (position, norm) in layer.norms.enumerated() {
             add([norm.gamma, norm.beta], name + ".norm\(position + 1)")

@@ -1,14 +1,14 @@
 import CheckpointCore
 import CheckpointModels
 
-/// Loads LSTM and GRU weights for modules found by ``RecurrentRecognizer``.
-extension RecurrentRecognizer.Found {
+/// Loads LSTM and GRU weights for modules found by `RecurrentRecognizer`.
+extension RecurrentModule {
   private var weightLayout: DenseWeight.Layout { layout == .pytorch ? .outIn : .inOut }
 
   /// Loads the module as an LSTM.
   func lstm(_ parameters: ParameterSet) throws -> LSTM {
     guard kind == .lstm else {
-      throw ModelError.missingModule("'\(prefix)' is a \(kind.rawValue), not an LSTM")
+      throw ModelError.missingModule("'\(name)' is a \(kind.title), not an LSTM")
     }
     try checkDirections()
     let (hidden, output) = try hiddenSize(parameters, gates: 4)
@@ -50,7 +50,7 @@ extension RecurrentRecognizer.Found {
   /// Loads the module as a GRU.
   func gru(_ parameters: ParameterSet) throws -> GRU {
     guard kind == .gru else {
-      throw ModelError.missingModule("'\(prefix)' is an \(kind.rawValue), not a GRU")
+      throw ModelError.missingModule("'\(name)' is an \(kind.title), not a GRU")
     }
     try checkDirections()
     let (hidden, _) = try hiddenSize(parameters, gates: 3)

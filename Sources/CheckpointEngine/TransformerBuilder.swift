@@ -1,7 +1,7 @@
 import CheckpointCore
 import CheckpointModels
 
-/// Loads Transformer layers from the names ``TransformerRecognizer`` found.
+/// Loads Transformer layers from the names `TransformerRecognizer` found.
 struct TransformerBuilder {
   let parameters: ParameterSet
   let settings: TransformerSettings
@@ -10,16 +10,16 @@ struct TransformerBuilder {
   private var weightLayout: DenseWeight.Layout { layout == .keras3 || layout == .keras2 ? .inOut : .outIn }
 
   /// The model width E of a stack (from its first layer's attention output).
-  func embedSize(_ first: TransformerRecognizer.LayerNames) throws -> Int {
+  func embedSize(_ first: TransformerLayerNames) throws -> Int {
     let name = first.selfAttention.output
     guard let shape = parameters.shape(name), shape.count >= 2 else {
       throw ModelError.missingModule(
-        "Transformer layer '\(first.prefix)': missing tensor '\(name)'")
+        "Transformer layer '\(first.name)': missing tensor '\(name)'")
     }
     return weightLayout == .outIn ? shape[0] : shape[shape.count - 1]
   }
 
-  func attention(_ names: TransformerRecognizer.AttentionNames, embed: Int, module: String) throws
+  func attention(_ names: AttentionNames, embed: Int, module: String) throws
     -> MultiHeadAttention
   {
     let query: Linear
@@ -93,7 +93,7 @@ struct TransformerBuilder {
   }
 
   /// A LayerNorm; without a stored offset (PyTorch `bias=False`) the offset is zero.
-  func layerNorm(_ names: TransformerRecognizer.NormNames, embed: Int, module: String) throws -> LayerNorm {
+  func layerNorm(_ names: NormNames, embed: Int, module: String) throws -> LayerNorm {
     let gamma = try parameters.vector(names.gamma, count: embed, module: module)
     let beta =
       parameters.contains(names.beta)
@@ -101,17 +101,17 @@ struct TransformerBuilder {
     return LayerNorm(gamma: gamma, beta: beta, eps: settings.eps)
   }
 
-  private func feedForward(_ names: TransformerRecognizer.LayerNames, embed: Int, module: String) throws
+  private func feedForward(_ names: TransformerLayerNames, embed: Int, module: String) throws
     -> FeedForward
   {
-    let inner = try linear(names.inner.weight, names.inner.bias, inFeatures: embed, module: module)
+    let inner = try linear(names.inner, names.innerBias, inFeatures: embed, module: module)
     let outer = try linear(
-      names.outer.weight, names.outer.bias, inFeatures: inner.outFeatures, outFeatures: embed, module: module)
+      names.outer, names.outerBias, inFeatures: inner.outFeatures, outFeatures: embed, module: module)
     return FeedForward(inner: inner, outer: outer, activation: settings.activation)
   }
 
-  func encoderLayer(_ names: TransformerRecognizer.LayerNames, embed: Int) throws -> TransformerEncoderLayer {
-    let module = "encoder layer '\(names.prefix)'"
+  func encoderLayer(_ names: TransformerLayerNames, embed: Int) throws -> TransformerEncoderLayer {
+    let module = "encoder layer '\(names.name)'"
     guard names.norms.count == 2 else { throw ModelError.missingModule("\(module): expected 2 norms") }
     return TransformerEncoderLayer(
       selfAttention: try attention(names.selfAttention, embed: embed, module: module + " self-attention"),
@@ -120,8 +120,8 @@ struct TransformerBuilder {
       norm2: try layerNorm(names.norms[1], embed: embed, module: module), normFirst: settings.normFirst)
   }
 
-  func decoderLayer(_ names: TransformerRecognizer.LayerNames, embed: Int) throws -> TransformerDecoderLayer {
-    let module = "decoder layer '\(names.prefix)'"
+  func decoderLayer(_ names: TransformerLayerNames, embed: Int) throws -> TransformerDecoderLayer {
+    let module = "decoder layer '\(names.name)'"
     guard let cross = names.crossAttention, names.norms.count == 3 else {
       throw ModelError.missingModule("\(module): missing cross-attention")
     }

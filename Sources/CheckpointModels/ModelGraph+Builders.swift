@@ -33,7 +33,7 @@ extension ModelGraph {
   /// The settings of `encoder`'s stack that nothing determines: heads unless a flag, the config
   /// or Keras kernel shapes give them, then activation, norm placement and eps.
   private static func unresolved(
-    _ encoder: TransformerRecognizer.Stack, parameters: ParameterSet, metadata: ModelMetadata,
+    _ encoder: TransformerStack, parameters: ParameterSet, metadata: ModelMetadata,
     settings: ModelSettings
   ) -> [String] {
     var missing = TransformerSettings.unresolved(
@@ -73,7 +73,7 @@ extension ModelGraph {
 
   private static func recurrent(_ architecture: Architecture, _ parameters: ParameterSet) throws -> ModelGraph
   {
-    let kind: RecurrentRecognizer.Kind = architecture == .lstm ? .lstm : .gru
+    let kind: RecurrentModule.Kind = architecture == .lstm ? .lstm : .gru
     let module = try RecurrentRecognizer(parameters: parameters).single(kind)
     let node = recurrentNode(architecture.rawValue, module, parameters, inputs: ["x"])
     return ModelGraph(
@@ -82,7 +82,7 @@ extension ModelGraph {
   }
 
   private static func recurrentNode(
-    _ name: String, _ module: RecurrentRecognizer.Found, _ parameters: ParameterSet, inputs: [String]
+    _ name: String, _ module: RecurrentModule, _ parameters: ParameterSet, inputs: [String]
   ) -> Node {
     var roles: [(String, String)] = []
     for (layer, cells) in module.cells.enumerated() {
@@ -132,7 +132,7 @@ extension ModelGraph {
     }
     guard encoders.count == 1 else {
       throw ModelError.missingModule(
-        "found \(encoders.count) encoder stacks (\(encoders.map { "'\($0.prefix)'" }.joined(separator: ", "))); expected one"
+        "found \(encoders.count) encoder stacks (\(encoders.map { "'\($0.name)'" }.joined(separator: ", "))); expected one"
       )
     }
     if architecture == .transformer, decoders.count != 1 {
@@ -177,7 +177,7 @@ extension ModelGraph {
   /// Appends the nodes of an encoder (`memory` nil) or decoder stack; returns its output value.
   // swift-format-ignore: FunctionParameterCount
   private static func stack(
-    _ stack: TransformerRecognizer.Stack, side: String, input: String, memory: String?,
+    _ stack: TransformerStack, side: String, input: String, memory: String?,
     settings: TransformerSettings, parameters: ParameterSet, into nodes: inout [Node]
   ) -> String {
     var value = input
@@ -206,11 +206,11 @@ extension ModelGraph {
     return value
   }
 
-  private static func roles(_ layer: TransformerRecognizer.LayerNames, _ parameters: ParameterSet) -> [(
+  private static func roles(_ layer: TransformerLayerNames, _ parameters: ParameterSet) -> [(
     role: String, tensor: String
   )] {
     var named: [(String, String?)] = []
-    func attention(_ a: TransformerRecognizer.AttentionNames, _ role: String) {
+    func attention(_ a: AttentionNames, _ role: String) {
       if a.packed && a.query == a.key {
         named += [("\(role).in_proj.weight", a.query), ("\(role).in_proj.bias", a.queryBias)]
       } else {
@@ -227,8 +227,8 @@ extension ModelGraph {
     attention(layer.selfAttention, "self")
     if let cross = layer.crossAttention { attention(cross, "cross") }
     named += [
-      ("linear1.weight", layer.inner.weight), ("linear1.bias", layer.inner.bias),
-      ("linear2.weight", layer.outer.weight), ("linear2.bias", layer.outer.bias),
+      ("linear1.weight", layer.inner), ("linear1.bias", layer.innerBias),
+      ("linear2.weight", layer.outer), ("linear2.bias", layer.outerBias),
     ]
     for (index, norm) in layer.norms.enumerated() {
       named += [("norm\(index + 1).weight", norm.gamma), ("norm\(index + 1).bias", norm.beta)]

@@ -112,9 +112,9 @@ public struct ModelGraph: Sendable {
     public var settings: [Setting]
 
     /// The recogniser's names for the engine (normalised tensor names), one of them set.
-    package var recurrent: RecurrentRecognizer.Found?
-    package var transformerLayer: TransformerRecognizer.LayerNames?
-    package var norm: TransformerRecognizer.NormNames?
+    package var recurrent: RecurrentModule?
+    package var transformerLayer: TransformerLayerNames?
+    package var norm: NormNames?
     package var table: String?
     package var dense: (weight: String, bias: String?)?
 

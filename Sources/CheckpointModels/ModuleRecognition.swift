@@ -29,47 +29,16 @@ public struct ModuleRecognition: Sendable {
     settings = ModelSettings(
       heads: metadata.heads, activation: metadata.activation, normFirst: metadata.normFirst, eps: metadata.eps
     )
-    recurrent = RecurrentRecognizer(parameters: parameters).modules().map { found in
-      RecurrentModule(
-        kind: found.kind == .lstm ? .lstm : .gru, layout: found.layout, name: found.prefix,
-        cells: found.cells.map { row in
-          row.map { cell in
-            RecurrentCell(
-              input: file(cell.input), recurrent: file(cell.recurrent),
-              inputBias: cell.inputBias.flatMap { parameters.contains($0) ? file($0) : nil },
-              recurrentBias: cell.recurrentBias.flatMap { parameters.contains($0) ? file($0) : nil },
-              projection: cell.projection.map(file))
-          }
-        }, firstIndex: found.firstIndex)
-    }
-    transformerStacks = TransformerRecognizer(parameters: parameters).stacks().map { stack in
-      func attention(_ a: TransformerRecognizer.AttentionNames) -> AttentionNames {
-        AttentionNames(
-          query: file(a.query), queryBias: a.queryBias.map(file), key: file(a.key),
-          keyBias: a.keyBias.map(file),
-          value: file(a.value), valueBias: a.valueBias.map(file), output: file(a.output),
-          outputBias: a.outputBias.map(file), packed: a.packed)
-      }
-      func norm(_ n: TransformerRecognizer.NormNames) -> NormNames {
-        NormNames(gamma: file(n.gamma), beta: file(n.beta))
-      }
-      return TransformerStack(
-        layout: stack.layout, name: stack.prefix,
-        layers: stack.layers.map { layer in
-          TransformerLayerNames(
-            name: layer.prefix, selfAttention: attention(layer.selfAttention),
-            crossAttention: layer.crossAttention.map(attention), inner: file(layer.inner.weight),
-            innerBias: layer.inner.bias.map(file), outer: file(layer.outer.weight),
-            outerBias: layer.outer.bias.map(file), norms: layer.norms.map(norm))
-        }, finalNorm: stack.finalNorm.map(norm))
-    }
+    recurrent = RecurrentRecognizer(parameters: parameters).modules().map { $0.renamed(file) }
+    transformerStacks = TransformerRecognizer(parameters: parameters).stacks().map { $0.renamed(file) }
   }
 }
 
 /// An LSTM or GRU found by name.
 ///
 /// A PyTorch module carries all its layers and directions; a Keras layer is one layer
-/// (two directions under `Bidirectional`).
+/// (two directions under `Bidirectional`). `RecurrentRecognizer` finds it under normalised
+/// tensor names; ``ModuleRecognition`` gives it under the file's.
 public struct RecurrentModule: Sendable {
   /// The cell type.
   public enum Kind: String, Sendable {
@@ -77,6 +46,9 @@ public struct RecurrentModule: Sendable {
     case lstm
     /// A GRU.
     case gru
+
+    /// The name in messages: `LSTM`, `GRU`.
+    package var title: String { rawValue.uppercased() }
   }
   /// The cell type.
   public var kind: Kind
@@ -89,6 +61,13 @@ public struct RecurrentModule: Sendable {
   public var cells: [[RecurrentCell]]
   /// The index of the module's first tensor in the file.
   public var firstIndex: Int
+
+  /// The module with every tensor name mapped by `rename` (its ``name`` kept).
+  package func renamed(_ rename: (String) -> String) -> Self {
+    var copy = self
+    copy.cells = cells.map { row in row.map { $0.renamed(rename) } }
+    return copy
+  }
 }
 
 /// The tensors of one recurrent cell (one layer, one direction).
@@ -106,9 +85,24 @@ public struct RecurrentCell: Sendable {
   public var recurrentBias: String?
   /// `weight_hr` (LSTM `proj_size`).
   public var projection: String?
+
+  /// The cell with every tensor name mapped by `rename`.
+  package func renamed(_ rename: (String) -> String) -> Self {
+    RecurrentCell(
+      input: rename(input), recurrent: rename(recurrent), inputBias: inputBias.map(rename),
+      recurrentBias: recurrentBias.map(rename), projection: projection.map(rename))
+  }
+
+  /// Every tensor name of the cell.
+  package var tensors: [String] {
+    [input, recurrent, inputBias, recurrentBias, projection].compactMap { $0 }
+  }
 }
 
 /// A stack of Transformer encoder or decoder layers.
+///
+/// `TransformerRecognizer` finds it under normalised tensor names; ``ModuleRecognition`` gives
+/// it under the file's.
 public struct TransformerStack: Sendable {
   /// The naming it was found in.
   public var layout: Naming
@@ -120,6 +114,13 @@ public struct TransformerStack: Sendable {
   public var finalNorm: NormNames?
   /// Whether the layers have cross-attention.
   public var isDecoder: Bool { layers.first?.crossAttention != nil }
+
+  /// The stack with every tensor name mapped by `rename` (its ``name`` kept).
+  package func renamed(_ rename: (String) -> String) -> Self {
+    TransformerStack(
+      layout: layout, name: name, layers: layers.map { $0.renamed(rename) },
+      finalNorm: finalNorm?.renamed(rename))
+  }
 }
 
 /// The tensors of one Transformer layer, in PyTorch's roles.
@@ -140,6 +141,15 @@ public struct TransformerLayerNames: Sendable {
   public var outerBias: String?
   /// norm1, norm2 (and norm3 for decoders), in PyTorch's roles.
   public var norms: [NormNames]
+
+  /// The layer with every tensor name mapped by `rename` (its ``name`` kept).
+  package func renamed(_ rename: (String) -> String) -> Self {
+    TransformerLayerNames(
+      name: name, selfAttention: selfAttention.renamed(rename),
+      crossAttention: crossAttention?.renamed(rename),
+      inner: rename(inner), innerBias: innerBias.map(rename), outer: rename(outer),
+      outerBias: outerBias.map(rename), norms: norms.map { $0.renamed(rename) })
+  }
 }
 
 /// The tensors of one attention block.
@@ -162,6 +172,14 @@ public struct AttentionNames: Sendable {
   public var outputBias: String?
   /// PyTorch's packed `in_proj_weight`/`in_proj_bias`: query, key and value name the same tensors.
   public var packed: Bool
+
+  /// The block with every tensor name mapped by `rename`.
+  package func renamed(_ rename: (String) -> String) -> Self {
+    AttentionNames(
+      query: rename(query), queryBias: queryBias.map(rename), key: rename(key), keyBias: keyBias.map(rename),
+      value: rename(value), valueBias: valueBias.map(rename), output: rename(output),
+      outputBias: outputBias.map(rename), packed: packed)
+  }
 }
 
 /// A LayerNorm's scale and offset.
@@ -170,4 +188,9 @@ public struct NormNames: Sendable {
   public var gamma: String
   /// The offset (`bias`, `beta`, `vars/1`).
   public var beta: String
+
+  /// The norm with both names mapped by `rename`.
+  package func renamed(_ rename: (String) -> String) -> Self {
+    NormNames(gamma: rename(gamma), beta: rename(beta))
+  }
 }

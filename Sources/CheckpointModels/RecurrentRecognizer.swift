@@ -11,45 +11,23 @@ import CheckpointCore
 ///   kernel.
 ///
 /// Keras layers are one layer each; consecutive layers of the file make the stack.
+///
+/// It gives ``RecurrentModule``s under normalised names (``ParameterSet``'s); absent biases are nil.
 package struct RecurrentRecognizer {
-  package enum Kind: String {
-    case lstm = "LSTM"
-    case gru = "GRU"
-  }
-
-  /// A recurrent module found by name: its tensors, not loaded yet.
-  package struct Found {
-    /// The name prefix that identifies the module (for messages and pairing).
-    package var prefix: String
-    package var kind: Kind
-    package var layout: Naming
-    /// `cells[layer][direction]`: the tensor names of each cell.
-    package var cells: [[CellNames]]
-    /// Index of the module's first tensor in the file, for ordering.
-    package var firstIndex: Int
-  }
-
-  /// The tensor names of one cell.
-  package struct CellNames {
-    package var input: String
-    package var recurrent: String
-    package var inputBias: String?
-    package var recurrentBias: String?
-    package var projection: String?
-  }
-
   package let parameters: ParameterSet
 
   package init(parameters: ParameterSet) { self.parameters = parameters }
 
   /// Every recurrent module, in file order (PyTorch) or Keras layer order.
-  package func modules() -> [Found] {
+  package func modules() -> [RecurrentModule] {
     let torch = pytorchModules()
     if !torch.isEmpty { return torch }
     return kerasModules()
   }
 
-  private func pytorchModules() -> [Found] {
+  private func present(_ name: String) -> String? { parameters.contains(name) ? name : nil }
+
+  private func pytorchModules() -> [RecurrentModule] {
     let table = LayoutTable.lstmPyTorch
     var groups: [String: [(layer: Int, reverse: Bool)]] = [:]
     var order: [String] = []
@@ -65,36 +43,35 @@ package struct RecurrentRecognizer {
       let entries = groups[prefix] ?? []
       let layerCount = (entries.map(\.layer).max() ?? -1) + 1
       let directions = entries.contains { $0.reverse } ? 2 : 1
-      var cells: [[CellNames]] = []
+      var cells: [[RecurrentCell]] = []
       for layer in 0..<layerCount {
-        var row: [CellNames] = []
+        var row: [RecurrentCell] = []
         for direction in 0..<directions {
           let suffix = LayoutTable.pytorchRNNSuffix(layer: layer, direction: direction)
           func name(_ role: String) -> String { prefix + table.name(role, suffix: suffix) }
-          let projection = name("weight_hr")
           row.append(
-            CellNames(
-              input: name("weight_ih"), recurrent: name("weight_hh"), inputBias: name("bias_ih"),
-              recurrentBias: name("bias_hh"), projection: parameters.contains(projection) ? projection : nil))
+            RecurrentCell(
+              input: name("weight_ih"), recurrent: name("weight_hh"), inputBias: present(name("bias_ih")),
+              recurrentBias: present(name("bias_hh")), projection: present(name("weight_hr"))))
         }
         cells.append(row)
       }
       let first = cells[0][0]
-      var kind = Kind.lstm
+      var kind = RecurrentModule.Kind.lstm
       if let ih = parameters.shape(first.input), let hh = parameters.shape(first.recurrent), ih.count == 2,
         hh.count == 2, first.projection == nil, ih[0] == 3 * hh[1]
       {
         kind = .gru
       }
       let firstIndex = parameters.names.firstIndex { $0.hasPrefix(prefix) } ?? 0
-      return Found(prefix: prefix, kind: kind, layout: .pytorch, cells: cells, firstIndex: firstIndex)
+      return RecurrentModule(kind: kind, layout: .pytorch, name: prefix, cells: cells, firstIndex: firstIndex)
     }
   }
 
-  private func kerasModules() -> [Found] {
+  private func kerasModules() -> [RecurrentModule] {
     // Cells: Keras 3 `….cell.` found by the kernel, then Keras 2 any prefix found by the
     // recurrent kernel (a bare `kernel` is any Dense's); both kernels needed, the bias optional.
-    var cells: [(layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)] = []
+    var cells: [(layer: String, backward: Bool, names: RecurrentCell, layout: Naming, index: Int)] = []
     let finders: [(table: LayoutTable, prefix: String, by: String)] = [
       (.lstmKeras3, #".*\."# + regexLiteral(KerasLayers.cell) + #"\."#, "weight_ih"),
       (.lstmKeras2, #".*\."#, "weight_hh"),
@@ -107,11 +84,11 @@ package struct RecurrentRecognizer {
         let bias = prefix + table.name("bias_ih")
         cells.append(
           kerasCell(
-            prefix: prefix, input: input, recurrent: recurrent, bias: parameters.contains(bias) ? bias : nil,
+            prefix: prefix, input: input, recurrent: recurrent, bias: present(bias),
             layout: table.naming))
       }
     }
-    var byLayer: [String: [(backward: Bool, names: CellNames, layout: Naming, index: Int)]] = [:]
+    var byLayer: [String: [(backward: Bool, names: RecurrentCell, layout: Naming, index: Int)]] = [:]
     for cell in cells {
       byLayer[cell.layer, default: []].append((cell.backward, cell.names, cell.layout, cell.index))
     }
@@ -126,15 +103,15 @@ package struct RecurrentRecognizer {
     return keys.compactMap { layer in
       let entries = (byLayer[layer] ?? []).sorted { !$0.backward && $1.backward }
       guard let first = entries.first else { return nil }
-      var kind = Kind.lstm
+      var kind = RecurrentModule.Kind.lstm
       if let kernel = parameters.shape(first.names.input),
         let recurrent = parameters.shape(first.names.recurrent),
         kernel.count == 2, recurrent.count == 2, recurrent[1] == 3 * recurrent[0]
       {
         kind = .gru
       }
-      return Found(
-        prefix: layer, kind: kind, layout: first.layout, cells: [entries.map(\.names)],
+      return RecurrentModule(
+        kind: kind, layout: first.layout, name: layer, cells: [entries.map(\.names)],
         firstIndex: entries.map(\.index).min() ?? 0)
     }
   }
@@ -144,7 +121,7 @@ package struct RecurrentRecognizer {
   /// (`bidirectional/bidirectional/forward_lstm/lstm_cell/` → `bidirectional`); nested
   /// models keep their path (`layers/functional/layers/lstm/cell/` → `functional.layers.lstm`).
   private func kerasCell(prefix: String, input: String, recurrent: String, bias: String?, layout: Naming)
-    -> (layer: String, backward: Bool, names: CellNames, layout: Naming, index: Int)
+    -> (layer: String, backward: Bool, names: RecurrentCell, layout: Naming, index: Int)
   {
     var parts = prefix.split(separator: ".").map(String.init)
     if parts.first == KerasLayers.root && layout == .keras3 { parts.removeFirst() }
@@ -160,22 +137,24 @@ package struct RecurrentRecognizer {
     if parts.count >= 2, parts[parts.count - 1] == parts[parts.count - 2] { parts.removeLast() }
     let layer = parts.isEmpty ? prefix : parts.joined(separator: ".")
     let index = parameters.names.firstIndex(of: input) ?? 0
-    return (layer, backward, CellNames(input: input, recurrent: recurrent, inputBias: bias), layout, index)
+    return (
+      layer, backward, RecurrentCell(input: input, recurrent: recurrent, inputBias: bias), layout, index
+    )
   }
 }
 
 /// Shapes and stacking of recognised recurrent modules.
-extension RecurrentRecognizer.Found {
+extension RecurrentModule {
   /// Joins consecutive single-layer Keras modules of one kind into a stack.
   package static func stacked(_ modules: [Self]) -> Self? {
     guard var first = modules.first else { return nil }
     first.cells = modules.flatMap(\.cells)
-    first.prefix = modules.map(\.prefix).joined(separator: ", ")
+    first.name = modules.map(\.name).joined(separator: ", ")
     return first
   }
 
   package func describe(_ layer: Int, _ direction: Int) -> String {
-    "\(kind.rawValue) '\(prefix.isEmpty ? "<root>" : prefix)' layer \(layer)\(direction == 1 ? " (reverse)" : "")"
+    "\(kind.title) '\(name.isEmpty ? "<root>" : name)' layer \(layer)\(direction == 1 ? " (reverse)" : "")"
   }
 
   /// The hidden size from the first cell's recurrent weight, and the gate count check.
@@ -217,28 +196,28 @@ extension RecurrentRecognizer.Found {
 extension RecurrentRecognizer {
   /// The one module of `kind` a single-module architecture (`lstm`, `gru`) runs: the file's only
   /// PyTorch module of that kind, or its Keras layers of that kind stacked in model order.
-  package func single(_ kind: Kind) throws -> Found {
+  package func single(_ kind: RecurrentModule.Kind) throws -> RecurrentModule {
     let found = modules()
     let matching = found.filter { $0.kind == kind }
     guard !matching.isEmpty else {
-      let others = found.map { "\($0.kind.rawValue) '\($0.prefix)'" }
+      let others = found.map { "\($0.kind.title) '\($0.name)'" }
       throw ModelError.missingModule(
-        "no \(kind.rawValue) module found"
+        "no \(kind.title) module found"
           + (others.isEmpty ? "" : " (found \(others.joined(separator: ", ")))"))
     }
     if matching[0].layout == .pytorch {
       guard matching.count == 1 else {
         throw ModelError.missingModule(
-          "found \(matching.count) \(kind.rawValue) modules (\(matching.map { "'\($0.prefix)'" }.joined(separator: ", "))); "
+          "found \(matching.count) \(kind.title) modules (\(matching.map { "'\($0.name)'" }.joined(separator: ", "))); "
             + "expected one")
       }
       return matching[0]
     }
     // Keras: one layer per module; the layers of the file make the stack.
     if let config = parameters.kerasConfig {
-      for module in matching { try config.checkRecurrent(module.prefix) }
+      for module in matching { try config.checkRecurrent(module.name) }
     }
-    guard matching.count == found.count, let stack = Found.stacked(matching) else {
+    guard matching.count == found.count, let stack = RecurrentModule.stacked(matching) else {
       throw ModelError.missingModule("the file mixes LSTM and GRU layers; cannot tell the stack")
     }
     return stack

@@ -9,18 +9,18 @@ package struct Seq2SeqRecognizer {
   /// The encoder and decoder LSTMs: the file's two LSTM modules, or (Keras, one layer per
   /// module) the layers named `enc…` and `dec…` stacked in Keras order.
   package func encoderAndDecoder() throws -> (
-    encoder: RecurrentRecognizer.Found, decoder: RecurrentRecognizer.Found
+    encoder: RecurrentModule, decoder: RecurrentModule
   ) {
     var lstms = RecurrentRecognizer(parameters: parameters).modules().filter { $0.kind == .lstm }
     if let config = parameters.kerasConfig {
-      for module in lstms { try config.checkRecurrent(module.prefix) }
+      for module in lstms { try config.checkRecurrent(module.name) }
     }
     if lstms.count > 2, lstms.allSatisfy({ $0.layout != .pytorch }) {
-      let encoders = lstms.filter { hint($0.prefix, "enc") }
-      let decoders = lstms.filter { hint($0.prefix, "dec") && !hint($0.prefix, "enc") }
+      let encoders = lstms.filter { hint($0.name, "enc") }
+      let decoders = lstms.filter { hint($0.name, "dec") && !hint($0.name, "enc") }
       if encoders.count + decoders.count == lstms.count,
-        let encoder = RecurrentRecognizer.Found.stacked(encoders),
-        let decoder = RecurrentRecognizer.Found.stacked(decoders)
+        let encoder = RecurrentModule.stacked(encoders),
+        let decoder = RecurrentModule.stacked(decoders)
       {
         lstms = [encoder, decoder]
       }
@@ -28,10 +28,10 @@ package struct Seq2SeqRecognizer {
     guard lstms.count == 2 else {
       throw ModelError.missingModule(
         "seq2seq-lstm needs two LSTMs (encoder and decoder); found \(lstms.count)"
-          + (lstms.isEmpty ? "" : " (\(lstms.map { "'\($0.prefix)'" }.joined(separator: ", ")))"))
+          + (lstms.isEmpty ? "" : " (\(lstms.map { "'\($0.name)'" }.joined(separator: ", ")))"))
     }
     var (first, second) = (lstms[0], lstms[1])
-    if hint(first.prefix, "dec") || hint(second.prefix, "enc") { swap(&first, &second) }
+    if hint(first.name, "dec") || hint(second.name, "enc") { swap(&first, &second) }
     return (first, second)
   }
 
@@ -54,11 +54,11 @@ package struct Seq2SeqRecognizer {
     guard encoderLayers == decoderLayers, encoder.output == decoder.output, encoder.hidden == decoder.hidden
     else {
       throw ModelError.missingModule(
-        "seq2seq-lstm: the decoder '\(second.prefix)' (\(second.cells.count) layers × \(second.cells[0].count), "
-          + "\(decoder.hidden) units) cannot start from the encoder '\(first.prefix)' state "
+        "seq2seq-lstm: the decoder '\(second.name)' (\(second.cells.count) layers × \(second.cells[0].count), "
+          + "\(decoder.hidden) units) cannot start from the encoder '\(first.name)' state "
           + "(\(first.cells.count) layers × \(first.cells[0].count), \(encoder.hidden) units)")
     }
-    let lstmNames = Set(lstms.flatMap { $0.cells.flatMap { $0.flatMap { cellNames($0) } } })
+    let lstmNames = Set(lstms.flatMap { $0.cells.flatMap { $0.flatMap(\.tensors) } })
     var embeddings = embeddingNames().filter { !lstmNames.contains($0) }
     let encoderEmbedding = try pickEmbedding(
       &embeddings, features: encoder.input, hintText: "enc", role: "encoder")
@@ -74,8 +74,8 @@ package struct Seq2SeqRecognizer {
 
   /// The tensor names of a sequence-to-sequence LSTM.
   package struct Parts {
-    package var encoder: RecurrentRecognizer.Found
-    package var decoder: RecurrentRecognizer.Found
+    package var encoder: RecurrentModule
+    package var decoder: RecurrentModule
     /// Normalised names of the embedding tables.
     package var encoderEmbedding: String
     package var decoderEmbedding: String
@@ -84,10 +84,6 @@ package struct Seq2SeqRecognizer {
   }
 
   private func hint(_ name: String, _ text: String) -> Bool { name.lowercased().contains(text) }
-
-  private func cellNames(_ cell: RecurrentRecognizer.CellNames) -> [String] {
-    [cell.input, cell.recurrent, cell.inputBias, cell.recurrentBias, cell.projection].compactMap { $0 }
-  }
 
   /// 2-D tensors that look like embedding tables, in Keras layer order or file order: an `emb`
   /// name ending in an Embedding table's name (PyTorch `.weight`, Keras 3 `.vars.0`, Keras 2

@@ -8,47 +8,9 @@ import CheckpointCore
 /// layers (`layers.transformer_encoder[_n].`), one stack of encoders and one of decoders. A layer
 /// whose tensors hold the decoder table's cross-attention is a decoder layer. Norms are LayerNorms
 /// under the prefixes the tables give them, so they also read the LayerNorm's `gamma`/`beta`.
+///
+/// It gives ``TransformerStack``s under normalised names (``ParameterSet``'s); absent biases are nil.
 package struct TransformerRecognizer {
-  /// The tensor names of one attention block.
-  package struct AttentionNames {
-    package var query: String
-    package var queryBias: String?
-    package var key: String
-    package var keyBias: String?
-    package var value: String
-    package var valueBias: String?
-    package var output: String
-    package var outputBias: String?
-    /// PyTorch's packed `in_proj_weight` `[3E, E]`: `query`, `key` and `value` name the same tensor.
-    package var packed: Bool = false
-  }
-
-  /// A norm's scale and offset names.
-  package struct NormNames {
-    package var gamma: String
-    package var beta: String
-  }
-
-  /// The tensor names of one layer.
-  package struct LayerNames {
-    package var prefix: String
-    package var selfAttention: AttentionNames
-    package var crossAttention: AttentionNames?
-    package var inner: (weight: String, bias: String?)
-    package var outer: (weight: String, bias: String?)
-    /// norm1, norm2 (and norm3 for decoders), in the PyTorch roles.
-    package var norms: [NormNames]
-  }
-
-  /// A stack of layers with an optional final norm.
-  package struct Stack {
-    package var prefix: String
-    package var layout: Naming
-    package var layers: [LayerNames]
-    package var finalNorm: NormNames?
-    package var isDecoder: Bool { layers.first?.crossAttention != nil }
-  }
-
   package let parameters: ParameterSet
 
   package init(parameters: ParameterSet) { self.parameters = parameters }
@@ -78,7 +40,7 @@ package struct TransformerRecognizer {
     layerNorm: .layerNormKeras3)
 
   /// Every stack found, in the first layout that has any.
-  package func stacks() -> [Stack] {
+  package func stacks() -> [TransformerStack] {
     for finder in Self.numbered {
       let found = numbered(finder)
       if !found.isEmpty { return found }
@@ -125,23 +87,23 @@ package struct TransformerRecognizer {
   }
 
   /// The layer at `p`, in `finder`'s decoder table when its tensors mark a decoder.
-  private func layer(_ p: String, _ finder: Finder) -> LayerNames {
+  private func layer(_ p: String, _ finder: Finder) -> TransformerLayerNames {
     var table = finder.encoder
     if let decoder = finder.decoder, parameters.contains(p + decoder.name(finder.decoderMark)) {
       table = decoder
     }
     let isDecoder = table.kind == .decoderLayer
-    return LayerNames(
-      prefix: p, selfAttention: attention("self", p, table),
+    return TransformerLayerNames(
+      name: p, selfAttention: attention("self", p, table),
       crossAttention: isDecoder ? attention("cross", p, table) : nil,
-      inner: (p + table.name("linear1.weight"), bias(p + table.name("linear1.bias"))),
-      outer: (p + table.name("linear2.weight"), bias(p + table.name("linear2.bias"))),
+      inner: p + table.name("linear1.weight"), innerBias: bias(p + table.name("linear1.bias")),
+      outer: p + table.name("linear2.weight"), outerBias: bias(p + table.name("linear2.bias")),
       norms: (1...(isDecoder ? 3 : 2)).map { norm("norm\($0)", p, table, finder.layerNorm) })
   }
 
   /// Stacks of layers numbered under a stack prefix (the table's `stack.layer`, `layers.{i}.`),
   /// found by the first layer's query weight, each with the final norm its naming has.
-  private func numbered(_ finder: Finder) -> [Stack] {
+  private func numbered(_ finder: Finder) -> [TransformerStack] {
     let table = finder.encoder
     guard let stack = table.stack else { return [] }
     let layerPrefix = ParameterSet.normalize(stack.layer)
@@ -165,31 +127,31 @@ package struct TransformerRecognizer {
         final = NormNames(
           gamma: norm + finder.layerNorm.name("weight"), beta: norm + finder.layerNorm.name("bias"))
       }
-      return Stack(
-        prefix: prefix, layout: table.naming,
+      return TransformerStack(
+        layout: table.naming, name: prefix,
         layers: indices.map { layer(prefix + layerPrefix.replacing("{i}", with: String($0)), finder) },
         finalNorm: final)
     }
   }
 
   /// keras_hub `TransformerEncoder` / `TransformerDecoder` layers in a Keras 3 `.weights.h5`.
-  private func kerasHub(_ finder: Finder) -> [Stack] {
+  private func kerasHub(_ finder: Finder) -> [TransformerStack] {
     let prefixes = parameters.matches(#"(.*)\."# + regexLiteral(finder.encoder.name("self.q.weight"))).map {
       $0.groups[0]
     }
     let ordered = prefixes.sorted { kerasOrder(lastComponent($0), lastComponent($1)) }
-    var encoders: [LayerNames] = []
-    var decoders: [LayerNames] = []
+    var encoders: [TransformerLayerNames] = []
+    var decoders: [TransformerLayerNames] = []
     for prefix in ordered {
       let layer = layer(prefix + ".", finder)
       if layer.crossAttention != nil { decoders.append(layer) } else { encoders.append(layer) }
     }
-    var stacks: [Stack] = []
+    var stacks: [TransformerStack] = []
     if !encoders.isEmpty {
-      stacks.append(Stack(prefix: "", layout: .keras3, layers: encoders, finalNorm: nil))
+      stacks.append(TransformerStack(layout: .keras3, name: "", layers: encoders, finalNorm: nil))
     }
     if !decoders.isEmpty {
-      stacks.append(Stack(prefix: "", layout: .keras3, layers: decoders, finalNorm: nil))
+      stacks.append(TransformerStack(layout: .keras3, name: "", layers: decoders, finalNorm: nil))
     }
     // keras_hub layers have no final norm; a model that has one (nn.Transformer's) is the stacks
     // followed by LayerNormalization layers. When the file holds only the stacks and as many

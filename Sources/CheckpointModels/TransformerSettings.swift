@@ -96,7 +96,7 @@ package struct TransformerSettings {
   /// The heads of an attention block as the engine takes them: a Keras `[E, heads, d]` kernel
   /// proves them; else a flag or the file's config gives them; nil when nothing does.
   package func heads(
-    _ attention: TransformerRecognizer.AttentionNames, naming: Naming, parameters: ParameterSet
+    _ attention: AttentionNames, naming: Naming, parameters: ParameterSet
   )
     -> (value: Int, source: ModelGraph.Source)?
   {
@@ -111,7 +111,7 @@ package struct TransformerSettings {
 
   /// The settings of a layer whose self-attention is `attention`, for its graph node.
   package func describe(
-    _ attention: TransformerRecognizer.AttentionNames, naming: Naming, parameters: ParameterSet
+    _ attention: AttentionNames, naming: Naming, parameters: ParameterSet
   ) -> [ModelGraph.Setting] {
     var settings: [ModelGraph.Setting] = []
     if let (value, source) = heads(attention, naming: naming, parameters: parameters) {

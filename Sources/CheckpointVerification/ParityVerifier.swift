@@ -214,13 +214,13 @@ public enum ParityVerifier {
       }
       model = retried
     }
-    let recorded = model.recordedSettings
-    var changed = false
-    if options.heads != nil, let value = recorded.heads, value != model.settings.heads {
-      options.heads = nil
-      changed = true
-    }
-    return changed ? try Model(checkpoint, architecture: architecture, options: options) : model
+    // A head count the file's config records wins over the option (Keras kernels already did).
+    let naming = model.graph.naming
+    guard options.heads != nil, naming != .keras2, naming != .keras3, let running = model.settings.heads,
+      let recorded = ModelMetadata(checkpoint.metadata).heads, recorded != running
+    else { return model }
+    options.heads = nil
+    return try Model(checkpoint, architecture: architecture, options: options)
   }
 
   /// Compares one top-level module and its sub-modules; returns the sub-modules' results, then the module's.
