@@ -52,6 +52,12 @@ extension Ckpt {
 
     @Option(
       help: ArgumentHelp(
+        "ONNX output: tensors of at least this size go to the side file OUTPUT.data (default: only when the model would pass 2 GiB, then tensors of 1 KiB and more).",
+        valueName: "size"))
+    var externalDataThreshold: String?
+
+    @Option(
+      help: ArgumentHelp(
         "Convert parameter names and arrangement to this framework layout: pytorch, keras, keras3, hf (hf-bert, hf-bart).",
         valueName: "layout"), completion: Completions.layouts)
     var layout: String?
@@ -88,6 +94,10 @@ extension Ckpt {
       }
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
+      }
+      if let externalDataThreshold, parseByteSize(externalDataThreshold) == nil {
+        throw ValidationError(
+          "--external-data-threshold '\(externalDataThreshold)' is not a size (try 1KiB or 100MB)")
       }
     }
 
@@ -144,7 +154,8 @@ extension Ckpt {
           shardSize: shardSize.flatMap(parseByteSize),
           compression: try compress.map(CompressionSetting.init(parsing:)),
           progress: progress,
-          provenance: .source(input, original))
+          provenance: .source(input, original),
+          externalDataThreshold: externalDataThreshold.flatMap(parseByteSize))
         defer { progress?.end() }
         if !checkpoint.metadata.isEmpty,
           let target = try format.map(FormatRegistry.format(named:))
