@@ -20,7 +20,8 @@ final class ONNXExternalData {
   /// The external data resolver of the model at `modelPath`.
   init(modelPath: String) {
     let parts = modelPath.split(separator: "/", omittingEmptySubsequences: false)
-    folder = parts.count > 1 ? parts.dropLast().joined(separator: "/") : "."
+    let parent = parts.dropLast().joined(separator: "/")
+    folder = parts.count == 1 ? "." : parent.isEmpty ? "/" : parent
   }
 
   /// Where the tensor whose `external_data` entries are `entries` lies: its file, offset and

@@ -198,7 +198,9 @@ enum ONNXWriter {
 }
 
 extension ONNXFormat {
-  /// Writes `checkpoint` to `path` as ``ONNXWriter`` describes, atomically.
+  /// Writes `checkpoint` to `path` atomically as a node-less weights graph, tensors of at least
+  /// `options.externalDataThreshold` bytes (by default none, unless the model would pass 2 GiB)
+  /// in the side file `<path>.data` (Docs/onnx.md).
   public static func write(_ checkpoint: Checkpoint, to path: String, options: WriteOptions) throws {
     try ONNXWriter.write(checkpoint, to: path, options: options)
   }
