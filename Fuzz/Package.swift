@@ -4,7 +4,7 @@
 import PackageDescription
 
 /// One libFuzzer executable per parser: `fuzz-<name>` with sources in `Sources/fuzz-<name>`.
-let parsers = ["safetensors", "npy", "npz", "pytorch", "pickle", "hdf5", "ckz", "gguf"]
+let parsers = ["safetensors", "npy", "npz", "pytorch", "pickle", "hdf5", "ckz", "gguf", "onnx"]
 
 let package = Package(
   name: "CheckpointFuzz",

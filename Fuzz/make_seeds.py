@@ -24,6 +24,7 @@ GLOBS = {
     "pytorch": ["pytorch/*.pt", "pytorch/malicious/*.pt"],
     "ckz": ["ckz/*.ckz"],
     "gguf": ["gguf/*.gguf"],
+    "onnx": ["onnx/*.onnx", "onnx/external/*.onnx"],
 }
 
 

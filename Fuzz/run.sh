@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for SECONDS seconds, one after the other.
 #
-#   Fuzz/run.sh SECONDS [TARGET...]      (targets: safetensors npy npz pytorch pickle hdf5 ckz gguf)
+#   Fuzz/run.sh SECONDS [TARGET...]      (targets: safetensors npy npz pytorch pickle hdf5 ckz gguf onnx)
 #
 # Build: Fuzz/ is its own SwiftPM package (release, -sanitize=fuzzer,address) in
 # .build-fuzz. Seeds come from the fixtures (Fuzz/make_seeds.py -> .fuzz/seeds),
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECONDS_PER_TARGET=${1:-60}
 shift || true
-TARGETS=${*:-safetensors npy npz pytorch pickle hdf5 ckz gguf}
+TARGETS=${*:-safetensors npy npz pytorch pickle hdf5 ckz gguf onnx}
 BUILD=$ROOT/.build-fuzz
 OUT=$ROOT/.fuzz
 SWIFT=${SWIFT:-swift}

@@ -6,6 +6,7 @@
 @_exported import CheckpointEngine
 @_exported import CheckpointHDF5
 @_exported import CheckpointModels
+@_exported import CheckpointONNX
 @_exported import CheckpointQuantization
 @_exported import CheckpointStorage
 @_exported import CheckpointVerification

@@ -1,11 +1,12 @@
 import CheckpointCore
 import CheckpointHDF5
+import CheckpointONNX
 import CheckpointStorage
 
 /// The formats `ckpt` knows, and how a file's format is chosen.
 ///
-/// This umbrella target sees every storage target (CheckpointStorage and the
-/// libhdf5-backed CheckpointHDF5), so the list is complete and immutable.
+/// This umbrella target sees every storage target (CheckpointStorage, the
+/// libhdf5-backed CheckpointHDF5 and the swift-protobuf-backed CheckpointONNX), so the list is complete and immutable.
 public enum FormatRegistry {
   /// Every supported format, in detection order.
   public static let formats: [any CheckpointFormat.Type] =
@@ -22,7 +23,10 @@ public enum FormatRegistry {
       CKZFormat.self,
       GGUFFormat.self,
       // HDF5: generic, Keras 2 and Keras 3 (detected by the HDF5 signature and layout).
-    ] + HDF5Formats.all
+    ] + HDF5Formats.all + [
+      // ONNX has no magic: last, claiming only files that start like a ModelProto (else `.onnx`).
+      ONNXFormat.self
+    ]
 
   /// The identifiers of all formats, for help texts.
   public static var identifiers: [String] { formats.map { $0.identifier } }

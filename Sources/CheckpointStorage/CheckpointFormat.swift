@@ -52,16 +52,22 @@ public struct WriteOptions: Sendable {
   public var progress: (any ProgressReporter)?
   /// Where the checkpoint came from, for formats that record it (`.ckz`).
   public var provenance: Provenance?
+  /// For formats that keep large tensors in a side file (ONNX external data): tensors of at
+  /// least this many bytes go there. `nil` uses the format's default (ONNX: every tensor inline
+  /// while the model stays under protobuf's 2 GiB limit, else tensors of 1 KiB and more outside).
+  public var externalDataThreshold: Int?
 
   /// Creates options.
   public init(
     shardSize: Int? = nil, compression: CompressionSetting? = nil,
-    progress: (any ProgressReporter)? = nil, provenance: Provenance? = nil
+    progress: (any ProgressReporter)? = nil, provenance: Provenance? = nil,
+    externalDataThreshold: Int? = nil
   ) {
     self.shardSize = shardSize
     self.compression = compression
     self.progress = progress
     self.provenance = provenance
+    self.externalDataThreshold = externalDataThreshold
   }
 }
 

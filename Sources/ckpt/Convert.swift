@@ -52,6 +52,12 @@ extension Ckpt {
 
     @Option(
       help: ArgumentHelp(
+        "ONNX output: tensors of at least this size go to the side file OUTPUT.data (default: only when the model would pass 2 GiB, then tensors of 1 KiB and more).",
+        valueName: "size"))
+    var externalDataThreshold: String?
+
+    @Option(
+      help: ArgumentHelp(
         "Convert parameter names and arrangement to this framework layout (hf-bert and hf-bart pick hf's naming).",
         valueName: "layout"))
     var layout: LayoutArgument?
@@ -88,6 +94,10 @@ extension Ckpt {
       if let shardSize, parseByteSize(shardSize) == nil {
         throw ValidationError("--shard-size '\(shardSize)' is not a size (try 5GB or 500MiB)")
       }
+      if let externalDataThreshold, parseByteSize(externalDataThreshold) == nil {
+        throw ValidationError(
+          "--external-data-threshold '\(externalDataThreshold)' is not a size (try 1KiB or 100MB)")
+      }
       if let compress { _ = try validating { try CompressionSetting(parsing: compress) } }
       try validating { try Converter.refuseSameFile(input: input, output: output) }
     }
@@ -108,7 +118,8 @@ extension Ckpt {
           layout: layout?.layout, fromLayout: fromLayout?.layout, conversion: conversion,
           write: WriteOptions(
             shardSize: shardSize.flatMap(parseByteSize),
-            compression: try compress.map(CompressionSetting.init(parsing:)), progress: progress),
+            compression: try compress.map(CompressionSetting.init(parsing:)), progress: progress,
+            externalDataThreshold: externalDataThreshold.flatMap(parseByteSize)),
           verify: verify, keepUnverified: keepUnverified)
         // What is lost or left out is said even with --quiet: it is data, not progress.
         let result = try Converter.convert(request, note: warn)

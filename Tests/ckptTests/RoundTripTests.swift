@@ -32,6 +32,27 @@ final class RoundTripTests: XCTestCase {
     }
   }
 
+  func testSafetensorsThroughONNXIsByteIdentical() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      for original in fixtures.prefix(2) {
+        for extra in [[], ["--external-data-threshold", "1"]] {
+          let onnx = folder + "/x.onnx"
+          let back = folder + "/back.safetensors"
+          try convert(original, onnx, extra)
+          try convert(onnx, back)
+          XCTAssertEqual(
+            try TestFixtures.bytesAt(back), try TestFixtures.bytesAt(original),
+            "\(original) via onnx \(extra)")
+        }
+      }
+      // Metadata travels as metadata_props.
+      try convert(fixtures[2], folder + "/m.onnx")
+      XCTAssertEqual(
+        FormatRegistry.userMetadata(of: try FormatRegistry.read(path: folder + "/m.onnx")),
+        try FormatRegistry.read(path: fixtures[2]).metadata)
+    }
+  }
+
   func testMetadataSurvivesNpz() throws {
     let original = try FormatRegistry.read(path: fixtures[2])
     try TestFixtures.withTemporaryFolder { folder in
@@ -48,7 +69,7 @@ final class RoundTripTests: XCTestCase {
   func testEveryLosslessFormatGivesBackTheSameTensors() throws {
     let original = try FormatRegistry.read(path: fixtures[1])
     try TestFixtures.withTemporaryFolder { folder in
-      for ext in ["npz", "pt", "h5", "safetensors"] {
+      for ext in ["npz", "pt", "h5", "onnx", "safetensors"] {
         let middle = folder + "/mid." + ext
         let back = folder + "/back-\(ext).safetensors"
         try convert(fixtures[1], middle)
