@@ -111,6 +111,7 @@ public enum ParityVerifier {
           reason: "only in B (missing in A)"))
     }
 
+    results = failingKnownDifferences(results, modelA: modelA, modelB: modelB)
     let whole = compareWhole(outputsA, modelB: modelB, inputs: inputs, tolerance: tolerance)
     let outside = try outsideModules(
       a, b, modelA: modelA, modelB: modelB, tolerance: tolerance,
@@ -124,6 +125,29 @@ public enum ParityVerifier {
       settingsFromA: inherited)
     report.outside = outside
     return report
+  }
+
+  /// `results` with every module whose graph node has a setting that differs between A and B
+  /// (eps, heads, activation, norm placement) failed, whatever its numbers: a difference that
+  /// happens to land inside the tolerance on these inputs would not on others.
+  static func failingKnownDifferences(
+    _ results: [ModuleParity], modelA: Model, modelB: Model
+  ) -> [ModuleParity] {
+    results.map { result in
+      guard let nodeA = modelA.graph.node(result.name), let nodeB = modelB.graph.node(result.name) else {
+        return result
+      }
+      let differences = nodeA.settings.compactMap { setting -> String? in
+        guard let other = nodeB.setting(setting.name), other.value != setting.value else { return nil }
+        return "\(setting.name) \(setting.value) in A, \(other.value) in B"
+      }
+      guard !differences.isEmpty else { return result }
+      var failed = result
+      failed.passed = false
+      let why = "settings differ: " + differences.joined(separator: ", ")
+      failed.reason = failed.reason.map { $0 + "; " + why } ?? why
+      return failed
+    }
   }
 
   /// The tensors no module of either model reads (embeddings before a Transformer stack, a

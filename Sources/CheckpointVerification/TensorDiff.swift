@@ -51,7 +51,7 @@ public enum TensorDiff {
       var lines: [String] = []
       if let note { lines.append(note) }
       for entry in tensors where entry.status != .identical {
-        var line = "\(entry.status.rawValue.replacingOccurrences(of: "_", with: " ")): \(entry.name)"
+        var line = "\(entry.status.words): \(entry.name)"
         if let a = entry.dtypeA, let b = entry.dtypeB, a != b {
           line += " (dtype \(a.rawValue) vs \(b.rawValue))"
         }
@@ -64,11 +64,31 @@ public enum TensorDiff {
         }
         lines.append(line)
       }
-      let identical = tensors.filter { $0.status == .identical }.count
-      lines.append(
-        (passed ? "SAME" : "DIFFERENT") + ": \(identical) of \(tensors.count) tensors identical, "
-          + "\(tensors.filter { !$0.matches }.count) differ")
+      lines.append(summary)
       return lines.joined(separator: "\n")
+    }
+
+    /// The verdict in the words the rows use: IDENTICAL when every tensor is; CLOSE when every
+    /// tensor is identical or within the tolerance with its dtype; DIFFERENT otherwise; then the
+    /// count of each status (`2 identical, 1 close, 1 only in A`).
+    public var summary: String {
+      let verdict =
+        tensors.allSatisfy { $0.status == .identical } ? "IDENTICAL" : passed ? "CLOSE" : "DIFFERENT"
+      var counts: [String] = []
+      for status in [
+        TensorDifference.Status.identical, .close, .different, .shapeMismatch, .incomparable, .onlyInA,
+        .onlyInB,
+      ] {
+        let matching = tensors.filter { $0.status == status }
+        guard !matching.isEmpty else { continue }
+        var label = "\(matching.count) \(status.words)"
+        if status == .close, case let changed = matching.filter({ !$0.matches }).count, changed > 0 {
+          label += " (\(changed) in another dtype)"
+        }
+        counts.append(label)
+      }
+      return "\(verdict): \(tensors.count) tensors"
+        + (counts.isEmpty ? "" : ", " + counts.joined(separator: ", "))
     }
   }
 

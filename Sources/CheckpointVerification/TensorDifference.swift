@@ -18,6 +18,9 @@ public struct TensorDifference: Sendable {
     case onlyInA = "only_in_a"
     /// Only checkpoint B has the name.
     case onlyInB = "only_in_b"
+
+    /// The status as the rows and the summary write it (`only in a`, `shape mismatch`).
+    public var words: String { rawValue.replacingOccurrences(of: "_", with: " ") }
   }
 
   /// The tensor name.

@@ -44,4 +44,24 @@ final class OutsideModulesTests: XCTestCase {
       }
     }
   }
+
+  /// A setting known to differ fails its modules even when the numbers land inside the
+  /// tolerance (eps 1e-12 against 1e-11 moves nothing measurable here).
+  func testASettingKnownToDifferFailsWhateverTheNumbers() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let original = try FormatRegistry.read(path: TestFixtures.path("hf/bert"))
+      var changed = original
+      let config = try XCTUnwrap(original.metadata[ModelFolder.configKey])
+      changed.metadata[ModelFolder.configKey] = config.replacingOccurrences(
+        of: "\"layer_norm_eps\": 1e-12", with: "\"layer_norm_eps\": 1e-11")
+      XCTAssertNotEqual(changed.metadata[ModelFolder.configKey], config)
+      let report = try ParityVerifier.verify(original, changed)
+      XCTAssertFalse(report.passed)
+      let failed = report.modules.filter { !$0.passed }
+      XCTAssertEqual(failed.map(\.name), ["encoder.layers.0", "encoder.layers.1"])
+      XCTAssertTrue(
+        failed.allSatisfy { $0.reason?.contains("settings differ: eps 1e-12 in A, 1e-11 in B") ?? false })
+      XCTAssertTrue(failed.allSatisfy { ($0.statistics?.maxAbsError ?? 1) < 1e-6 })
+    }
+  }
 }
