@@ -33,6 +33,8 @@ GOAL = 2.0
 REPEAT = 5
 D_MODEL, HEADS, LAYERS, FFN = 768, 12, 6, 3072
 BATCH, LENGTH = 2, 64
+# nn.Transformer's own settings, which its state dict does not record.
+NN_SETTINGS = ["--activation", "relu", "--no-norm-first", "--eps", "1e-5"]
 
 MAKE_MODEL = r"""
 import sys, json, numpy as np, torch
