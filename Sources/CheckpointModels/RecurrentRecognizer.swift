@@ -209,7 +209,7 @@ extension RecurrentRecognizer {
       guard matching.count == 1 else {
         throw ModelError.missingModule(
           "found \(matching.count) \(kind.title) modules (\(matching.map { "'\($0.name)'" }.joined(separator: ", "))); "
-            + "expected one")
+            + "expected one: pass --module with the prefix of the one to run")
       }
       return matching[0]
     }

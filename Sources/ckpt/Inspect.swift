@@ -80,6 +80,17 @@ extension Ckpt {
         ("metadata", .object(metadata)),
         ("tensors", .array(tensors)),
         ("graph", graph?.jsonValue ?? .null),
+        (
+          "modules",
+          .array(
+            ModuleRecognition(checkpoint).runnable.map {
+              .object([
+                ("prefix", .string($0.prefix)), ("kind", .string($0.kind)),
+                ("layers", .integer(Int64($0.layers))),
+                ("naming", .string($0.naming.rawValue)),
+              ])
+            })
+        ),
       ])
     }
 
@@ -145,6 +156,15 @@ extension Ckpt {
           lines.append(role == .buffer ? "buffers:" : "training state (not the model's weights):")
         }
         lines.append(line(row))
+      }
+      let runnable = ModuleRecognition(checkpoint).runnable
+      if !runnable.isEmpty {
+        lines.append("")
+        lines.append("modules (ckpt run/verify --module PREFIX):")
+        for module in runnable {
+          lines.append(
+            "  \(module.prefix)  \(module.kind), \(module.layers) layer(s), \(module.naming.rawValue) naming")
+        }
       }
       if let graph {
         lines.append("")

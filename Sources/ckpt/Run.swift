@@ -48,6 +48,12 @@ extension Ckpt {
     @Option(help: "Read MODEL as this format instead of detecting it.")
     var format: FormatArgument?
 
+    @Option(
+      help: ArgumentHelp(
+        "Run only the module under this prefix (encoder.rnn, a Keras layer such as enc_gru); `ckpt inspect` lists the modules.",
+        valueName: "prefix"))
+    var module: String?
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
@@ -55,8 +61,9 @@ extension Ckpt {
         let started = Date()
         let architecture = arch
         // Quantized weights (Q8_0/Q4_0 blocks, int8 with scales) run as float32.
-        let checkpoint = try Dequantizer.dequantizingAll(
-          FormatRegistry.read(path: model, format: format?.name), halves: false)
+        var read = try FormatRegistry.read(path: model, format: format?.name)
+        if let module { read = try CheckpointError.locating(file: model) { try read.module(module) } }
+        let checkpoint = try Dequantizer.dequantizingAll(read, halves: false)
         let options = settings.settings
         try settings.checkAgainstConfig(checkpoint, file: model, architecture: architecture)
         let assembled = try CheckpointError.locating(file: model) {

@@ -50,6 +50,17 @@ extension Ckpt {
     )
     var strictSettings = false
 
+    @Option(
+      help: ArgumentHelp(
+        "Verify only the module under this prefix (encoder.rnn, a Keras layer such as enc_gru), in A and, unless --module-b, in B.",
+        valueName: "prefix"))
+    var module: String?
+
+    @Option(
+      name: .customLong("module-b"),
+      help: ArgumentHelp("B's prefix of the module, where B names it otherwise.", valueName: "prefix"))
+    var moduleB: String?
+
     @Option(help: "Seed of the generated inputs.")
     var seed: UInt64 = 0
 
@@ -72,7 +83,7 @@ extension Ckpt {
       try reportingErrors(json: outputOptions.json) {
         let report = try Verify.verify(
           a: a, b: b, options: try parityOptions(), settings: settings, json: outputOptions.json,
-          quiet: outputOptions.quiet)
+          quiet: outputOptions.quiet, modules: (module, moduleB ?? module))
         passed = report.passed
       }
       if !passed { throw ExitCode(1) }
@@ -90,14 +101,21 @@ extension Ckpt {
         inheritSettings: !strictSettings)
     }
 
-    /// Reads A and B once, checks the flags against each file's own config, verifies and prints
-    /// the report (text or JSON).
+    /// Reads A and B once (only the module under `modules`' prefixes, when given), checks the
+    /// flags against each file's own config, verifies and prints the report (text or JSON).
     @discardableResult
     static func verify(
-      a: String, b: String, options: ParityOptions, settings: ModelOptions, json: Bool, quiet: Bool
+      a: String, b: String, options: ParityOptions, settings: ModelOptions, json: Bool, quiet: Bool,
+      modules: (a: String?, b: String?) = (nil, nil)
     ) throws -> ParityReport {
-      let checkpointA = try CheckpointError.locating(file: a) { try FormatRegistry.read(path: a) }
-      let checkpointB = try CheckpointError.locating(file: b) { try FormatRegistry.read(path: b) }
+      var checkpointA = try CheckpointError.locating(file: a) { try FormatRegistry.read(path: a) }
+      var checkpointB = try CheckpointError.locating(file: b) { try FormatRegistry.read(path: b) }
+      if let prefix = modules.a {
+        checkpointA = try CheckpointError.locating(file: a) { try checkpointA.module(prefix) }
+      }
+      if let prefix = modules.b {
+        checkpointB = try CheckpointError.locating(file: b) { try checkpointB.module(prefix) }
+      }
       for (checkpoint, path) in [(checkpointA, a), (checkpointB, b)] {
         try settings.checkAgainstConfig(checkpoint, file: path, architecture: options.architecture)
       }
