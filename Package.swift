@@ -99,7 +99,10 @@ let package = Package(
     // Verification: per-module numerical parity (`ckpt verify`) and tensor diffs (`ckpt diff`).
     .target(
       name: "CheckpointVerification",
-      dependencies: ["CheckpointCore", "CheckpointModels", "CheckpointEngine", "CheckpointConversion"]),
+      dependencies: [
+        "CheckpointCore", "CheckpointModels", "CheckpointEngine", "CheckpointConversion",
+        "CheckpointQuantization",
+      ]),
 
     // The library as one import: the format registry (every storage target's formats, detection
     // by magic then extension), model folders, and every other target's API re-exported.

@@ -1,6 +1,7 @@
 import CheckpointCore
 import CheckpointEngine
 import CheckpointModels
+import CheckpointQuantization
 import Foundation
 
 /// Processor time of the process (all threads), in `CLOCKS_PER_SEC` units.
@@ -42,6 +43,11 @@ public enum ParityVerifier {
   {
     let clock = ContinuousClock()
     let started = clock.now
+    // Quantized weights (Q8_0/Q4_0 blocks, int8 with scales) run as float32, as `ckpt run` runs
+    // them; the tolerance still comes from the stored dtypes.
+    let storedTolerance = Tolerance.default(for: [a, b])
+    let a = try Dequantizer.dequantizingAll(a, halves: false)
+    let b = try Dequantizer.dequantizingAll(b, halves: false)
     let architecture = try options.architecture ?? detect(a, options: options.engineA)
     let modelA = try CheckpointError.prefixing("A") { try assemble(a, architecture, options.engineA) }
     var modelB: Model
@@ -58,7 +64,7 @@ public enum ParityVerifier {
       guard let tensor = error.tensor,
         let module = ModuleLocator.modules(of: b, architecture: architecture)[tensor]
       else { throw error.prefixed("B") }
-      let tolerance = Tolerance.default(for: [a, b])
+      let tolerance = storedTolerance
       let failed = ModuleParity(
         name: module, kind: modelA.modules.first { $0.name == module }?.kind ?? "module", statistics: nil,
         passed: false,
@@ -75,7 +81,7 @@ public enum ParityVerifier {
     }
     let assembled = clock.now
     let cpuStarted = cpuClock()
-    var tolerance = Tolerance.default(for: [a, b])
+    var tolerance = storedTolerance
     if options.rtol != nil || options.atol != nil {
       tolerance = Tolerance(
         dtype: "custom", rtol: options.rtol ?? tolerance.rtol, atol: options.atol ?? tolerance.atol)

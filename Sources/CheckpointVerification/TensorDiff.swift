@@ -1,5 +1,6 @@
 import CheckpointCore
 import CheckpointEngine
+import CheckpointQuantization
 
 /// Tensor-by-tensor comparison of two checkpoints with the same names.
 ///
@@ -92,6 +93,11 @@ public enum TensorDiff {
     }
   }
 
+  /// A tensor's values as float32: Q8_0/Q4_0 blocks dequantized as `ckpt convert` does.
+  static func values(_ tensor: Tensor) throws -> [Float] {
+    try TensorValues.floats(tensor.dtype.isBlockQuantized ? Dequantizer.floatTensor(tensor) : tensor)
+  }
+
   /// Compares `b` against the reference `a`; `tolerance` defaults by dtype (``Tolerance``).
   ///
   /// - Throws: `CheckpointError` when a tensor's bytes cannot be read.
@@ -113,9 +119,7 @@ public enum TensorDiff {
         entry.status = .shapeMismatch
       } else if tensorA.dtype == tensorB.dtype, try tensorA.load() == tensorB.load() {
         entry.status = .identical
-      } else if let valuesA = try? TensorValues.floats(tensorA),
-        let valuesB = try? TensorValues.floats(tensorB)
-      {
+      } else if let valuesA = try? values(tensorA), let valuesB = try? values(tensorB) {
         let statistics = ErrorStatistics(valuesA, valuesB, tolerance: tolerance)
         entry.statistics = statistics
         entry.status = statistics.passed ? .close : .different
