@@ -28,6 +28,8 @@ public struct ParityReport: Sendable {
   public var whole: ModuleParity
   /// The settings B took from A because B's file records none (see ``ParityOptions/inheritSettings``).
   public var settingsFromA: [String] = []
+  /// Flags that did not apply (a setting the file's naming or shapes fix), a line each.
+  public var notes: [String] = []
   /// The tensors no module reads (embeddings before the stack, a pooler, buffers), compared one
   /// by one; `nil` when the modules read every tensor.
   public var outside: TensorDiff.Report?
@@ -69,6 +71,7 @@ public struct ParityReport: Sendable {
       ),
       ("settings_from_a", .array(settingsFromA.map { .string($0) })),
       ("outside", outside?.json ?? .null),
+      ("notes", .array(notes.map { .string($0) })),
       ("assemble_seconds", .double(assembleSeconds)),
       ("run_seconds", .double(runSeconds)),
       ("run_cpu_seconds", .double(runCPUSeconds)),
@@ -85,6 +88,7 @@ public struct ParityReport: Sendable {
     lines.append(
       "tolerance \(tolerance.dtype): |b - a| <= \(ParityReport.format(tolerance.atol)) + "
         + "\(ParityReport.format(tolerance.rtol)) * |a|")
+    for note in notes { lines.append("note: " + note) }
     if !settingsFromA.isEmpty {
       lines.append("B takes from A (its file does not record them): " + settingsFromA.joined(separator: ", "))
     }

@@ -130,7 +130,36 @@ public enum ParityVerifier {
       seed: options.inputs == nil ? options.seed : nil, modules: results, whole: whole,
       settingsFromA: inherited)
     report.outside = outside
+    report.notes =
+      unappliedFlags(options.engineA, modelA, side: "A", headsFlag: "--heads")
+      + unappliedFlags(
+        engineB, modelB, side: "B",
+        headsFlag: options.engineB.heads != options.engineA.heads ? "--heads-b" : "--heads")
     return report
+  }
+
+  /// A line for each setting given as a flag that a model did not take, because its naming or
+  /// its shapes fix it (a Keras 3 file's kernels `[E, heads, head_dim]` give the heads): such a
+  /// flag did nothing, and is said so rather than ignored.
+  static func unappliedFlags(_ given: ModelSettings, _ model: Model, side: String, headsFlag: String)
+    -> [String]
+  {
+    let flags: [(String, String, String?)] = [
+      ("heads", headsFlag, given.heads.map(String.init)),
+      ("activation", "--activation", given.activation?.rawValue),
+      (
+        "norm_first", given.normFirst == true ? "--norm-first" : "--no-norm-first",
+        given.normFirst.map(String.init)
+      ),
+      ("eps", "--eps", given.eps.map { "\($0)" }),
+    ]
+    return flags.compactMap { name, flag, value in
+      guard let value else { return nil }
+      let settings = model.graph.nodes.compactMap { $0.setting(name) }
+      guard let taken = settings.first, !settings.contains(where: { $0.source == .flag }) else { return nil }
+      return
+        "\(flag) \(value) does not apply to \(side): its \(taken.source.rawValue) give \(name) \(taken.value)"
+    }
   }
 
   /// `results` with every module whose graph node has a setting that differs between A and B

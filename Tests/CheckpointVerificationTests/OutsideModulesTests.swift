@@ -64,4 +64,22 @@ final class OutsideModulesTests: XCTestCase {
       XCTAssertTrue(failed.allSatisfy { ($0.statistics?.maxAbsError ?? 1) < 1e-6 })
     }
   }
+
+  /// A flag a file does not take (a Keras 3 file's kernels give its heads) is said, not ignored.
+  func testAFlagThatDoesNotApplyIsNoted() throws {
+    try TestFixtures.withTemporaryFolder { scratch in
+      let source = TestFixtures.path("engine/encoder_post_relu_pytorch.safetensors")
+      let keras = scratch + "/encoder.weights.h5"
+      let settings = ["--activation", "relu", "--no-norm-first", "--eps", "1e-5"]
+      XCTAssertEqual(
+        try TestFixtures.runCkpt(["convert", source, keras, "--layout", "keras3", "--heads", "2", "-q"])
+          .status, 0)
+      let result = try TestFixtures.runCkpt(
+        ["verify", source, keras, "--heads", "2", "--heads-b", "4", "--json"] + settings)
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let notes = try JSONValue.parse(Array(result.stdout.utf8))["notes"]?.arrayValue?.compactMap(
+        \.stringValue)
+      XCTAssertEqual(notes, ["--heads-b 4 does not apply to B: its shapes give heads 2"])
+    }
+  }
 }
