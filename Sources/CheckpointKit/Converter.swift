@@ -120,6 +120,19 @@ public enum Converter {
           + others.prefix(6).joined(separator: ", ") + (others.count > 6 ? ", ..." : ""))
     }
     let original = checkpoint
+    // Tied weights: a PyTorch file shares one storage under several names; torch.save output
+    // shares it again, every other format writes copies.
+    if inputFormat == TorchFormat.identifier, let target, target.identifier != TorchFormat.identifier {
+      let shared = try checkpoint.sharedTensors()
+      if !shared.isEmpty {
+        say(
+          "\(shared.count) tensor group(s) share one storage in the source (tied weights: "
+            + shared.prefix(3).map { $0.joined(separator: " = ") }.joined(separator: "; ")
+            + (shared.count > 3 ? "; ..." : "")
+            + "); \(target.identifier) files cannot share storage, so each "
+            + "name is written as its own copy")
+      }
+    }
     var layout: (from: Layout, to: Layout)?
     if let to = request.layout {
       let from = request.fromLayout ?? LayoutConverter.detect(checkpoint).layout

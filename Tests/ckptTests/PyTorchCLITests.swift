@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointKit
 import CheckpointTestSupport
 import XCTest
 
@@ -47,5 +48,22 @@ final class PyTorchCLITests: XCTestCase {
     XCTAssertEqual(result.status, 1)
     XCTAssertTrue(
       result.stderr.contains("legacy (pre-1.6, non-zip) torch.save file is not supported"), result.stderr)
+  }
+
+  /// Tied weights (one storage under two names in views.pt: `base` and `alias`) are shared
+  /// again by torch.save output, and said to be written as copies everywhere else.
+  func testTiedWeightsWrittenAsCopiesAreSaid() throws {
+    try TestFixtures.withTemporaryFolder { folder in
+      let source = TestFixtures.path("pytorch/views.pt")
+      let copies = try TestFixtures.runCkpt(["convert", source, folder + "/v.safetensors", "--json"])
+      XCTAssertEqual(copies.status, 0, copies.stderr)
+      XCTAssertTrue(copies.stderr.contains("tied weights: base = alias"), copies.stderr)
+      let notes = try JSONValue.parse(Array(copies.stdout.utf8))["notes"]?.arrayValue ?? []
+      XCTAssertTrue(notes.contains { $0.stringValue?.contains("written as its own copy") ?? false })
+      let shared = try TestFixtures.runCkpt(["convert", source, folder + "/v.pt"])
+      XCTAssertEqual(shared.status, 0, shared.stderr)
+      XCTAssertFalse(shared.stderr.contains("tied weights"), shared.stderr)
+      XCTAssertEqual(try FormatRegistry.read(path: source).sharedTensors(), [["base", "alias"]])
+    }
   }
 }
