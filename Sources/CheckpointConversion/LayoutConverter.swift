@@ -97,6 +97,24 @@ public enum LayoutConverter {
     var metadata: [String: String] = [:]
     // The model's own config describes the same model in any layout.
     if let config = source.metadata[Checkpoint.configKey] { metadata[Checkpoint.configKey] = config }
+    // A Keras model's layer order, from the source file's own order when it is Keras.
+    if let order = source.metadata[Checkpoint.kerasLayerOrderKey] {
+      metadata[Checkpoint.kerasLayerOrderKey] = order
+    } else if fromLayout == .keras || fromLayout == .keras3 {
+      var layers: [String] = []
+      for tensor in source.tensors {
+        let parts = tensor.name.split(separator: "/").map(String.init)
+        guard
+          let layer = fromLayout == .keras3
+            ? (parts.first == "layers" && parts.count > 1 ? parts[1] : nil) : parts.first,
+          !layers.contains(layer)
+        else { continue }
+        layers.append(layer)
+      }
+      if layers.count > 1 {
+        metadata[Checkpoint.kerasLayerOrderKey] = JSONValue.array(layers.map { .string($0) }).compactText
+      }
+    }
     // Keras 3 weights files hold no metadata; their kernels carry the heads.
     if target != .keras3 {
       metadata[metadataKey] = record(

@@ -4,6 +4,10 @@ public struct Checkpoint: Sendable {
   /// The metadata key that holds a model's own configuration as JSON text: a Hugging Face
   /// folder's or a `.keras` archive's `config.json`, carried into every file written from it.
   public static let configKey = "config.json"
+  /// The metadata key of a Keras model's layer names in model order (a JSON list), kept through
+  /// layout conversions so that a Keras file written back lists its layers as the model does:
+  /// tf.keras loads weights by layer position, and formats such as safetensors sort names.
+  public static let kerasLayerOrderKey = "keras_layer_order"
 
   /// The format identifier it was read from (`safetensors`, `npz`, ...), or `memory`.
   public var format: String

@@ -94,7 +94,7 @@ enum HDF5CheckpointWriter {
       onGroup: "", "keras_version", .string(checkpoint.metadata["keras_version"] ?? defaultKerasVersion))
     for (key, value) in checkpoint.metadata.sorted(by: { $0.key < $1.key })
     where key != "backend" && key != "keras_version" && !fullModelKeys.contains(key)
-      && key != Keras2Layout.weightOrderKey
+      && key != Keras2Layout.weightOrderKey && key != Checkpoint.kerasLayerOrderKey
       && !Keras2Layout.isSplitAttribute(key, "layer_names")
     {
       try writer.setAttribute(onGroup: "", key, .string(value))
@@ -104,7 +104,8 @@ enum HDF5CheckpointWriter {
   /// The tensors in the order tf.keras `load_weights` needs, which matches layers and each
   /// layer's weights by position: the order the source file recorded
   /// (``Keras2Layout/weightOrderKey``, kept by the reader and carried by formats with metadata),
-  /// else layers in `model_config` order with each layer's weights in Keras's own order
+  /// else layers in the order a layout conversion from Keras recorded (`Checkpoint.kerasLayerOrderKey`)
+  /// or in `model_config` order with each layer's weights in Keras's own order
   /// (kernel, recurrent kernel, bias, ...), else the checkpoint's order — unless that came from
   /// a format that sorts names (safetensors), where it would be alphabetical by accident: then it
   /// is an error.
@@ -121,13 +122,16 @@ enum HDF5CheckpointWriter {
       }
       if placed.count == tensors.count { return placed }
     }
+    let recordedLayers = list(Checkpoint.kerasLayerOrderKey) ?? []
     let sorted = [SafetensorsFormat.identifier, ShardedSafetensorsFormat.identifier].contains(
       checkpoint.format)
-    guard sorted else { return tensors }
+    guard sorted || !recordedLayers.isEmpty else { return tensors }
+    let configText = checkpoint.metadata["model_config"]
     let configLayers =
-      checkpoint.metadata["model_config"].flatMap { try? JSONValue.parse(Array($0.utf8)) }?["config"]?[
-        "layers"]?
-      .arrayValue?.compactMap { $0["config"]?["name"]?.stringValue ?? $0["name"]?.stringValue } ?? []
+      !recordedLayers.isEmpty
+      ? recordedLayers
+      : configText.flatMap { try? JSONValue.parse(Array($0.utf8)) }?["config"]?["layers"]?.arrayValue?
+        .compactMap { $0["config"]?["name"]?.stringValue ?? $0["name"]?.stringValue } ?? []
     var layers: [String] = []
     var byLayer: [String: [Tensor]] = [:]
     for tensor in tensors {
@@ -139,7 +143,8 @@ enum HDF5CheckpointWriter {
     let unranked = byLayer.values.contains { weights in
       weights.count > 1 && weights.contains { weightRank($0.name) == nil }
     }
-    if unknown.count > 1 || unranked || (!layers.isEmpty && configLayers.isEmpty && layers.count > 1) {
+    if sorted, unknown.count > 1 || unranked || (!layers.isEmpty && configLayers.isEmpty && layers.count > 1)
+    {
       throw CheckpointError(
         .invalidArgument,
         "the order of the Keras layers and weights is not known: \(checkpoint.format) sorts tensor names, and "

@@ -66,3 +66,37 @@ def test_tf_keras_loads_the_weights_back(ckpt, tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
+
+
+@pytest.mark.heavy
+def test_layer_order_survives_a_layout_round_trip_through_safetensors(ckpt, tmp_path):
+    """Two same-shaped Dense layers whose names sort the other way: Keras 2 -> PyTorch layout in
+    safetensors (which sorts names) -> Keras 2. tf_keras loads weights by layer position, so a
+    lost order would swap them silently."""
+    pytest.importorskip("tf_keras")
+    build = ("keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, name='z_first'), "
+             "keras.layers.Dense(4, name='a_second')])")
+    source, middle, back = tmp_path / "two.h5", tmp_path / "two.safetensors", tmp_path / "back.h5"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    make = textwrap.dedent(f"""
+        import numpy as np, tf_keras as keras
+        keras.utils.set_random_seed(1)
+        model = {build}
+        model.save_weights({str(source)!r})
+        x = np.random.default_rng(0).normal(size=(2, 4)).astype("float32")
+        np.save({str(tmp_path / "x.npy")!r}, x)
+        np.save({str(tmp_path / "y.npy")!r}, model(x).numpy())
+    """)
+    subprocess.run([sys.executable, "-c", make], check=True, capture_output=True, env=env)
+    ckpt("convert", source, middle, "--layout", "pytorch")
+    ckpt("convert", middle, back, "--layout", "keras")
+    check = textwrap.dedent(f"""
+        import numpy as np, tf_keras as keras
+        model = {build}
+        model.load_weights({str(back)!r})
+        y = model(np.load({str(tmp_path / "x.npy")!r})).numpy()
+        assert np.array_equal(y, np.load({str(tmp_path / "y.npy")!r})), np.abs(y - np.load({str(tmp_path / "y.npy")!r})).max()
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
