@@ -76,8 +76,16 @@ let package = Package(
     .target(
       name: "CheckpointONNX",
       dependencies: [
-        "CheckpointCore", "CheckpointStorage", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "CheckpointCore", "CheckpointStorage", "CheckpointONNXSchema",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
+    ),
+    // ONNX's schema as swift-protobuf generates it (Scripts/generate-onnx-proto.sh), kept apart
+    // from the hand-written sources; `package` visibility, for CheckpointONNX alone.
+    .target(
+      name: "CheckpointONNXSchema",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      path: "Generated/CheckpointONNXSchema"
     ),
 
     // Quantization: f16/bf16/int8/Q8_0/Q4_0 kernels (SIMD, multi-threaded) and error reports.

@@ -1,4 +1,5 @@
 import CheckpointCore
+import CheckpointONNXSchema
 import CheckpointStorage
 import SwiftProtobuf
 
