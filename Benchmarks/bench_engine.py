@@ -12,7 +12,6 @@ adds reading the weights and writing the .npz, is listed too). Both wall time an
 of the forward pass are reported: on a shared machine the CPU time (single thread) is the
 steadier measure. The outputs are compared.
 """
-import argparse
 import json
 import os
 import pathlib
@@ -23,7 +22,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchutil import measure, table  # noqa: E402
+from benchutil import measure, table, standalone  # noqa: E402
 
 GOAL = 1.5
 REPEAT = 5
@@ -125,10 +124,4 @@ def run(ckpt, work):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
-    parser.add_argument("--work", default="bench-work")
-    a = parser.parse_args()
-    w = pathlib.Path(a.work) / "engine"
-    w.mkdir(parents=True, exist_ok=True)
-    print(run(a.ckpt, w))
+    standalone(run, "engine")

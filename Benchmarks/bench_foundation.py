@@ -1,6 +1,5 @@
 """Foundation: convert a 1 GiB safetensors file to .npz, next to `cp` and to Python
 (safetensors.numpy.load_file + numpy.savez) doing the same conversion."""
-import argparse
 import pathlib
 import subprocess
 import sys
@@ -8,7 +7,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchutil import drop_file, measure, mib, table  # noqa: E402
+from benchutil import drop_file, measure, mib, table, standalone  # noqa: E402
 
 TENSORS = 16
 PER_TENSOR = 64 << 20  # bytes: 16 x 64 MiB = 1 GiB
@@ -84,10 +83,4 @@ def run(ckpt, work):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
-    parser.add_argument("--work", default="bench-work")
-    a = parser.parse_args()
-    w = pathlib.Path(a.work) / "foundation"
-    w.mkdir(parents=True, exist_ok=True)
-    print(run(a.ckpt, w))
+    standalone(run, "foundation")

@@ -1,13 +1,12 @@
 """ONNX: extract the weights of a 1 GiB `.onnx` model to safetensors, next to Python
 (onnx.load + numpy_helper.to_array + safetensors.numpy.save_file) doing the same conversion.
 The RSS goal of issue #18: ckpt's peak RSS ≤ 64 MiB + the largest tensor."""
-import argparse
 import pathlib
 import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from benchutil import drop_file, measure, mib, table  # noqa: E402
+from benchutil import drop_file, measure, mib, table, standalone  # noqa: E402
 
 TENSORS = 16
 PER_TENSOR = 64 << 20  # bytes: 16 x 64 MiB = 1 GiB of float32 initializers, inline raw_data
@@ -69,10 +68,4 @@ def run(ckpt, work):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ckpt", required=True)
-    parser.add_argument("--work", default="bench-work")
-    a = parser.parse_args()
-    w = pathlib.Path(a.work) / "onnx"
-    w.mkdir(parents=True, exist_ok=True)
-    print(run(a.ckpt, w))
+    standalone(run, "onnx")

@@ -75,3 +75,17 @@ def drop_file(path):
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+def standalone(run, area):
+    """Runs one benchmark section by itself: `python3 Benchmarks/bench_AREA.py --ckpt PATH
+    [--work DIR]` prints the section `run(ckpt, work/AREA)` returns."""
+    import argparse
+    import pathlib
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ckpt", required=True)
+    parser.add_argument("--work", default="bench-work")
+    args = parser.parse_args()
+    work = pathlib.Path(args.work) / area
+    work.mkdir(parents=True, exist_ok=True)
+    print(run(args.ckpt, work))
