@@ -131,11 +131,23 @@ public enum ParityVerifier {
       settingsFromA: inherited)
     report.outside = outside
     report.notes =
-      unappliedFlags(options.engineA, modelA, side: "A", headsFlag: "--heads")
+      skippedTrainingState(a, side: "A") + skippedTrainingState(b, side: "B")
+      + unappliedFlags(options.engineA, modelA, side: "A", headsFlag: "--heads")
       + unappliedFlags(
         engineB, modelB, side: "B",
         headsFlag: options.engineB.heads != options.engineA.heads ? "--heads-b" : "--heads")
     return report
+  }
+
+  /// A line saying how many of `checkpoint`'s tensors are training state, which is not the
+  /// model and is not compared (none: no line).
+  static func skippedTrainingState(_ checkpoint: Checkpoint, side: String) -> [String] {
+    let count = checkpoint.tensors.filter { TensorRole.of($0.info) == .trainingState }.count
+    return count == 0
+      ? []
+      : [
+        "\(count) training-state tensor(s) of \(side) (optimizer state, counters) are not the model: not compared"
+      ]
   }
 
   /// A line for each setting given as a flag that a model did not take, because its naming or
