@@ -43,6 +43,13 @@ public enum HFConfig {
         .invalidArgument, "config.json cannot be written: a BertModel needs '\(name)', which the source lacks"
       )
     }
+    // The config says `absolute`: a relative position embedding's table would be silently wrong.
+    if let relative = checkpoint.tensors.first(where: { $0.name.contains("distance_embedding") }) {
+      throw CheckpointError(
+        .invalidArgument,
+        "config.json cannot be written: '\(relative.name)' is a relative position embedding, whose kind "
+          + "the weights do not say; convert from a model folder")
+    }
     let hidden = words[1]
     guard let first = stack.layers.first, let inner = checkpoint[first.inner]?.shape.first else {
       throw CheckpointError(.invalidArgument, "config.json cannot be written: the encoder has no layers")
